@@ -1,0 +1,48 @@
+package dev.flashattn4j.cli;
+
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code ./flashattn}: the command-line front of FlashAttention4j. */
+@Command(
+    name = "flashattn",
+    mixinStandardHelpOptions = true,
+    version = "FlashAttention4j 0.1.0",
+    description = "Exact, IO-aware attention for the JVM.",
+    subcommands = {CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+  /** Exit code of bad input (flags, files, shapes). */
+  public static final int EXIT_BAD_INPUT = 2;
+
+  /** Exit code of a check that failed (a result over the error budget). */
+  public static final int EXIT_CHECK_FAILED = 1;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** A command line with the project's error handling, for {@link #main} and for tests. */
+  public static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new Main()); // picocli exits 2 on invalid flags
+    cl.setExecutionExceptionHandler(
+        (ex, cmd, parseResult) -> {
+          if (ex instanceof BadInputException || ex instanceof IllegalArgumentException) {
+            PrintWriter err = cmd.getErr();
+            err.println("error: " + ex.getMessage());
+            err.flush();
+            return EXIT_BAD_INPUT;
+          }
+          throw ex;
+        });
+    return cl;
+  }
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+}

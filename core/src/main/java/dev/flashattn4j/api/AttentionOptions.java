@@ -1,0 +1,137 @@
+package dev.flashattn4j.api;
+
+import java.util.Objects;
+
+/**
+ * What attention computes, shared by every kernel. For query row i and key j the score is
+ *
+ * <pre>
+ *   s = scale · q_i · k_j
+ *   s = softcap · tanh(s / softcap)          when softcap &gt; 0
+ *   s = s + mask(i, j)                       (−∞ where a boolean mask says drop)
+ *   s = −∞  when j is outside the causal / window range of row i
+ *   O_i = Σ_j softmax_j(s) · v_j,   LSE_i = log Σ_j exp(s)
+ * </pre>
+ *
+ * A row with no key left gives O_i = 0 and LSE_i = −∞.
+ *
+ * @param scale the factor on q·k; {@code NaN} means the default 1/√d
+ * @param causal the causal mask and its alignment
+ * @param mask a boolean or additive mask, or null
+ * @param window a sliding window, {@link Window#NONE} for none
+ * @param softcap the soft cap c &gt; 0, or 0 for none
+ */
+public record AttentionOptions(
+    float scale, Causal causal, AttentionMask mask, Window window, float softcap) {
+
+  /** Plain attention: scale 1/√d, no mask. */
+  public static final AttentionOptions DEFAULTS = builder().build();
+
+  public AttentionOptions {
+    Objects.requireNonNull(causal, "causal");
+    Objects.requireNonNull(window, "window");
+    if (!Float.isNaN(scale) && !(scale > 0 && Float.isFinite(scale))) {
+      throw new IllegalArgumentException("scale must be positive and finite, not " + scale);
+    }
+    if (!(softcap >= 0 && Float.isFinite(softcap))) {
+      throw new IllegalArgumentException(
+          "softcap must be positive (or 0 for none), not " + softcap);
+    }
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder that starts from these options. */
+  public Builder toBuilder() {
+    return new Builder().scale(scale).causal(causal).mask(mask).window(window).softcap(softcap);
+  }
+
+  /** The scale used for head dimension d: {@link #scale()} or 1/√d by default. */
+  public float scaleFor(int d) {
+    return Float.isNaN(scale) ? (float) (1.0 / Math.sqrt(d)) : scale;
+  }
+
+  /** True when some keys of some rows are cut by causality or a window (not by the mask). */
+  public boolean hasRangeLimit() {
+    return causal != Causal.NONE || !window.isNone();
+  }
+
+  /**
+   * First key that query row {@code i} may see under causality and the window (before the mask), in
+   * [0, nk].
+   */
+  public int keyStart(int i, int nq, int nk) {
+    if (window.left() < 0) {
+      return 0;
+    }
+    long lo = alignment().diagonal(i, nq, nk) - window.left();
+    return (int) Math.min(nk, Math.max(0, lo));
+  }
+
+  /**
+   * One past the last key that query row {@code i} may see under causality and the window, in [0,
+   * nk]; the row sees nothing when it is ≤ {@link #keyStart}.
+   */
+  public int keyEnd(int i, int nq, int nk) {
+    long hi = nk;
+    if (causal != Causal.NONE) {
+      hi = causal.diagonal(i, nq, nk) + 1;
+    }
+    if (window.right() >= 0) {
+      hi = Math.min(hi, alignment().diagonal(i, nq, nk) + window.right() + 1);
+    }
+    return (int) Math.max(0, Math.min(nk, hi));
+  }
+
+  /** The alignment windows use: the causal one, BOTTOM_RIGHT when not causal. */
+  public Causal alignment() {
+    return causal == Causal.NONE ? Causal.BOTTOM_RIGHT : causal;
+  }
+
+  /** Builder of {@link AttentionOptions}. */
+  public static final class Builder {
+    private float scale = Float.NaN;
+    private Causal causal = Causal.NONE;
+    private AttentionMask mask;
+    private Window window = Window.NONE;
+    private float softcap;
+
+    /** The factor on q·k (default 1/√d); must be positive. */
+    public Builder scale(float scale) {
+      this.scale = scale;
+      return this;
+    }
+
+    public Builder causal(Causal causal) {
+      this.causal = causal;
+      return this;
+    }
+
+    public Builder mask(AttentionMask mask) {
+      this.mask = mask;
+      return this;
+    }
+
+    public Builder window(Window window) {
+      this.window = window;
+      return this;
+    }
+
+    /** A window of {@code left} keys before and {@code right} after the diagonal (−1: all). */
+    public Builder window(int left, int right) {
+      return window(new Window(left, right));
+    }
+
+    /** score ← c·tanh(score/c) before masking; 0 for none. */
+    public Builder softcap(float softcap) {
+      this.softcap = softcap;
+      return this;
+    }
+
+    public AttentionOptions build() {
+      return new AttentionOptions(scale, causal, mask, window, softcap);
+    }
+  }
+}

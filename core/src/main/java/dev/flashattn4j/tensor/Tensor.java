@@ -1,0 +1,286 @@
+package dev.flashattn4j.tensor;
+
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * A float32 tensor viewed as (B, H, N, D) over a {@code float[]}: the last dimension is contiguous,
+ * the other three have explicit strides, so that a tensor can be a view into a larger array (a
+ * packed QKV projection, one sequence of a packed batch, the (B, N, H, D) layout of a model)
+ * without a copy. This is FlashAttention's params struct ({@code q_batch_stride, q_head_stride,
+ * q_row_stride}) in Java.
+ *
+ * <p>Tensors of rank 2 (N, D) and 3 (H, N, D) are accepted and mean B = 1 (and H = 1); {@link
+ * #shape()} keeps the rank the tensor was made with, so that results can be written back with the
+ * caller's rank. A tensor does not own its array: views share it.
+ */
+public final class Tensor {
+
+  private final float[] data;
+  private final int offset;
+  private final int batch;
+  private final int heads;
+  private final int rows;
+  private final int cols;
+  private final int batchStride;
+  private final int headStride;
+  private final int rowStride;
+  private final int rank;
+
+  private Tensor(
+      float[] data,
+      int offset,
+      int rank,
+      int batch,
+      int heads,
+      int rows,
+      int cols,
+      int batchStride,
+      int headStride,
+      int rowStride) {
+    this.data = data;
+    this.offset = offset;
+    this.rank = rank;
+    this.batch = batch;
+    this.heads = heads;
+    this.rows = rows;
+    this.cols = cols;
+    this.batchStride = batchStride;
+    this.headStride = headStride;
+    this.rowStride = rowStride;
+  }
+
+  /**
+   * Wraps a row-major array.
+   *
+   * @param data the elements, row-major, {@code data.length} equal to the product of {@code shape}
+   * @param shape (N, D), (H, N, D) or (B, H, N, D)
+   */
+  public static Tensor of(float[] data, int... shape) {
+    Objects.requireNonNull(data, "data");
+    int[] s = checkShape(shape);
+    long size = (long) s[0] * s[1] * s[2] * s[3];
+    if (size != data.length) {
+      throw new IllegalArgumentException(
+          "data has "
+              + data.length
+              + " elements but shape "
+              + Arrays.toString(shape)
+              + " needs "
+              + size);
+    }
+    return new Tensor(
+        data, 0, shape.length, s[0], s[1], s[2], s[3], s[1] * s[2] * s[3], s[2] * s[3], s[3]);
+  }
+
+  /** A new zero tensor of the given shape ((N, D), (H, N, D) or (B, H, N, D)). */
+  public static Tensor zeros(int... shape) {
+    int[] s = checkShape(shape);
+    long size = (long) s[0] * s[1] * s[2] * s[3];
+    if (size > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException(
+          "shape " + Arrays.toString(shape) + " has " + size + " elements, more than a float[]");
+    }
+    return of(new float[(int) size], shape);
+  }
+
+  /**
+   * A strided view: element (b, h, n, i) lies at {@code data[offset + b*batchStride + h*headStride
+   * + n*rowStride + i]}.
+   *
+   * @param shape (N, D), (H, N, D) or (B, H, N, D)
+   * @param strides the strides of the dimensions before the last, as many as {@code shape.length -
+   *     1}, outermost first; the last dimension has stride 1
+   */
+  public static Tensor view(float[] data, int offset, int[] shape, int[] strides) {
+    Objects.requireNonNull(data, "data");
+    int[] s = checkShape(shape);
+    if (strides.length != shape.length - 1) {
+      throw new IllegalArgumentException(
+          "a rank-" + shape.length + " view needs " + (shape.length - 1) + " strides");
+    }
+    int[] st = new int[3];
+    for (int k = 0; k < strides.length; k++) {
+      if (strides[k] < 0) {
+        throw new IllegalArgumentException("negative stride " + Arrays.toString(strides));
+      }
+      st[3 - strides.length + k] = strides[k];
+    }
+    if (offset < 0) {
+      throw new IllegalArgumentException("negative offset " + offset);
+    }
+    boolean empty = s[0] == 0 || s[1] == 0 || s[2] == 0 || s[3] == 0;
+    long last =
+        (long) offset
+            + (long) (s[0] - 1) * st[0]
+            + (long) (s[1] - 1) * st[1]
+            + (long) (s[2] - 1) * st[2]
+            + s[3];
+    if (!empty && last > data.length) {
+      throw new IllegalArgumentException(
+          "view of shape "
+              + Arrays.toString(shape)
+              + " with strides "
+              + Arrays.toString(strides)
+              + " at offset "
+              + offset
+              + " reaches element "
+              + last
+              + " of an array of "
+              + data.length);
+    }
+    return new Tensor(data, offset, shape.length, s[0], s[1], s[2], s[3], st[0], st[1], st[2]);
+  }
+
+  /**
+   * A (B, H, N, D) view of an array laid out as (B, N, H, D), the layout a linear projection
+   * produces before the heads are split: no copy.
+   */
+  public static Tensor ofBnhd(float[] data, int batch, int rows, int heads, int cols) {
+    Objects.requireNonNull(data, "data");
+    long size = (long) batch * rows * heads * cols;
+    if (size != data.length) {
+      throw new IllegalArgumentException(
+          "data has " + data.length + " elements but (B, N, H, D) needs " + size);
+    }
+    return view(
+        data,
+        0,
+        new int[] {batch, heads, rows, cols},
+        new int[] {rows * heads * cols, cols, heads * cols});
+  }
+
+  private static int[] checkShape(int[] shape) {
+    Objects.requireNonNull(shape, "shape");
+    if (shape.length < 2 || shape.length > 4) {
+      throw new IllegalArgumentException(
+          "shape " + Arrays.toString(shape) + " must be (N, D), (H, N, D) or (B, H, N, D)");
+    }
+    int[] s = {1, 1, 1, 1};
+    for (int k = 0; k < shape.length; k++) {
+      if (shape[k] < 0) {
+        throw new IllegalArgumentException("negative dimension in " + Arrays.toString(shape));
+      }
+      s[4 - shape.length + k] = shape[k];
+    }
+    return s;
+  }
+
+  /** The backing array (shared, not copied). */
+  public float[] data() {
+    return data;
+  }
+
+  /** Index in {@link #data()} of element (0, 0, 0, 0). */
+  public int offset() {
+    return offset;
+  }
+
+  /** B. */
+  public int batch() {
+    return batch;
+  }
+
+  /** H. */
+  public int heads() {
+    return heads;
+  }
+
+  /** N. */
+  public int rows() {
+    return rows;
+  }
+
+  /** D, the contiguous dimension. */
+  public int cols() {
+    return cols;
+  }
+
+  public int batchStride() {
+    return batchStride;
+  }
+
+  public int headStride() {
+    return headStride;
+  }
+
+  public int rowStride() {
+    return rowStride;
+  }
+
+  /** The rank this tensor was made with: 2, 3 or 4. */
+  public int rank() {
+    return rank;
+  }
+
+  /** The shape with the rank this tensor was made with. */
+  public int[] shape() {
+    int[] full = {batch, heads, rows, cols};
+    return Arrays.copyOfRange(full, 4 - rank, 4);
+  }
+
+  /** Number of elements. */
+  public long size() {
+    return (long) batch * heads * rows * cols;
+  }
+
+  /** Index in {@link #data()} of element (b, h, n, 0): the start of a row. */
+  public int rowOffset(int b, int h, int n) {
+    return offset + b * batchStride + h * headStride + n * rowStride;
+  }
+
+  /** Element (b, h, n, i). */
+  public float get(int b, int h, int n, int i) {
+    return data[rowOffset(b, h, n) + i];
+  }
+
+  /** Sets element (b, h, n, i). */
+  public void set(int b, int h, int n, int i, float value) {
+    data[rowOffset(b, h, n) + i] = value;
+  }
+
+  /** True when the elements are row-major and packed from {@link #offset()} on. */
+  public boolean isContiguous() {
+    return rowStride == cols
+        && (heads <= 1 || headStride == rows * cols)
+        && (batch <= 1 || batchStride == heads * rows * cols);
+  }
+
+  /** A row-major copy of the elements, in (B, H, N, D) order. */
+  public float[] toArray() {
+    float[] out = new float[Math.toIntExact(size())];
+    int p = 0;
+    for (int b = 0; b < batch; b++) {
+      for (int h = 0; h < heads; h++) {
+        for (int n = 0; n < rows; n++) {
+          System.arraycopy(data, rowOffset(b, h, n), out, p, cols);
+          p += cols;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** A contiguous copy with the same shape and rank. */
+  public Tensor copy() {
+    return of(toArray(), shape());
+  }
+
+  /** The same elements seen with another rank: (N, D) ↔ (1, N, D) ↔ (1, 1, N, D) and alike. */
+  public Tensor withRank(int newRank) {
+    if (newRank < 2 || newRank > 4) {
+      throw new IllegalArgumentException("rank must be 2, 3 or 4, not " + newRank);
+    }
+    if ((newRank < 4 && batch != 1) || (newRank < 3 && heads != 1)) {
+      throw new IllegalArgumentException(
+          "shape " + Arrays.toString(shape()) + " cannot be seen with rank " + newRank);
+    }
+    return new Tensor(
+        data, offset, newRank, batch, heads, rows, cols, batchStride, headStride, rowStride);
+  }
+
+  @Override
+  public String toString() {
+    return "Tensor" + Arrays.toString(shape());
+  }
+}
