@@ -1,0 +1,558 @@
+package dev.flashattn4j.cache;
+
+import dev.flashattn4j.tensor.Tensor;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Keys and values of every layer of a model for many sequences, in fixed-size pages from one shared
+ * pool (vLLM's paged KV cache; FlashAttention's {@code block_table}).
+ *
+ * <p>A page holds {@code pageSize} consecutive token positions of one sequence, for every layer and
+ * every K/V head. Inside a page, layer l keeps K as {@code [head][slot][d]} and V as {@code
+ * [head][slot][d_v]}: the rows of one head are contiguous, so a decode step streams them. A
+ * sequence's block table lists its pages in position order: position p lies in page {@code table[p
+ * / pageSize]}, slot {@code p % pageSize}.
+ *
+ * <p>Growing a sequence is two steps, so that one reservation serves every layer: {@link #reserve}
+ * adds positions (taking pages from the free list), then {@link #write} fills them layer by layer.
+ * {@link #append} does both for a one-layer cache. {@link #fork} makes a second sequence that
+ * shares every page of the first (reference counts); when either later grows into a shared page
+ * that is only partly filled, it first gets its own copy of that page (copy on write), so the other
+ * never sees the change. {@link #free} returns pages whose count drops to zero.
+ *
+ * <p>Every operation checks its arguments and the pool's capacity before it changes anything: an
+ * {@link IllegalArgumentException} (unknown sequence, wrong shapes) or {@link
+ * IllegalStateException} (pool full, a position not reserved or shared) leaves the cache exactly as
+ * it was. Not thread-safe: one thread changes the cache, and no decode step runs meanwhile.
+ */
+public final class PagedKvCache {
+
+  private final int layers;
+  private final int kvHeads;
+  private final int headDim;
+  private final int valueDim;
+  private final int pageSize;
+  private final int pages;
+  private final KvStorage storage;
+
+  // [layer][page] -> K rows [head][slot][d] and V rows [head][slot][d_v]; one of the two kinds.
+  private final float[][][] keys32;
+  private final float[][][] values32;
+  private final short[][][] keys16;
+  private final short[][][] values16;
+
+  private final int[] refCount;
+  private final int[] freeList;
+  private int freeCount;
+
+  private final Map<Integer, Sequence> sequences = new HashMap<>();
+  private int nextId;
+
+  /** A sequence: its length in tokens and its block table. */
+  private static final class Sequence {
+    int length;
+    int[] table;
+    int pageCount;
+
+    Sequence(int[] table, int pageCount, int length) {
+      this.table = table;
+      this.pageCount = pageCount;
+      this.length = length;
+    }
+  }
+
+  /**
+   * A cache with all its pages allocated up front.
+   *
+   * @param layers number of layers (each has its own K and V in every page)
+   * @param kvHeads H_kv
+   * @param headDim d, the size of a key
+   * @param valueDim d_v, the size of a value
+   * @param pageSize tokens a page holds
+   * @param pages pages in the pool
+   * @param storage float32 or float16 elements
+   */
+  public PagedKvCache(
+      int layers,
+      int kvHeads,
+      int headDim,
+      int valueDim,
+      int pageSize,
+      int pages,
+      KvStorage storage) {
+    Objects.requireNonNull(storage, "storage");
+    positive("layers", layers);
+    positive("kvHeads", kvHeads);
+    positive("headDim", headDim);
+    positive("valueDim", valueDim);
+    positive("pageSize", pageSize);
+    positive("pages", pages);
+    long pageElements = (long) kvHeads * pageSize * Math.max(headDim, valueDim);
+    if (pageElements > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException(
+          "a page of "
+              + pageSize
+              + " tokens × "
+              + kvHeads
+              + " heads × "
+              + Math.max(headDim, valueDim)
+              + " is too large for one array");
+    }
+    this.layers = layers;
+    this.kvHeads = kvHeads;
+    this.headDim = headDim;
+    this.valueDim = valueDim;
+    this.pageSize = pageSize;
+    this.pages = pages;
+    this.storage = storage;
+    int kLen = kvHeads * pageSize * headDim;
+    int vLen = kvHeads * pageSize * valueDim;
+    if (storage == KvStorage.FLOAT32) {
+      keys32 = new float[layers][pages][kLen];
+      values32 = new float[layers][pages][vLen];
+      keys16 = null;
+      values16 = null;
+    } else {
+      keys16 = new short[layers][pages][kLen];
+      values16 = new short[layers][pages][vLen];
+      keys32 = null;
+      values32 = null;
+    }
+    refCount = new int[pages];
+    freeList = new int[pages];
+    // Pages are handed out from the top of the free list: 0, 1, 2, ... on a fresh cache.
+    for (int i = 0; i < pages; i++) {
+      freeList[i] = pages - 1 - i;
+    }
+    freeCount = pages;
+  }
+
+  private static void positive(String name, int value) {
+    if (value < 1) {
+      throw new IllegalArgumentException(name + " must be at least 1, not " + value);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Sequences
+
+  /** Starts an empty sequence and returns its id (ids are never reused). */
+  public int newSequence() {
+    int id = nextId++;
+    sequences.put(id, new Sequence(new int[4], 0, 0));
+    return id;
+  }
+
+  /**
+   * A new sequence with the same tokens as {@code seqId}, sharing its pages: no element is copied
+   * now; a shared page that is partly filled is copied when one of the two grows into it.
+   *
+   * @return the new sequence's id
+   */
+  public int fork(int seqId) {
+    Sequence s = sequence(seqId);
+    for (int i = 0; i < s.pageCount; i++) {
+      refCount[s.table[i]]++;
+    }
+    int id = nextId++;
+    sequences.put(id, new Sequence(Arrays.copyOf(s.table, s.table.length), s.pageCount, s.length));
+    return id;
+  }
+
+  /** Forgets a sequence; pages no other sequence shares go back to the pool. */
+  public void free(int seqId) {
+    Sequence s = sequence(seqId);
+    sequences.remove(seqId);
+    for (int i = s.pageCount - 1; i >= 0; i--) {
+      release(s.table[i]);
+    }
+  }
+
+  /**
+   * Adds {@code tokens} positions at the end of a sequence, for every layer, taking the pages it
+   * needs from the pool (and copying a shared, partly filled last page first). The new positions
+   * hold zeros until {@link #write} fills them.
+   *
+   * @return the first new position (the old length)
+   * @throws IllegalStateException when the pool has too few free pages; the cache is unchanged
+   */
+  public int reserve(int seqId, int tokens) {
+    Sequence s = sequence(seqId);
+    if (tokens < 0) {
+      throw new IllegalArgumentException("cannot reserve " + tokens + " tokens");
+    }
+    long newLength = (long) s.length + tokens;
+    if (newLength > Integer.MAX_VALUE - pageSize) {
+      throw new IllegalArgumentException(
+          "sequence " + seqId + " cannot grow to " + newLength + " tokens");
+    }
+    int needed = pagesFor((int) newLength) - s.pageCount;
+    boolean copyLast =
+        tokens > 0 && s.length % pageSize != 0 && refCount[s.table[s.pageCount - 1]] > 1;
+    int take = needed + (copyLast ? 1 : 0);
+    if (take > freeCount) {
+      throw new IllegalStateException(
+          "KV cache full: sequence "
+              + seqId
+              + " needs "
+              + take
+              + " more page(s) of "
+              + pageSize
+              + " tokens to grow from "
+              + s.length
+              + " to "
+              + newLength
+              + " tokens, but "
+              + freeCount
+              + " of "
+              + pages
+              + " are free");
+    }
+    if (copyLast) {
+      int old = s.table[s.pageCount - 1];
+      int copy = take();
+      copyPage(old, copy);
+      release(old);
+      s.table[s.pageCount - 1] = copy;
+    }
+    if (s.table.length < s.pageCount + needed) {
+      s.table = Arrays.copyOf(s.table, Math.max(s.pageCount + needed, 2 * s.table.length));
+    }
+    for (int i = 0; i < needed; i++) {
+      int p = take();
+      clearPage(p);
+      s.table[s.pageCount++] = p;
+    }
+    int first = s.length;
+    s.length = (int) newLength;
+    return first;
+  }
+
+  /**
+   * Writes the keys and values of {@code n} reserved positions of one layer.
+   *
+   * @param position the first position, with {@code position + n <= length(seqId)}
+   * @param k (H_kv, n, d) or (1, H_kv, n, d), any strides (e.g. a {@link Tensor#ofBnhd} view of a
+   *     projection's (n, H_kv, d) output)
+   * @param v (H_kv, n, d_v) or (1, H_kv, n, d_v)
+   * @throws IllegalStateException when a position lies in a page shared with another sequence
+   */
+  public void write(int layer, int seqId, int position, Tensor k, Tensor v) {
+    Sequence s = sequence(seqId);
+    checkLayer(layer);
+    checkRows("k", k, headDim);
+    checkRows("v", v, valueDim);
+    int n = k.rows();
+    if (v.rows() != n) {
+      throw new IllegalArgumentException(
+          "k has " + n + " tokens but v has " + v.rows() + " (k " + k + ", v " + v + ")");
+    }
+    if (position < 0 || (long) position + n > s.length) {
+      throw new IllegalArgumentException(
+          "positions ["
+              + position
+              + ", "
+              + ((long) position + n)
+              + ") of sequence "
+              + seqId
+              + " are not all reserved: its length is "
+              + s.length
+              + " (call reserve first)");
+    }
+    for (int p = position; p < position + n; p += pageSize - p % pageSize) {
+      int page = s.table[p / pageSize];
+      if (refCount[page] > 1) {
+        throw new IllegalStateException(
+            "position "
+                + p
+                + " of sequence "
+                + seqId
+                + " lies in page "
+                + page
+                + ", shared with a fork: only new positions can be written");
+      }
+    }
+    for (int t = 0; t < n; t++) {
+      int p = position + t;
+      int page = s.table[p / pageSize];
+      int slot = p % pageSize;
+      for (int h = 0; h < kvHeads; h++) {
+        store(layer, page, true, rowOffset(h, slot, headDim), k, h, t, headDim);
+        store(layer, page, false, rowOffset(h, slot, valueDim), v, h, t, valueDim);
+      }
+    }
+  }
+
+  /**
+   * Appends tokens to a sequence of a one-layer cache: {@link #reserve} then {@link #write}.
+   *
+   * @param k (H_kv, n, d) or (1, H_kv, n, d)
+   * @param v (H_kv, n, d_v) or (1, H_kv, n, d_v)
+   * @return the position of the first new token
+   */
+  public int append(int seqId, Tensor k, Tensor v) {
+    if (layers != 1) {
+      throw new IllegalArgumentException(
+          "append is for a one-layer cache; this one has "
+              + layers
+              + " layers: reserve once, then write each layer");
+    }
+    sequence(seqId);
+    checkRows("k", k, headDim);
+    checkRows("v", v, valueDim);
+    if (v.rows() != k.rows()) {
+      throw new IllegalArgumentException(
+          "k has " + k.rows() + " tokens but v has " + v.rows() + " (k " + k + ", v " + v + ")");
+    }
+    int first = reserve(seqId, k.rows());
+    write(0, seqId, first, k, v);
+    return first;
+  }
+
+  private void checkRows(String name, Tensor t, int cols) {
+    Objects.requireNonNull(t, name);
+    if (t.batch() != 1 || t.heads() != kvHeads || t.cols() != cols || t.rank() < 3) {
+      throw new IllegalArgumentException(
+          name
+              + " must be (H_kv, n, "
+              + cols
+              + ") = ("
+              + kvHeads
+              + ", n, "
+              + cols
+              + ") or (1, H_kv, n, "
+              + cols
+              + "), not "
+              + Arrays.toString(t.shape()));
+    }
+  }
+
+  private void checkLayer(int layer) {
+    if (layer < 0 || layer >= layers) {
+      throw new IllegalArgumentException("layer " + layer + " is not in [0, " + layers + ")");
+    }
+  }
+
+  private Sequence sequence(int seqId) {
+    Sequence s = sequences.get(seqId);
+    if (s == null) {
+      throw new IllegalArgumentException(
+          "sequence " + seqId + " is not in the cache (live: " + sequences.keySet() + ")");
+    }
+    return s;
+  }
+
+  private int pagesFor(int tokens) {
+    return (int) (((long) tokens + pageSize - 1) / pageSize);
+  }
+
+  private int take() {
+    int p = freeList[--freeCount];
+    refCount[p] = 1;
+    return p;
+  }
+
+  private void release(int page) {
+    if (--refCount[page] == 0) {
+      freeList[freeCount++] = page;
+    }
+  }
+
+  private void copyPage(int from, int to) {
+    for (int l = 0; l < layers; l++) {
+      if (keys32 != null) {
+        System.arraycopy(keys32[l][from], 0, keys32[l][to], 0, keys32[l][from].length);
+        System.arraycopy(values32[l][from], 0, values32[l][to], 0, values32[l][from].length);
+      } else {
+        System.arraycopy(keys16[l][from], 0, keys16[l][to], 0, keys16[l][from].length);
+        System.arraycopy(values16[l][from], 0, values16[l][to], 0, values16[l][from].length);
+      }
+    }
+  }
+
+  private void clearPage(int page) {
+    for (int l = 0; l < layers; l++) {
+      if (keys32 != null) {
+        Arrays.fill(keys32[l][page], 0f);
+        Arrays.fill(values32[l][page], 0f);
+      } else {
+        Arrays.fill(keys16[l][page], (short) 0);
+        Arrays.fill(values16[l][page], (short) 0);
+      }
+    }
+  }
+
+  private void store(int layer, int page, boolean key, int at, Tensor src, int h, int t, int cols) {
+    float[] from = src.data();
+    int o = src.rowOffset(0, h, t);
+    if (keys32 != null) {
+      float[] dst = key ? keys32[layer][page] : values32[layer][page];
+      System.arraycopy(from, o, dst, at, cols);
+    } else {
+      short[] dst = key ? keys16[layer][page] : values16[layer][page];
+      for (int c = 0; c < cols; c++) {
+        dst[at + c] = Float.floatToFloat16(from[o + c]);
+      }
+    }
+  }
+
+  private int rowOffset(int head, int slot, int cols) {
+    return (head * pageSize + slot) * cols;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // What a sequence holds
+
+  /** True when {@code seqId} is a live sequence. */
+  public boolean contains(int seqId) {
+    return sequences.containsKey(seqId);
+  }
+
+  /** Number of tokens of a sequence. */
+  public int length(int seqId) {
+    return sequence(seqId).length;
+  }
+
+  /** A copy of a sequence's block table: its pages in position order. */
+  public int[] blockTable(int seqId) {
+    Sequence s = sequence(seqId);
+    return Arrays.copyOf(s.table, s.pageCount);
+  }
+
+  /**
+   * The page that holds position block {@code index} of a sequence ({@code
+   * blockTable(seqId)[index]} without a copy), for kernels.
+   */
+  public int page(int seqId, int index) {
+    Sequence s = sequence(seqId);
+    if (index < 0 || index >= s.pageCount) {
+      throw new IllegalArgumentException(
+          "sequence " + seqId + " has " + s.pageCount + " pages, not " + (index + 1));
+    }
+    return s.table[index];
+  }
+
+  /**
+   * Copies a sequence's block table into {@code dst} (for kernels: no allocation).
+   *
+   * @param dst receives the pages from {@code dstOffset} on; needs room for {@code ceil(length /
+   *     pageSize)} of them
+   * @return the number of pages copied
+   */
+  public int copyBlockTable(int seqId, int[] dst, int dstOffset) {
+    Sequence s = sequence(seqId);
+    System.arraycopy(s.table, 0, dst, dstOffset, s.pageCount);
+    return s.pageCount;
+  }
+
+  /** Ids of the live sequences, ascending. */
+  public int[] sequenceIds() {
+    return sequences.keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
+  }
+
+  /** How many sequences share a page (0: free). */
+  public int refCount(int page) {
+    Objects.checkIndex(page, pages);
+    return refCount[page];
+  }
+
+  /**
+   * Reads back the key (or value) of one position, converted to float32: for tests and checks, not
+   * for kernels.
+   *
+   * @param out receives d (keys) or d_v (values) floats
+   */
+  public void read(int layer, int seqId, int position, int head, boolean key, float[] out) {
+    Sequence s = sequence(seqId);
+    checkLayer(layer);
+    Objects.checkIndex(position, s.length);
+    Objects.checkIndex(head, kvHeads);
+    int cols = key ? headDim : valueDim;
+    int page = s.table[position / pageSize];
+    int at = rowOffset(head, position % pageSize, cols);
+    for (int c = 0; c < cols; c++) {
+      out[c] =
+          keys32 != null
+              ? (key ? keys32 : values32)[layer][page][at + c]
+              : Float.float16ToFloat((key ? keys16 : values16)[layer][page][at + c]);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Sizes
+
+  public int layers() {
+    return layers;
+  }
+
+  public int kvHeads() {
+    return kvHeads;
+  }
+
+  public int headDim() {
+    return headDim;
+  }
+
+  public int valueDim() {
+    return valueDim;
+  }
+
+  public int pageSize() {
+    return pageSize;
+  }
+
+  /** Pages in the pool. */
+  public int capacityPages() {
+    return pages;
+  }
+
+  /** Pages on the free list. */
+  public int freePages() {
+    return freeCount;
+  }
+
+  public KvStorage storage() {
+    return storage;
+  }
+
+  /** Bytes of K and V in one page, all layers. */
+  public long bytesPerPage() {
+    return (long) layers * kvHeads * pageSize * (headDim + valueDim) * storage.bytesPerElement();
+  }
+
+  /** Bytes of K and V the pool holds (allocated up front). */
+  public long bytesAllocated() {
+    return bytesPerPage() * pages;
+  }
+
+  /** Bytes of K and V in pages some sequence uses. */
+  public long bytesInUse() {
+    return bytesPerPage() * (pages - freeCount);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Raw pages, for kernels: live storage, not copies. Read only.
+
+  /** K rows of a page in one layer, {@code [head][slot][d]} (FLOAT32 storage only). */
+  public float[] keyPage(int layer, int page) {
+    return keys32[layer][page];
+  }
+
+  /** V rows of a page in one layer, {@code [head][slot][d_v]} (FLOAT32 storage only). */
+  public float[] valuePage(int layer, int page) {
+    return values32[layer][page];
+  }
+
+  /** K rows of a page in one layer as binary16 bits (FLOAT16 storage only). */
+  public short[] keyPage16(int layer, int page) {
+    return keys16[layer][page];
+  }
+
+  /** V rows of a page in one layer as binary16 bits (FLOAT16 storage only). */
+  public short[] valuePage16(int layer, int page) {
+    return values16[layer][page];
+  }
+}

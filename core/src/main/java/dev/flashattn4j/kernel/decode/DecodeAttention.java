@@ -1,0 +1,280 @@
+package dev.flashattn4j.kernel.decode;
+
+import dev.flashattn4j.api.AttentionOptions;
+import dev.flashattn4j.api.AttentionResult;
+import dev.flashattn4j.cache.PagedKvCache;
+import dev.flashattn4j.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.Future;
+
+/**
+ * The decode step: attention of the N_q newest tokens of each sequence of a batch over all the keys
+ * and values that a {@link PagedKvCache} holds for it (FlashAttention's {@code
+ * flash_attn_with_kvcache}, after the new tokens' K and V have been appended). N_q = 1 is plain
+ * decoding; a few is speculative decoding. Sequences may have different lengths.
+ *
+ * <p>Query row i of a sequence of length L sits at position L − N_q + i: with {@code
+ * Causal.BOTTOM_RIGHT} it sees keys j ≤ L − N_q + i. Sliding windows and softcap apply as in {@link
+ * AttentionOptions}; masks are not supported here.
+ *
+ * <p>How it runs. The step reads every cached K and V row once, so memory bandwidth bounds it. All
+ * G = H_q / H_kv query heads of a KV group (and all N_q new tokens) are processed together, so each
+ * K/V row is read once per group, not once per query head (GQA). The keys of a sequence are cut in
+ * chunks of {@link Builder#chunkKeys} keys; chunks are spread over threads (flash-decoding, split
+ * KV) and their partial results merged by their log-sum-exp. Chunk boundaries are fixed by key
+ * index and chunks are merged in order, so <b>the result has the same bits for any number of
+ * threads or splits</b>.
+ *
+ * <p>An instance owns a thread pool and per-thread scratch, reused from step to step (no allocation
+ * in the hot path); it is not thread-safe: one step at a time. Close it to stop its threads.
+ */
+public final class DecodeAttention implements AutoCloseable {
+
+  /** Keys per chunk unless the builder says otherwise. */
+  public static final int DEFAULT_CHUNK_KEYS = 1024;
+
+  private final int threads;
+  private final int splits;
+  private final int chunkKeys;
+  private final boolean simd;
+  private final ForkJoinPool pool;
+  private final DecodePlan plan = new DecodePlan();
+  private final List<DecodeWorker> workers = new ArrayList<>();
+
+  private DecodeAttention(Builder b) {
+    this.threads = b.threads;
+    this.splits = b.splits;
+    this.chunkKeys = b.chunkKeys;
+    this.simd = b.vector;
+    for (int t = 0; t < threads; t++) {
+      workers.add(new DecodeWorker(plan));
+    }
+    this.pool = threads > 1 ? new ForkJoinPool(threads) : null;
+  }
+
+  /** A decode step with the defaults: all processors, automatic splits, SIMD unless disabled. */
+  public static DecodeAttention create() {
+    return builder().build();
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Attends the newest N_q tokens of each sequence to the sequence's cached keys and values.
+   *
+   * @param cache the cache, holding the new tokens' K and V already
+   * @param layer the layer whose K and V to read
+   * @param seqIds the B sequences, one per batch entry of q
+   * @param q (B, H_q, N_q, d), any strides; H_q a multiple of the cache's H_kv
+   * @return O of shape (B, H_q, N_q, d_v) with the rank of q, and the LSE (B, H_q, N_q)
+   */
+  public AttentionResult decode(
+      PagedKvCache cache, int layer, int[] seqIds, Tensor q, AttentionOptions options) {
+    Objects.requireNonNull(q, "q");
+    Objects.requireNonNull(cache, "cache");
+    int[] shape = {q.batch(), q.heads(), q.rows(), cache.valueDim()};
+    Tensor out = Tensor.zeros(Arrays.copyOfRange(shape, 4 - q.rank(), 4));
+    float[] lse = new float[Math.multiplyExact(q.batch() * q.heads(), q.rows())];
+    decode(cache, layer, seqIds, q, options, out, lse);
+    return new AttentionResult(out, lse);
+  }
+
+  /**
+   * As {@link #decode(PagedKvCache, int, int[], Tensor, AttentionOptions)}, into the caller's
+   * buffers: no allocation once the scratch has grown to the sizes.
+   *
+   * @param out (B, H_q, N_q, d_v), any strides, written
+   * @param lse B·H_q·N_q floats, (B, H_q, N_q) row-major, written
+   */
+  public void decode(
+      PagedKvCache cache,
+      int layer,
+      int[] seqIds,
+      Tensor q,
+      AttentionOptions options,
+      Tensor out,
+      float[] lse) {
+    check(cache, layer, seqIds, q, options, out, lse);
+    plan.prepare(cache, layer, seqIds, q, options, out, lse, simd, chunkKeys, splits, threads);
+    try {
+      if (pool == null || plan.taskCount == 1) {
+        workers.get(0).call();
+      } else {
+        for (Future<Void> f : pool.invokeAll(workers)) {
+          f.get();
+        }
+      }
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("decode interrupted", e);
+    } finally {
+      plan.clear();
+    }
+  }
+
+  private static void check(
+      PagedKvCache cache,
+      int layer,
+      int[] seqIds,
+      Tensor q,
+      AttentionOptions options,
+      Tensor out,
+      float[] lse) {
+    Objects.requireNonNull(cache, "cache");
+    Objects.requireNonNull(seqIds, "seqIds");
+    Objects.requireNonNull(q, "q");
+    Objects.requireNonNull(options, "options");
+    Objects.requireNonNull(out, "out");
+    Objects.requireNonNull(lse, "lse");
+    if (layer < 0 || layer >= cache.layers()) {
+      throw new IllegalArgumentException(
+          "layer " + layer + " is not in [0, " + cache.layers() + ")");
+    }
+    if (seqIds.length != q.batch()) {
+      throw new IllegalArgumentException(
+          seqIds.length
+              + " sequence ids for a batch of "
+              + q.batch()
+              + " in q "
+              + Arrays.toString(q.shape()));
+    }
+    for (int id : seqIds) {
+      if (!cache.contains(id)) {
+        throw new IllegalArgumentException(
+            "sequence "
+                + id
+                + " is not in the cache (live: "
+                + Arrays.toString(cache.sequenceIds())
+                + ")");
+      }
+    }
+    if (q.cols() != cache.headDim()) {
+      throw new IllegalArgumentException(
+          "d of q "
+              + Arrays.toString(q.shape())
+              + " must equal the cache's head dimension "
+              + cache.headDim());
+    }
+    if (q.heads() % cache.kvHeads() != 0) {
+      throw new IllegalArgumentException(
+          "the heads of q "
+              + Arrays.toString(q.shape())
+              + " must be a multiple of the cache's "
+              + cache.kvHeads()
+              + " K/V heads");
+    }
+    if (options.mask() != null) {
+      throw new IllegalArgumentException(
+          "decode does not take a mask: use causal, window and softcap");
+    }
+    if (out.batch() != q.batch()
+        || out.heads() != q.heads()
+        || out.rows() != q.rows()
+        || out.cols() != cache.valueDim()) {
+      throw new IllegalArgumentException(
+          "out "
+              + Arrays.toString(out.shape())
+              + " must be (B, H_q, N_q, d_v) = ("
+              + q.batch()
+              + ", "
+              + q.heads()
+              + ", "
+              + q.rows()
+              + ", "
+              + cache.valueDim()
+              + ")");
+    }
+    long rows = (long) q.batch() * q.heads() * q.rows();
+    if (lse.length != rows) {
+      throw new IllegalArgumentException(
+          "lse has " + lse.length + " floats but (B, H_q, N_q) needs " + rows);
+    }
+  }
+
+  /** Threads the step runs on. */
+  public int threads() {
+    return threads;
+  }
+
+  /** Keys per chunk: the one parameter (besides SIMD or scalar) the result's bits depend on. */
+  public int chunkKeys() {
+    return chunkKeys;
+  }
+
+  /** True when the SIMD kernels run, false for the scalar twins. */
+  public boolean vector() {
+    return simd;
+  }
+
+  /** Lanes of the SIMD kernels' float vectors. */
+  public static int vectorLanes() {
+    return DecodeSimd.lanes();
+  }
+
+  @Override
+  public void close() {
+    if (pool != null) {
+      pool.shutdownNow();
+    }
+  }
+
+  /** Builder of {@link DecodeAttention}. */
+  public static final class Builder {
+    private int threads = Runtime.getRuntime().availableProcessors();
+    private int splits;
+    private int chunkKeys = DEFAULT_CHUNK_KEYS;
+    private boolean vector = DecodeSimd.VECTOR_BY_DEFAULT;
+
+    /** Threads to run on (default: available processors). */
+    public Builder threads(int threads) {
+      if (threads < 1) {
+        throw new IllegalArgumentException("threads must be at least 1, not " + threads);
+      }
+      this.threads = threads;
+      return this;
+    }
+
+    /**
+     * Tasks the chunks of one (sequence, KV head) are spread over; 0 (default) picks enough to keep
+     * every thread busy. Changes the speed, never the result.
+     */
+    public Builder splits(int splits) {
+      if (splits < 0) {
+        throw new IllegalArgumentException("splits must be 0 (auto) or positive, not " + splits);
+      }
+      this.splits = splits;
+      return this;
+    }
+
+    /** Keys per chunk (default {@value DecodeAttention#DEFAULT_CHUNK_KEYS}). */
+    public Builder chunkKeys(int chunkKeys) {
+      if (chunkKeys < 1) {
+        throw new IllegalArgumentException("chunkKeys must be at least 1, not " + chunkKeys);
+      }
+      this.chunkKeys = chunkKeys;
+      return this;
+    }
+
+    /**
+     * SIMD kernels (true) or their scalar twins (false); the default is SIMD unless the system
+     * property {@code flashattn.vector.bits} is 0.
+     */
+    public Builder vector(boolean vector) {
+      this.vector = vector;
+      return this;
+    }
+
+    public DecodeAttention build() {
+      return new DecodeAttention(this);
+    }
+  }
+}

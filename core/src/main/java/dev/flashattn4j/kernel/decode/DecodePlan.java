@@ -1,0 +1,183 @@
+package dev.flashattn4j.kernel.decode;
+
+import dev.flashattn4j.api.AttentionOptions;
+import dev.flashattn4j.cache.KvStorage;
+import dev.flashattn4j.cache.PagedKvCache;
+import dev.flashattn4j.tensor.Tensor;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+
+/**
+ * What one decode call does, laid out before any work starts: the sequences' lengths and block
+ * tables, the key range of every query row, the chunks of keys and the tasks that compute them.
+ * Reused from call to call; its arrays only grow.
+ *
+ * <p>The keys [0, L) of a sequence are cut into chunks of {@code chunkKeys} keys at fixed
+ * boundaries (c·chunkKeys). For every (sequence b, KV head g, chunk c) one partial result (m, l,
+ * unnormalised acc) is computed and stored; a task computes a run of consecutive chunks of one (b,
+ * g). The last task of a (b, g) to finish merges its chunks in chunk order. So the bits of the
+ * result depend on chunkKeys but not on how many tasks (splits) or threads there are.
+ */
+final class DecodePlan {
+
+  // The call.
+  PagedKvCache cache;
+  int layer;
+  Tensor q;
+  Tensor out;
+  float[] lse;
+  boolean simd;
+  boolean float16;
+
+  // Sizes.
+  int batch;
+  int queryHeads;
+  int kvHeads;
+  int group; // G = H_q / H_kv
+  int queryRows; // N_q
+  int rows; // R = G · N_q query rows per (b, g)
+  int headDim;
+  int valueDim;
+  int pageSize;
+  int chunkKeys;
+  float scale;
+  float softcap;
+
+  // Per sequence b.
+  int[] length = new int[0];
+  int[] tableOffset = new int[0];
+  int[] chunks = new int[0];
+  int[] partialBase = new int[0]; // record index of (b, g = 0, c = 0); (b, g, c) adds g·chunks + c
+  int[] tables = new int[0];
+  int[] rowStart = new int[0]; // [b·N_q + i]: first visible key of query row i
+  int[] rowEnd = new int[0]; // one past the last
+
+  // Partial results: record r = (m[R], l[R], acc[R·d_v]).
+  float[] partials = new float[0];
+
+  // Tasks: (b, g, chunks [c0, c1)).
+  int taskCount;
+  int[] taskSeq = new int[0];
+  int[] taskHead = new int[0];
+  int[] taskFrom = new int[0];
+  int[] taskTo = new int[0];
+  final AtomicInteger nextTask = new AtomicInteger();
+  AtomicIntegerArray remaining = new AtomicIntegerArray(0);
+
+  int recordSize() {
+    return rows * (valueDim + 2);
+  }
+
+  /** Lays out a call whose arguments have been checked. */
+  void prepare(
+      PagedKvCache cache,
+      int layer,
+      int[] seqIds,
+      Tensor q,
+      AttentionOptions options,
+      Tensor out,
+      float[] lse,
+      boolean simd,
+      int chunkKeys,
+      int splits,
+      int threads) {
+    this.cache = cache;
+    this.layer = layer;
+    this.q = q;
+    this.out = out;
+    this.lse = lse;
+    this.simd = simd;
+    this.float16 = cache.storage() == KvStorage.FLOAT16;
+    batch = q.batch();
+    queryHeads = q.heads();
+    kvHeads = cache.kvHeads();
+    group = queryHeads / kvHeads;
+    queryRows = q.rows();
+    rows = group * queryRows;
+    headDim = cache.headDim();
+    valueDim = cache.valueDim();
+    pageSize = cache.pageSize();
+    this.chunkKeys = chunkKeys;
+    scale = options.scaleFor(headDim);
+    softcap = options.softcap();
+
+    if (length.length < batch) {
+      length = new int[batch];
+      tableOffset = new int[batch];
+      chunks = new int[batch];
+      partialBase = new int[batch];
+    }
+    if (rowStart.length < batch * queryRows) {
+      rowStart = new int[batch * queryRows];
+      rowEnd = new int[batch * queryRows];
+    }
+    long tablePages = 0;
+    long records = 0;
+    for (int b = 0; b < batch; b++) {
+      int len = cache.length(seqIds[b]);
+      length[b] = len;
+      tableOffset[b] = (int) tablePages;
+      tablePages += (len + (long) pageSize - 1) / pageSize;
+      chunks[b] = (int) ((len + (long) chunkKeys - 1) / chunkKeys);
+      partialBase[b] = (int) records;
+      records += (long) kvHeads * chunks[b];
+      for (int i = 0; i < queryRows; i++) {
+        rowStart[b * queryRows + i] = options.keyStart(i, queryRows, len);
+        rowEnd[b * queryRows + i] = options.keyEnd(i, queryRows, len);
+      }
+    }
+    if (tables.length < tablePages) {
+      tables = new int[Math.toIntExact(tablePages)];
+    }
+    for (int b = 0; b < batch; b++) {
+      cache.copyBlockTable(seqIds[b], tables, tableOffset[b]);
+    }
+    long floats = records * recordSize();
+    if (partials.length < floats) {
+      partials = new float[Math.toIntExact(floats)];
+    }
+
+    // Splits per (b, g): as asked, or enough for ~4 tasks per thread; never more than its chunks.
+    int pairs = batch * kvHeads;
+    int autoSplits = Math.max(1, (4 * threads + pairs - 1) / Math.max(1, pairs));
+    int want = splits > 0 ? splits : autoSplits;
+    int tasks = 0;
+    for (int b = 0; b < batch; b++) {
+      tasks += kvHeads * Math.max(1, Math.min(want, chunks[b]));
+    }
+    if (taskSeq.length < tasks) {
+      taskSeq = new int[tasks];
+      taskHead = new int[tasks];
+      taskFrom = new int[tasks];
+      taskTo = new int[tasks];
+    }
+    if (remaining.length() < pairs) {
+      remaining = new AtomicIntegerArray(pairs);
+    }
+    int t = 0;
+    for (int b = 0; b < batch; b++) {
+      int n = chunks[b];
+      int parts = Math.max(1, Math.min(want, n));
+      for (int g = 0; g < kvHeads; g++) {
+        remaining.set(b * kvHeads + g, parts);
+        for (int s = 0; s < parts; s++) {
+          taskSeq[t] = b;
+          taskHead[t] = g;
+          taskFrom[t] = (int) ((long) s * n / parts);
+          taskTo[t] = (int) ((long) (s + 1) * n / parts);
+          t++;
+        }
+      }
+    }
+    taskCount = t;
+    nextTask.set(0);
+  }
+
+  /** Drops the references to the call's tensors and cache. */
+  void clear() {
+    cache = null;
+    q = null;
+    out = null;
+    lse = null;
+  }
+}

@@ -1,0 +1,245 @@
+package dev.flashattn4j.kernel.decode;
+
+import dev.flashattn4j.cache.PagedKvCache;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+
+/**
+ * One thread of a decode step: takes tasks from the plan until none is left. For each task it
+ * attends the R = G·N_q query rows of one KV group to a run of key chunks (reading every K and V
+ * row once for the whole group), stores one partial result per chunk, and the last task of a group
+ * merges the group's chunks in chunk order.
+ *
+ * <p>Its scratch is allocated when the sizes first grow and reused after: no allocation per step.
+ */
+final class DecodeWorker implements Callable<Void> {
+
+  /** Keys whose scores are held at once (per query row). */
+  static final int BLOCK = 64;
+
+  private final DecodePlan plan;
+
+  private float[] qs = new float[0]; // R·d: the group's query rows
+  private final float[] s = new float[BLOCK]; // scores, then probabilities, of one row
+  private float[] m = new float[0]; // R: running max
+  private float[] l = new float[0]; // R: running sum of exp(s − m)
+  private float[] acc = new float[0]; // R·d_v: Σ exp(s − m) v
+  private int[] first = new int[0]; // R: first visible key of the row in the chunk
+  private int[] end = new int[0]; // R: one past the last
+  private float[] merged = new float[0]; // d_v
+  private final float[][] kRows = new float[BLOCK][];
+  private final int[] kOff = new int[BLOCK];
+  private final float[][] vRows = new float[BLOCK][];
+  private final int[] vOff = new int[BLOCK];
+  private float[] kWide = new float[0]; // BLOCK·d: K rows widened from float16
+  private float[] vWide = new float[0]; // BLOCK·d_v
+
+  DecodeWorker(DecodePlan plan) {
+    this.plan = plan;
+  }
+
+  @Override
+  public Void call() {
+    ensureScratch();
+    int t;
+    while ((t = plan.nextTask.getAndIncrement()) < plan.taskCount) {
+      run(t);
+    }
+    return null;
+  }
+
+  private void ensureScratch() {
+    int r = plan.rows;
+    if (qs.length < r * plan.headDim) {
+      qs = new float[r * plan.headDim];
+    }
+    if (m.length < r) {
+      m = new float[r];
+      l = new float[r];
+      first = new int[r];
+      end = new int[r];
+    }
+    if (acc.length < r * plan.valueDim) {
+      acc = new float[r * plan.valueDim];
+    }
+    if (merged.length < plan.valueDim) {
+      merged = new float[plan.valueDim];
+    }
+    if (plan.float16 && kWide.length < BLOCK * plan.headDim) {
+      kWide = new float[BLOCK * plan.headDim];
+    }
+    if (plan.float16 && vWide.length < BLOCK * plan.valueDim) {
+      vWide = new float[BLOCK * plan.valueDim];
+    }
+  }
+
+  private void run(int t) {
+    DecodePlan p = plan;
+    int b = p.taskSeq[t];
+    int g = p.taskHead[t];
+    int d = p.headDim;
+    // The group's query rows, row r = (query head g·G + r / N_q, new token r % N_q).
+    for (int r = 0; r < p.rows; r++) {
+      int h = g * p.group + r / p.queryRows;
+      System.arraycopy(p.q.data(), p.q.rowOffset(b, h, r % p.queryRows), qs, r * d, d);
+    }
+    for (int c = p.taskFrom[t]; c < p.taskTo[t]; c++) {
+      chunk(b, g, c);
+    }
+    if (p.remaining.decrementAndGet(b * p.kvHeads + g) == 0) {
+      merge(b, g);
+    }
+  }
+
+  /** Online softmax over the keys of chunk c of sequence b for KV head g; stores (m, l, acc). */
+  private void chunk(int b, int g, int c) {
+    DecodePlan p = plan;
+    boolean simd = p.simd;
+    int rows = p.rows;
+    int dv = p.valueDim;
+    int k0 = c * p.chunkKeys;
+    int k1 = Math.min(p.length[b], k0 + p.chunkKeys);
+    int lo = k1;
+    int hi = k0;
+    for (int r = 0; r < rows; r++) {
+      int i = b * p.queryRows + r % p.queryRows;
+      first[r] = Math.max(k0, p.rowStart[i]);
+      end[r] = Math.min(k1, p.rowEnd[i]);
+      if (first[r] < end[r]) {
+        lo = Math.min(lo, first[r]);
+        hi = Math.max(hi, end[r]);
+      }
+    }
+    Arrays.fill(m, 0, rows, Float.NEGATIVE_INFINITY);
+    Arrays.fill(l, 0, rows, 0f);
+    Arrays.fill(acc, 0, rows * dv, 0f);
+    for (int j0 = lo; j0 < hi; j0 += BLOCK) {
+      int j1 = Math.min(hi, j0 + BLOCK);
+      gather(b, g, j0, j1 - j0);
+      for (int r = 0; r < rows; r++) {
+        int a = Math.max(j0, first[r]) - j0;
+        int e = Math.min(j1, end[r]) - j0;
+        if (a >= e) {
+          continue;
+        }
+        // S = scale · q_r Kᵀ (soft-capped) for the visible keys of the block; m_new = max(m, rowmax
+        // S)
+        DecodeSimd.scores(simd, qs, r * p.headDim, kRows, kOff, a, e, p.headDim, s);
+        float blockMax = Float.NEGATIVE_INFINITY;
+        for (int j = a; j < e; j++) {
+          float x = s[j] * p.scale;
+          if (p.softcap > 0) {
+            x = p.softcap * (float) Math.tanh(x / p.softcap);
+          }
+          s[j] = x;
+          blockMax = Math.max(blockMax, x);
+        }
+        float mNew = Math.max(m[r], blockMax);
+        if (mNew == Float.NEGATIVE_INFINITY) {
+          continue;
+        }
+        // P = exp(S − m_new); l = e^(m − m_new)·l + rowsum P; acc = e^(m − m_new)·acc + P V
+        float sum = DecodeSimd.expShiftSum(s, a, e, mNew);
+        if (l[r] > 0) {
+          float alpha = (float) Math.exp(m[r] - mNew);
+          if (alpha != 1f) {
+            DecodeSimd.scale(simd, acc, r * dv, dv, alpha);
+            l[r] *= alpha;
+          }
+        }
+        l[r] += sum;
+        m[r] = mNew;
+        DecodeSimd.accumulate(simd, acc, r * dv, s, a, e, vRows, vOff, dv);
+      }
+    }
+    int at = (p.partialBase[b] + g * p.chunks[b] + c) * p.recordSize();
+    System.arraycopy(m, 0, p.partials, at, rows);
+    System.arraycopy(l, 0, p.partials, at + rows, rows);
+    System.arraycopy(acc, 0, p.partials, at + 2 * rows, rows * dv);
+  }
+
+  /** Points kRows/vRows at keys [j0, j0 + n) of head g (widening them first from float16). */
+  private void gather(int b, int g, int j0, int n) {
+    DecodePlan p = plan;
+    PagedKvCache cache = p.cache;
+    int ps = p.pageSize;
+    int d = p.headDim;
+    int dv = p.valueDim;
+    int j = 0;
+    while (j < n) {
+      int pos = j0 + j;
+      int page = p.tables[p.tableOffset[b] + pos / ps];
+      int slot = pos % ps;
+      int run = Math.min(n - j, ps - slot); // consecutive slots of one page are contiguous
+      int kAt = (g * ps + slot) * d;
+      int vAt = (g * ps + slot) * dv;
+      if (p.float16) {
+        DecodeSimd.widen(cache.keyPage16(p.layer, page), kAt, kWide, j * d, run * d);
+        DecodeSimd.widen(cache.valuePage16(p.layer, page), vAt, vWide, j * dv, run * dv);
+        for (int x = 0; x < run; x++) {
+          kRows[j + x] = kWide;
+          kOff[j + x] = (j + x) * d;
+          vRows[j + x] = vWide;
+          vOff[j + x] = (j + x) * dv;
+        }
+      } else {
+        float[] kPage = cache.keyPage(p.layer, page);
+        float[] vPage = cache.valuePage(p.layer, page);
+        for (int x = 0; x < run; x++) {
+          kRows[j + x] = kPage;
+          kOff[j + x] = kAt + x * d;
+          vRows[j + x] = vPage;
+          vOff[j + x] = vAt + x * dv;
+        }
+      }
+      j += run;
+    }
+  }
+
+  /**
+   * O_r = Σ_c e^(m_c − M) acc_c / Σ_c e^(m_c − M) l_c and LSE_r = M + log Σ_c e^(m_c − M) l_c, with
+   * M = max_c m_c, over the chunks of (b, g) in chunk order.
+   */
+  private void merge(int b, int g) {
+    DecodePlan p = plan;
+    int rows = p.rows;
+    int dv = p.valueDim;
+    int n = p.chunks[b];
+    int rec = p.recordSize();
+    int base = (p.partialBase[b] + g * n) * rec;
+    float[] part = p.partials;
+    for (int r = 0; r < rows; r++) {
+      int h = g * p.group + r / p.queryRows;
+      int i = r % p.queryRows;
+      int o = p.out.rowOffset(b, h, i);
+      int lseAt = (b * p.queryHeads + h) * p.queryRows + i;
+      float max = Float.NEGATIVE_INFINITY;
+      for (int c = 0; c < n; c++) {
+        max = Math.max(max, part[base + c * rec + r]);
+      }
+      if (max == Float.NEGATIVE_INFINITY) {
+        Arrays.fill(p.out.data(), o, o + dv, 0f);
+        p.lse[lseAt] = Float.NEGATIVE_INFINITY;
+        continue;
+      }
+      Arrays.fill(merged, 0, dv, 0f);
+      float sum = 0;
+      for (int c = 0; c < n; c++) {
+        int at = base + c * rec;
+        float mc = part[at + r];
+        if (mc == Float.NEGATIVE_INFINITY) {
+          continue;
+        }
+        float w = (float) Math.exp(mc - max);
+        sum += w * part[at + rows + r];
+        DecodeSimd.axpy(p.simd, w, part, at + 2 * rows + r * dv, merged, 0, dv);
+      }
+      float inv = 1f / sum;
+      float[] dst = p.out.data();
+      for (int x = 0; x < dv; x++) {
+        dst[o + x] = merged[x] * inv;
+      }
+      p.lse[lseAt] = max + (float) Math.log(sum);
+    }
+  }
+}
