@@ -1,0 +1,317 @@
+package dev.flashattn4j.cli;
+
+import dev.flashattn4j.api.AttentionOptions;
+import dev.flashattn4j.api.AttentionResult;
+import dev.flashattn4j.api.Causal;
+import dev.flashattn4j.cache.KvStorage;
+import dev.flashattn4j.cache.PagedKvCache;
+import dev.flashattn4j.kernel.decode.DecodeAttention;
+import dev.flashattn4j.kernel.decode.ReadBandwidth;
+import dev.flashattn4j.reference.ErrorBudget;
+import dev.flashattn4j.tensor.Tensor;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * The decode benchmark for people: per-step latency of {@link DecodeAttention} over a paged cache,
+ * for each storage, batch size and cache length, with the bytes of K and V read per second next to
+ * this machine's read bandwidth measured in the same run (before and after the cases, to show the
+ * noise). It checks the step against the oracle at a small size before it measures.
+ */
+final class DecodeBench {
+
+  /** What to run. */
+  record Settings(
+      int[] cacheLens,
+      int[] batches,
+      List<KvStorage> storages,
+      int heads,
+      int kvHeads,
+      int headDim,
+      int pageSize,
+      int threads,
+      double maxGb,
+      double minSeconds,
+      Path csv) {}
+
+  /** One measured case. */
+  record Row(
+      KvStorage storage,
+      int cacheLen,
+      int batch,
+      double medianMs,
+      double minMs,
+      int steps,
+      double kvGbPerSecond,
+      double readGbPerSecond) {}
+
+  private final Settings settings;
+  private final PrintWriter out;
+
+  DecodeBench(Settings settings, PrintWriter out) {
+    this.settings = settings;
+    this.out = out;
+  }
+
+  /**
+   * Runs every case.
+   *
+   * @return the measured rows (skipped cases have none)
+   * @throws IllegalStateException when the step disagrees with the oracle
+   */
+  List<Row> run() {
+    Settings s = settings;
+    out.printf(
+        Locale.ROOT,
+        "decode benchmark: H_q = %d, H_kv = %d, d = %d, page %d tokens, %d thread(s), %s, %s%n",
+        s.heads,
+        s.kvHeads,
+        s.headDim,
+        s.pageSize,
+        s.threads,
+        DecodeAttention.vectorLanes() + " float lanes",
+        "JDK " + Runtime.version());
+    verify();
+    double before = ReadBandwidth.measure(1L << 30, s.threads, 5);
+    out.printf(
+        Locale.ROOT,
+        "read bandwidth (1 GiB streaming sum, %d threads): %.1f GB/s%n",
+        s.threads,
+        before);
+    out.printf(
+        Locale.ROOT,
+        "%-8s %9s %6s %11s %9s %7s %10s %9s%n",
+        "storage",
+        "cache_len",
+        "batch",
+        "median_ms",
+        "min_ms",
+        "steps",
+        "kv_GB/s",
+        "of_read");
+    out.flush();
+    List<Row> rows = new ArrayList<>();
+    double budget = Math.min(s.maxGb, 0.6 * Runtime.getRuntime().maxMemory() / 1e9);
+    for (KvStorage storage : s.storages) {
+      for (int batch : s.batches) {
+        for (int len : s.cacheLens) {
+          double gb = kvBytes(storage, batch, len) / 1e9;
+          if (gb > budget) {
+            out.printf(
+                Locale.ROOT,
+                "%-8s %9d %6d   skipped: %.1f GB of K and V is over the cap of %.1f GB%n",
+                name(storage),
+                len,
+                batch,
+                gb,
+                budget);
+            out.flush();
+            continue;
+          }
+          Row row = measure(storage, batch, len, before);
+          rows.add(row);
+          out.printf(
+              Locale.ROOT,
+              "%-8s %9d %6d %11.3f %9.3f %7d %10.2f %8.0f%%%n",
+              name(storage),
+              len,
+              batch,
+              row.medianMs,
+              row.minMs,
+              row.steps,
+              row.kvGbPerSecond,
+              100 * row.kvGbPerSecond / before);
+          out.flush();
+        }
+      }
+    }
+    double after = ReadBandwidth.measure(1L << 30, s.threads, 5);
+    out.printf(
+        Locale.ROOT,
+        "read bandwidth again after the cases: %.1f GB/s (before: %.1f; the difference is noise)%n",
+        after,
+        before);
+    if (s.csv != null) {
+      writeCsv(rows, after);
+      out.println("wrote " + s.csv);
+    }
+    out.flush();
+    return rows;
+  }
+
+  private static String name(KvStorage storage) {
+    return storage.name().toLowerCase(Locale.ROOT);
+  }
+
+  private long kvBytes(KvStorage storage, int batch, int len) {
+    Settings s = settings;
+    return (long) batch * len * s.kvHeads * (2L * s.headDim) * storage.bytesPerElement();
+  }
+
+  private Row measure(KvStorage storage, int batch, int len, double readGbps) {
+    Settings s = settings;
+    PagedKvCache cache = filledCache(storage, batch, len, new SplittableRandom(len * 31L + batch));
+    int[] ids = cache.sequenceIds();
+    Tensor q = random(new SplittableRandom(5), batch, s.heads, 1, s.headDim);
+    Tensor o = Tensor.zeros(batch, s.heads, 1, s.headDim);
+    float[] lse = new float[batch * s.heads];
+    AttentionOptions opts = AttentionOptions.builder().causal(Causal.BOTTOM_RIGHT).build();
+    List<Double> ms = new ArrayList<>();
+    try (DecodeAttention decode = DecodeAttention.builder().threads(s.threads).build()) {
+      long deadline = 0;
+      for (int step = 0; step < 10_000; step++) {
+        long t0 = System.nanoTime();
+        decode.decode(cache, 0, ids, q, opts, o, lse);
+        long t1 = System.nanoTime();
+        if (step == 2) {
+          deadline = t1 + (long) (s.minSeconds * 1e9); // steps 0..2 warm up
+        }
+        if (step > 2) {
+          ms.add((t1 - t0) / 1e6);
+          if (ms.size() >= 5 && t1 > deadline) {
+            break;
+          }
+        }
+      }
+    }
+    double[] sorted = ms.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    double median = sorted[sorted.length / 2];
+    double gbps = kvBytes(storage, batch, len) / (median * 1e6);
+    return new Row(storage, len, batch, median, sorted[0], sorted.length, gbps, readGbps);
+  }
+
+  /** A cache holding {@code batch} sequences of {@code len} tokens of random K and V. */
+  private PagedKvCache filledCache(KvStorage storage, int batch, int len, SplittableRandom random) {
+    Settings s = settings;
+    int pagesPerSeq = (len + s.pageSize - 1) / s.pageSize;
+    PagedKvCache cache =
+        new PagedKvCache(
+            1, s.kvHeads, s.headDim, s.headDim, s.pageSize, batch * pagesPerSeq, storage);
+    int block = Math.min(len, 1024);
+    Tensor k = random(random, s.kvHeads, block, s.headDim);
+    Tensor v = random(random, s.kvHeads, block, s.headDim);
+    for (int b = 0; b < batch; b++) {
+      int id = cache.newSequence();
+      for (int done = 0; done < len; done += block) {
+        int n = Math.min(block, len - done);
+        Tensor kn = n == block ? k : head(k, n);
+        Tensor vn = n == block ? v : head(v, n);
+        cache.append(id, kn, vn);
+      }
+    }
+    return cache;
+  }
+
+  private static Tensor head(Tensor t, int n) {
+    return Tensor.view(
+        t.data(), 0, new int[] {t.heads(), n, t.cols()}, new int[] {t.headStride(), t.rowStride()});
+  }
+
+  private static Tensor random(SplittableRandom random, int... shape) {
+    Tensor t = Tensor.zeros(shape);
+    float[] a = t.data();
+    for (int i = 0; i < a.length; i++) {
+      a[i] = (float) (random.nextDouble() * 2 - 1);
+    }
+    return t;
+  }
+
+  /** The step against the oracle on two sequences of mixed lengths, with these head counts. */
+  private void verify() {
+    Settings s = settings;
+    SplittableRandom random = new SplittableRandom(1);
+    int[] lens = {300, 77};
+    AttentionOptions opts = AttentionOptions.builder().causal(Causal.BOTTOM_RIGHT).build();
+    for (KvStorage storage : s.storages) {
+      PagedKvCache cache =
+          new PagedKvCache(1, s.kvHeads, s.headDim, s.headDim, s.pageSize, 8, storage);
+      Tensor q = random(random, 2, s.heads, 1, s.headDim);
+      int[] ids = new int[2];
+      Tensor[] ks = new Tensor[2];
+      Tensor[] vs = new Tensor[2];
+      for (int b = 0; b < 2; b++) {
+        ids[b] = cache.newSequence();
+        ks[b] = random(random, s.kvHeads, lens[b], s.headDim);
+        vs[b] = random(random, s.kvHeads, lens[b], s.headDim);
+        cache.append(ids[b], ks[b], vs[b]);
+        if (storage == KvStorage.FLOAT16) {
+          roundToHalf(ks[b]);
+          roundToHalf(vs[b]);
+        }
+      }
+      try (DecodeAttention decode =
+          DecodeAttention.builder().threads(s.threads).chunkKeys(64).build()) {
+        AttentionResult r = decode.decode(cache, 0, ids, q, opts);
+        for (int b = 0; b < 2; b++) {
+          Tensor qb =
+              Tensor.view(
+                  q.data(),
+                  q.rowOffset(b, 0, 0),
+                  new int[] {s.heads, 1, s.headDim},
+                  new int[] {q.headStride(), q.rowStride()});
+          Tensor ob =
+              Tensor.view(
+                      r.output().data(),
+                      r.output().rowOffset(b, 0, 0),
+                      new int[] {s.heads, 1, s.headDim},
+                      new int[] {r.output().headStride(), r.output().rowStride()})
+                  .copy();
+          float[] lb = Arrays.copyOfRange(r.lse(), b * s.heads, (b + 1) * s.heads);
+          ErrorBudget.Check check =
+              ErrorBudget.check(qb, ks[b], vs[b], opts, new AttentionResult(ob, lb));
+          if (!check.passed()) {
+            throw new IllegalStateException(
+                "the decode step disagrees with the oracle (" + name(storage) + "): " + check);
+          }
+        }
+      }
+      out.println("checked against the oracle (" + name(storage) + ", lengths 300 and 77): ok");
+    }
+  }
+
+  private static void roundToHalf(Tensor t) {
+    float[] a = t.data();
+    for (int i = 0; i < a.length; i++) {
+      a[i] = Float.float16ToFloat(Float.floatToFloat16(a[i]));
+    }
+  }
+
+  private void writeCsv(List<Row> rows, double readAfter) {
+    StringBuilder sb =
+        new StringBuilder(
+            "storage,cache_len,batch,heads,kv_heads,d,threads,median_ms,min_ms,steps,kv_gb_per_s,read_bandwidth_gb_per_s,read_bandwidth_after_gb_per_s\n");
+    Settings s = settings;
+    for (Row r : rows) {
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "%s,%d,%d,%d,%d,%d,%d,%.4f,%.4f,%d,%.3f,%.3f,%.3f%n",
+              name(r.storage),
+              r.cacheLen,
+              r.batch,
+              s.heads,
+              s.kvHeads,
+              s.headDim,
+              s.threads,
+              r.medianMs,
+              r.minMs,
+              r.steps,
+              r.kvGbPerSecond,
+              r.readGbPerSecond,
+              readAfter));
+    }
+    try {
+      Files.writeString(s.csv, sb);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + s.csv, e);
+    }
+  }
+}
