@@ -82,6 +82,13 @@ final class BenchDecodeCommand implements Callable<Integer> {
       defaultValue = "1")
   double minSeconds;
 
+  @Option(
+      names = "--bandwidth-mib",
+      description =
+          "size of the array the read bandwidth is measured on, MiB (default: ${DEFAULT-VALUE})",
+      defaultValue = "1024")
+  int bandwidthMib;
+
   @Option(names = "--csv", description = "write one row per case to this CSV file")
   Path csv;
 
@@ -99,6 +106,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
     positive("--kv-heads", kvHeads);
     positive("--d", headDim);
     positive("--page-size", pageSize);
+    positive("--bandwidth-mib", bandwidthMib);
     for (int n : cacheLens) {
       positive("--cache-len", n);
     }
@@ -123,6 +131,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
             t,
             maxGb,
             minSeconds,
+            bandwidthMib,
             csv);
     new DecodeBench(settings, spec.commandLine().getOut()).run();
     return 0;

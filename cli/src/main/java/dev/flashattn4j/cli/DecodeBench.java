@@ -40,6 +40,7 @@ final class DecodeBench {
       int threads,
       double maxGb,
       double minSeconds,
+      int bandwidthMib,
       Path csv) {}
 
   /** One measured case. */
@@ -80,10 +81,12 @@ final class DecodeBench {
         DecodeAttention.vectorLanes() + " float lanes",
         "JDK " + Runtime.version());
     verify();
-    double before = ReadBandwidth.measure(1L << 30, s.threads, 5);
+    long bandwidthBytes = (long) s.bandwidthMib << 20;
+    double before = ReadBandwidth.measure(bandwidthBytes, s.threads, 5);
     out.printf(
         Locale.ROOT,
-        "read bandwidth (1 GiB streaming sum, %d threads): %.1f GB/s%n",
+        "read bandwidth (streaming sum over %d MiB, %d threads): %.1f GB/s%n",
+        s.bandwidthMib,
         s.threads,
         before);
     out.printf(
@@ -133,7 +136,7 @@ final class DecodeBench {
         }
       }
     }
-    double after = ReadBandwidth.measure(1L << 30, s.threads, 5);
+    double after = ReadBandwidth.measure(bandwidthBytes, s.threads, 5);
     out.printf(
         Locale.ROOT,
         "read bandwidth again after the cases: %.1f GB/s (before: %.1f; the difference is noise)%n",
@@ -232,7 +235,8 @@ final class DecodeBench {
     AttentionOptions opts = AttentionOptions.builder().causal(Causal.BOTTOM_RIGHT).build();
     for (KvStorage storage : s.storages) {
       PagedKvCache cache =
-          new PagedKvCache(1, s.kvHeads, s.headDim, s.headDim, s.pageSize, 8, storage);
+          new PagedKvCache(
+              1, s.kvHeads, s.headDim, s.headDim, s.pageSize, pagesFor(lens, s.pageSize), storage);
       Tensor q = random(random, 2, s.heads, 1, s.headDim);
       int[] ids = new int[2];
       Tensor[] ks = new Tensor[2];
@@ -275,6 +279,14 @@ final class DecodeBench {
       }
       out.println("checked against the oracle (" + name(storage) + ", lengths 300 and 77): ok");
     }
+  }
+
+  private static int pagesFor(int[] lens, int pageSize) {
+    int pages = 0;
+    for (int len : lens) {
+      pages += (len + pageSize - 1) / pageSize;
+    }
+    return pages;
   }
 
   private static void roundToHalf(Tensor t) {
