@@ -29,6 +29,12 @@ import picocli.CommandLine.Spec;
     description = "Count the HBM traffic of standard attention and of Algorithm 1.")
 public final class IoCommand implements Callable<Integer> {
 
+  /** The most scores (N_q·N_k) the counted run materialises (standard attention stores S). */
+  static final long MAX_SCORES = 1L << 24;
+
+  /** The most multiply-adds (N_q·N_k·d) of a counted run, a few seconds. */
+  static final long MAX_WORK = 1L << 32;
+
   @Spec CommandSpec spec;
 
   @Option(names = "--n", required = true, description = "N: rows of Q (and of K, V unless --nk).")
@@ -59,6 +65,14 @@ public final class IoCommand implements Callable<Integer> {
       throw new BadInputException("--sram M is needed (or --sweep)");
     }
     BlockSizes blocks = sram == null ? null : BlockSizes.of(sram, d, n, keys); // checks M
+    long scores = (long) n * keys;
+    if (blocks != null && (scores > MAX_SCORES || scores * d > MAX_WORK)) {
+      throw new BadInputException(
+          String.format(
+              "--n %d --nk %d --d %d is too large to count by running the loops (at most"
+                  + " N_q·N_k = %d and N_q·N_k·d = %d); --sweep alone prints the closed forms",
+              n, keys, d, MAX_SCORES, MAX_WORK));
+    }
     PrintWriter out = spec.commandLine().getOut();
     if (blocks != null) {
       report(out, blocks);

@@ -96,6 +96,7 @@ class IoCommandTest {
           {"io", "--n", "6", "--nk", "-1", "--d", "3", "--sram", "24"},
           {"io", "--n", "6", "--d", "3", "--sram", "11"},
           {"io", "--n", "6", "--d", "3"},
+          {"io", "--n", "8192", "--d", "64", "--sram", "100000"},
         }) {
       Run r = Run.of(args);
       assertEquals(2, r.exitCode(), String.join(" ", args));
@@ -105,6 +106,13 @@ class IoCommandTest {
     }
     Run small = Run.of("io", "--n", "6", "--d", "3", "--sram", "11");
     assertTrue(small.err().contains("M = 11") && small.err().contains("12"), small.err());
+  }
+
+  @Test
+  void sweepAloneReachesSizesTooLargeToRun() {
+    Run r = Run.of("io", "--n", "65536", "--d", "128", "--sweep");
+    assertEquals(0, r.exitCode(), r.err());
+    assertTrue(r.out().contains("N_q = 65536"), r.out());
   }
 
   private static List<Long> asList(long[] a) {
