@@ -262,7 +262,8 @@ public final class Npy {
 
   private static float[] readFloats(Path file, FileChannel ch, int n) throws IOException {
     float[] out = new float[n];
-    ByteBuffer buf = ByteBuffer.allocate(Math.min(CHUNK, n * 4)).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer buf =
+        ByteBuffer.allocate((int) Math.min(CHUNK, n * 4L)).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < n; ) {
       int count = Math.min(buf.capacity() / 4, n - i);
       fill(file, ch, buf, count * 4).asFloatBuffer().get(out, i, count);
@@ -287,7 +288,8 @@ public final class Npy {
     float[] out = new float[n];
     int per = CHUNK / 2;
     short[] halves = new short[Math.min(per, n)];
-    ByteBuffer buf = ByteBuffer.allocate(Math.min(CHUNK, n * 2)).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer buf =
+        ByteBuffer.allocate((int) Math.min(CHUNK, n * 2L)).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < n; ) {
       int count = Math.min(per, n - i);
       fill(file, ch, buf, count * 2).asShortBuffer().get(halves, 0, count);
