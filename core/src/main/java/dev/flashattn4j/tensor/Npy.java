@@ -11,8 +11,12 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Reads and writes NumPy's .npy format (format versions 1.0, 2.0 and 3.0, C order): float16,
@@ -173,6 +177,7 @@ public final class Npy {
     Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
     boolean done = false;
     try {
+      keepPermissions(tmp, target);
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
         writeAll(ch, ByteBuffer.wrap(header(dtype, shape)));
         long total = 1;
@@ -202,6 +207,21 @@ public final class Npy {
         Files.deleteIfExists(tmp);
       }
     }
+  }
+
+  /**
+   * Gives the temp file the permissions of the file it replaces, or rw-r--r-- for a new file (a
+   * temp file is created owner-only), where the file system has POSIX permissions.
+   */
+  private static void keepPermissions(Path tmp, Path target) throws IOException {
+    if (!Files.getFileStore(tmp).supportsFileAttributeView(PosixFileAttributeView.class)) {
+      return;
+    }
+    Set<PosixFilePermission> perms =
+        Files.exists(target)
+            ? Files.getPosixFilePermissions(target)
+            : PosixFilePermissions.fromString("rw-r--r--");
+    Files.setPosixFilePermissions(tmp, perms);
   }
 
   private static void writeAll(FileChannel ch, ByteBuffer buf) throws IOException {

@@ -13,9 +13,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -330,6 +333,19 @@ class NpyTest {
     assertThrows(
         NoSuchFileException.class,
         () -> Npy.write(tmp.resolve("no/such/dir/x.npy"), new float[1], 1));
+  }
+
+  @Test
+  void aNewFileIsWorldReadableAndAReplacedOneKeepsItsPermissions() throws IOException {
+    Assumptions.assumeTrue(
+        Files.getFileStore(tmp).supportsFileAttributeView(PosixFileAttributeView.class));
+    Path f = tmp.resolve("perm.npy");
+    Npy.write(f, new float[] {1}, 1);
+    assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(f)));
+    Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-rw----"));
+    Npy.write(f, new double[] {2}, 1);
+    assertEquals("rw-rw----", PosixFilePermissions.toString(Files.getPosixFilePermissions(f)));
+    assertArrayEquals(new double[] {2}, Npy.read(f).toDoubleArray());
   }
 
   /** A .npy file of the given version with the dict padded to 64 bytes, then the data. */
