@@ -60,7 +60,7 @@ class GoldenCliTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void verifyPassesAgainstTorchWithEveryKernelThatExists(GoldenCase c) {
-    for (String kernel : List.of("fast", "naive")) {
+    for (String kernel : List.of("fast", "paper", "naive")) {
       List<String> args = new ArrayList<>(List.of("verify", "--kernel", kernel));
       args.addAll(c.cliArgs());
       args.addAll(
