@@ -12,8 +12,12 @@ import picocli.CommandLine.Command;
     description = "Exact, IO-aware attention for the JVM.",
     subcommands = {
       CommandLine.HelpCommand.class,
-      BenchDecodeCommand.class,
+      DemoCommand.class,
+      AttendCommand.class,
+      VerifyCommand.class,
+      IoCommand.class,
       DecodeDemoCommand.class,
+      BenchDecodeCommand.class
     })
 public final class Main implements Runnable {
 

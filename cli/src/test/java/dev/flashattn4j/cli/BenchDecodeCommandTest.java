@@ -3,7 +3,6 @@ package dev.flashattn4j.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.flashattn4j.cli.DecodeDemoCommandTest.Run;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -16,8 +15,8 @@ class BenchDecodeCommandTest {
   @Test
   void tinyRunWritesOneCsvRowPerCase(@TempDir Path dir) throws Exception {
     Path csv = dir.resolve("decode.csv");
-    Run r =
-        DecodeDemoCommandTest.run(
+    Cli r =
+        Cli.run(
             "bench-decode",
             "--cache-len",
             "100,300",
@@ -64,8 +63,8 @@ class BenchDecodeCommandTest {
 
   @Test
   void casesOverTheMemoryCapAreSkippedWithANote() {
-    Run r =
-        DecodeDemoCommandTest.run(
+    Cli r =
+        Cli.run(
             "bench-decode",
             "--cache-len",
             "64",
@@ -91,8 +90,7 @@ class BenchDecodeCommandTest {
 
   @Test
   void badFlags() {
-    assertEquals(2, DecodeDemoCommandTest.run("bench-decode", "--storage", "int8").exit());
-    assertEquals(
-        2, DecodeDemoCommandTest.run("bench-decode", "--heads", "6", "--kv-heads", "4").exit());
+    assertEquals(2, Cli.run("bench-decode", "--storage", "int8").exit());
+    assertEquals(2, Cli.run("bench-decode", "--heads", "6", "--kv-heads", "4").exit());
   }
 }

@@ -3,8 +3,6 @@ package dev.flashattn4j.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -12,22 +10,10 @@ import org.junit.jupiter.api.Test;
 /** The worked example runs, checks every step, and reports errors under the budget. */
 class DecodeDemoCommandTest {
 
-  record Run(int exit, String out, String err) {}
-
-  static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    picocli.CommandLine cl = Main.commandLine();
-    cl.setOut(new PrintWriter(out));
-    cl.setErr(new PrintWriter(err));
-    int exit = cl.execute(args);
-    return new Run(exit, out.toString(), err.toString());
-  }
-
   @Test
   void everyStepIsWithinTheBudget() {
-    Run r =
-        run(
+    Cli r =
+        Cli.run(
             "decode-demo",
             "--prompt",
             "40",
@@ -49,22 +35,22 @@ class DecodeDemoCommandTest {
             "5",
             "--new-tokens",
             "2");
-    assertEquals(0, r.exit, r.out + r.err);
-    assertTrue(r.out.contains("checked 6 step(s) × 3 sequence(s)"), r.out);
-    assertTrue(r.out.contains("every one within the error budget"), r.out);
-    assertTrue(r.out.contains("prompts [40, 34, 27]"), r.out);
+    assertEquals(0, r.exit(), r.out() + r.err());
+    assertTrue(r.out().contains("checked 6 step(s) × 3 sequence(s)"), r.out());
+    assertTrue(r.out().contains("every one within the error budget"), r.out());
+    assertTrue(r.out().contains("prompts [40, 34, 27]"), r.out());
     // The worst error printed is under its budget.
-    Matcher m = Pattern.compile("max\\|dO\\| = (\\S+) \\(budget (\\S+),").matcher(r.out);
-    assertTrue(m.find(), r.out);
-    assertTrue(Double.parseDouble(m.group(1)) <= Double.parseDouble(m.group(2)), r.out);
+    Matcher m = Pattern.compile("max\\|dO\\| = (\\S+) \\(budget (\\S+),").matcher(r.out());
+    assertTrue(m.find(), r.out());
+    assertTrue(Double.parseDouble(m.group(1)) <= Double.parseDouble(m.group(2)), r.out());
     // 3 sequences of up to 52 tokens in pages of 16: 4 + 3 + 3 pages, all in use
-    assertTrue(r.out.contains("cache: 10 of 10 pages in use"), r.out);
+    assertTrue(r.out().contains("cache: 10 of 10 pages in use"), r.out());
   }
 
   @Test
   void float16Storage() {
-    Run r =
-        run(
+    Cli r =
+        Cli.run(
             "decode-demo",
             "--prompt",
             "20",
@@ -77,16 +63,16 @@ class DecodeDemoCommandTest {
             "--d",
             "16",
             "--float16");
-    assertEquals(0, r.exit, r.out + r.err);
-    assertTrue(r.out.contains("float16 cache"), r.out);
+    assertEquals(0, r.exit(), r.out() + r.err());
+    assertTrue(r.out().contains("float16 cache"), r.out());
   }
 
   @Test
   void badFlagsExitTwoWithOneLine() {
-    Run r = run("decode-demo", "--heads", "6", "--kv-heads", "4");
-    assertEquals(2, r.exit);
-    assertEquals("error: --heads (6) must be a multiple of --kv-heads (4)", r.err.strip());
-    assertEquals(2, run("decode-demo", "--softcap", "0").exit);
-    assertEquals(2, run("decode-demo", "--batch", "0").exit);
+    Cli r = Cli.run("decode-demo", "--heads", "6", "--kv-heads", "4");
+    assertEquals(2, r.exit());
+    assertEquals("error: --heads (6) must be a multiple of --kv-heads (4)", r.err().strip());
+    assertEquals(2, Cli.run("decode-demo", "--softcap", "0").exit());
+    assertEquals(2, Cli.run("decode-demo", "--batch", "0").exit());
   }
 }
