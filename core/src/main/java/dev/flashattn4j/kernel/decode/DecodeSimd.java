@@ -1,6 +1,9 @@
 package dev.flashattn4j.kernel.decode;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -76,9 +79,47 @@ final class DecodeSimd {
     return v.lane(0);
   }
 
+  // The butterfly that reduces several dot products' vector sums at once (for 8 or 16 lanes):
+  // fold(x, y) at distance s leaves x's pairwise sums (lane i + lane i^s) in the lanes whose bit s
+  // is 0 and y's in the others. Three folds (distances S1 = LANES/2, S2 = LANES/4, S3 = LANES/8)
+  // leave each of eight sums in LANES/8 neighbouring lanes; finish() adds those. Plain lane-wise
+  // IEEE additions in a fixed order: the same bits compiled or interpreted, unlike reduceLanes.
+  private static final boolean BUTTERFLY = LANES == 8 || LANES == 16;
+  private static final int S1 = LANES / 2;
+  private static final int S2 = Math.max(1, LANES / 4);
+  private static final int S3 = Math.max(1, LANES / 8);
+  private static final VectorShuffle<Float> XOR_1 = xor(S1);
+  private static final VectorShuffle<Float> XOR_2 = xor(S2);
+  private static final VectorShuffle<Float> XOR_3 = xor(S3);
+  private static final VectorMask<Float> BIT_1 = bit(S1);
+  private static final VectorMask<Float> BIT_2 = bit(S2);
+  private static final VectorMask<Float> BIT_3 = bit(S3);
+
+  private static VectorShuffle<Float> xor(int s) {
+    return VectorShuffle.fromOp(SPECIES, i -> i ^ s);
+  }
+
+  private static VectorMask<Float> bit(int s) {
+    boolean[] m = new boolean[LANES];
+    for (int i = 0; i < LANES; i++) {
+      m[i] = (i & s) != 0;
+    }
+    return VectorMask.fromArray(SPECIES, m, 0);
+  }
+
+  /** Lane i: x[i] + x[i ^ s] where bit s of i is 0, y[i] + y[i ^ s] where it is 1. */
+  private static FloatVector fold(
+      FloatVector x, FloatVector y, VectorMask<Float> bit, VectorShuffle<Float> xor) {
+    return x.blend(y, bit).add(y.blend(x, bit).rearrange(xor));
+  }
+
+  /** The sum that starts at lane {@code base} after the folds: one lane (8) or two (16). */
+  private static float finish(FloatVector v, int base) {
+    return LANES == 16 ? v.lane(base) + v.lane(base + 1) : v.lane(base);
+  }
+
   private static VectorSpecies<Float> species(int bits) {
     return switch (bits) {
-      case 64 -> FloatVector.SPECIES_64;
       case 128 -> FloatVector.SPECIES_128;
       case 256 -> FloatVector.SPECIES_256;
       case 512 -> FloatVector.SPECIES_512;
@@ -118,6 +159,134 @@ final class DecodeSimd {
     }
   }
 
+  /**
+   * {@link #scores} for two query rows at once (s0 for the row at qo0, s1 for the one at qo1): each
+   * load of a key serves both rows, and eight independent sums keep the FMA units busy. Each score
+   * is added in the same order as {@link #scores} adds it, so the bits are the same.
+   */
+  static void scores2(
+      boolean simd,
+      float[] q,
+      int qo0,
+      int qo1,
+      float[][] rows,
+      int[] offsets,
+      int from,
+      int to,
+      int d,
+      float[] s0,
+      float[] s1) {
+    if (!simd) {
+      scores(false, q, qo0, rows, offsets, from, to, d, s0);
+      scores(false, q, qo1, rows, offsets, from, to, d, s1);
+      return;
+    }
+    int j = from;
+    for (; j + 4 <= to; j += 4) {
+      dot2x4(q, qo0, qo1, rows, offsets, j, d, s0, s1);
+    }
+    for (; j < to; j++) {
+      s0[j] = dotVector(q, qo0, rows[j], offsets[j], d);
+      s1[j] = dotVector(q, qo1, rows[j], offsets[j], d);
+    }
+  }
+
+  private static void dot2x4(
+      float[] q,
+      int qo0,
+      int qo1,
+      float[][] rows,
+      int[] offsets,
+      int j,
+      int d,
+      float[] s0,
+      float[] s1) {
+    float[] k0 = rows[j];
+    float[] k1 = rows[j + 1];
+    float[] k2 = rows[j + 2];
+    float[] k3 = rows[j + 3];
+    int o0 = offsets[j];
+    int o1 = offsets[j + 1];
+    int o2 = offsets[j + 2];
+    int o3 = offsets[j + 3];
+    FloatVector a0 = FloatVector.zero(SPECIES);
+    FloatVector a1 = a0;
+    FloatVector a2 = a0;
+    FloatVector a3 = a0;
+    FloatVector b0 = a0;
+    FloatVector b1 = a0;
+    FloatVector b2 = a0;
+    FloatVector b3 = a0;
+    int bound = SPECIES.loopBound(d);
+    int c = 0;
+    for (; c < bound; c += LANES) {
+      FloatVector x = FloatVector.fromArray(SPECIES, q, qo0 + c);
+      FloatVector y = FloatVector.fromArray(SPECIES, q, qo1 + c);
+      FloatVector kv = FloatVector.fromArray(SPECIES, k0, o0 + c);
+      a0 = x.fma(kv, a0);
+      b0 = y.fma(kv, b0);
+      kv = FloatVector.fromArray(SPECIES, k1, o1 + c);
+      a1 = x.fma(kv, a1);
+      b1 = y.fma(kv, b1);
+      kv = FloatVector.fromArray(SPECIES, k2, o2 + c);
+      a2 = x.fma(kv, a2);
+      b2 = y.fma(kv, b2);
+      kv = FloatVector.fromArray(SPECIES, k3, o3 + c);
+      a3 = x.fma(kv, a3);
+      b3 = y.fma(kv, b3);
+    }
+    float r0;
+    float r1;
+    float r2;
+    float r3;
+    float t0;
+    float t1;
+    float t2;
+    float t3;
+    if (BUTTERFLY) {
+      FloatVector fa = fold(fold(a0, a1, BIT_1, XOR_1), fold(a2, a3, BIT_1, XOR_1), BIT_2, XOR_2);
+      FloatVector fb = fold(fold(b0, b1, BIT_1, XOR_1), fold(b2, b3, BIT_1, XOR_1), BIT_2, XOR_2);
+      FloatVector h = fold(fa, fb, BIT_3, XOR_3);
+      r0 = finish(h, 0);
+      r1 = finish(h, S1);
+      r2 = finish(h, S2);
+      r3 = finish(h, S1 + S2);
+      t0 = finish(h, S3);
+      t1 = finish(h, S1 + S3);
+      t2 = finish(h, S2 + S3);
+      t3 = finish(h, S1 + S2 + S3);
+    } else {
+      r0 = sum(a0);
+      r1 = sum(a1);
+      r2 = sum(a2);
+      r3 = sum(a3);
+      t0 = sum(b0);
+      t1 = sum(b1);
+      t2 = sum(b2);
+      t3 = sum(b3);
+    }
+    for (; c < d; c++) {
+      float x = q[qo0 + c];
+      float y = q[qo1 + c];
+      r0 = Math.fma(x, k0[o0 + c], r0);
+      r1 = Math.fma(x, k1[o1 + c], r1);
+      r2 = Math.fma(x, k2[o2 + c], r2);
+      r3 = Math.fma(x, k3[o3 + c], r3);
+      t0 = Math.fma(y, k0[o0 + c], t0);
+      t1 = Math.fma(y, k1[o1 + c], t1);
+      t2 = Math.fma(y, k2[o2 + c], t2);
+      t3 = Math.fma(y, k3[o3 + c], t3);
+    }
+    s0[j] = r0;
+    s0[j + 1] = r1;
+    s0[j + 2] = r2;
+    s0[j + 3] = r3;
+    s1[j] = t0;
+    s1[j + 1] = t1;
+    s1[j + 2] = t2;
+    s1[j + 3] = t3;
+  }
+
   private static void dot4(
       float[] q, int qo, float[][] rows, int[] offsets, int j, int d, float[] s) {
     float[] k0 = rows[j];
@@ -141,10 +310,25 @@ final class DecodeSimd {
       a2 = qv.fma(FloatVector.fromArray(SPECIES, k2, o2 + c), a2);
       a3 = qv.fma(FloatVector.fromArray(SPECIES, k3, o3 + c), a3);
     }
-    float s0 = sum(a0);
-    float s1 = sum(a1);
-    float s2 = sum(a2);
-    float s3 = sum(a3);
+    float s0;
+    float s1;
+    float s2;
+    float s3;
+    if (BUTTERFLY) {
+      // Fold the four sums into one vector (a_k's partial sums end at lane k·… below), then add
+      // the lanes each sum still spans.
+      FloatVector g = fold(fold(a0, a1, BIT_1, XOR_1), fold(a2, a3, BIT_1, XOR_1), BIT_2, XOR_2);
+      g = g.add(g.rearrange(XOR_3));
+      s0 = finish(g, 0);
+      s1 = finish(g, S1);
+      s2 = finish(g, S2);
+      s3 = finish(g, S1 + S2);
+    } else {
+      s0 = sum(a0);
+      s1 = sum(a1);
+      s2 = sum(a2);
+      s3 = sum(a3);
+    }
     for (; c < d; c++) {
       float x = q[qo + c];
       s0 = Math.fma(x, k0[o0 + c], s0);
@@ -182,20 +366,100 @@ final class DecodeSimd {
     return sum;
   }
 
-  // 2. s[j] = exp(s[j] − m) for j in [from, to); returns Σ s[j] in order. Scalar on purpose: a
-  //    vector EXP gives other bits compiled (SVML) than interpreted, and Math.exp does not.
+  // 2. s[j] ← factor · s[j] for j in [from, to); returns max_j s[j].
 
-  static float expShiftSum(float[] s, int from, int to, float m) {
+  static float scaleMax(boolean simd, float[] s, int from, int to, float factor) {
+    int j = from;
+    float max = Float.NEGATIVE_INFINITY;
+    if (simd) {
+      FloatVector m = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
+      for (; j + LANES <= to; j += LANES) {
+        FloatVector x = FloatVector.fromArray(SPECIES, s, j).mul(factor);
+        x.intoArray(s, j);
+        m = m.max(x);
+      }
+      max = m.reduceLanes(VectorOperators.MAX); // max is exact: any order gives the same bits
+    }
+    for (; j < to; j++) {
+      s[j] *= factor;
+      max = Math.max(max, s[j]);
+    }
+    return max;
+  }
+
+  // 3. s[j] ← 2^(s[j] − m) for j in [from, to); returns Σ_j s[j] (lanes, then a fixed tree).
+
+  static float exp2ShiftSum(boolean simd, float[] s, int from, int to, float m) {
+    int j = from;
     float sum = 0;
-    for (int j = from; j < to; j++) {
-      float p = (float) Math.exp(s[j] - m);
+    if (simd) {
+      FloatVector acc = FloatVector.zero(SPECIES);
+      for (; j + LANES <= to; j += LANES) {
+        FloatVector p = exp2(FloatVector.fromArray(SPECIES, s, j).sub(m));
+        p.intoArray(s, j);
+        acc = acc.add(p);
+      }
+      sum = sum(acc);
+    }
+    for (; j < to; j++) {
+      float p = exp2(s[j] - m);
       s[j] = p;
       sum += p;
     }
     return sum;
   }
 
-  // 3. a[o + c] *= alpha for c in [0, n).
+  // 2^f on [-1/2, 1/2] (Cephes exp2f, relative error ~1.7e-7), as the forward kernel's exp2.
+  private static final float P0 = 1.535336188319500e-4f;
+  private static final float P1 = 1.339887440266574e-3f;
+  private static final float P2 = 9.618437357674640e-3f;
+  private static final float P3 = 5.550332471162809e-2f;
+  private static final float P4 = 2.402264791363012e-1f;
+  private static final float P5 = 6.931472028550421e-1f;
+
+  /** 1.5·2^23: adding it rounds a float of magnitude below 2^22 to the nearest integer. */
+  private static final float ROUND = 12582912f;
+
+  private static final int ROUND_SHIFTED = Float.floatToRawIntBits(ROUND) << 23;
+
+  /**
+   * 2^x to within 2e-7 relative; exactly 0 for x below −127 (and −∞). x = n + f with n = round(x),
+   * 2^f by a degree-6 polynomial, n added to the exponent bits; an exponent that underflows makes
+   * the bits negative, which max(bits, 0) turns into +0. Plain IEEE operations only, so the vector
+   * lanes and this scalar twin give the same bits, compiled or interpreted.
+   */
+  static float exp2(float x) {
+    float xc = Math.min(Math.max(x, -150f), 127f);
+    float shifted = xc + ROUND;
+    float f = xc - (shifted - ROUND);
+    float p = Math.fma(f, P0, P1);
+    p = Math.fma(p, f, P2);
+    p = Math.fma(p, f, P3);
+    p = Math.fma(p, f, P4);
+    p = Math.fma(p, f, P5);
+    p = Math.fma(p, f, 1f);
+    int bits =
+        Float.floatToRawIntBits(p) + (Float.floatToRawIntBits(shifted) << 23) - ROUND_SHIFTED;
+    return Float.intBitsToFloat(Math.max(bits, 0));
+  }
+
+  /** 2^x lane by lane, operation for operation as {@link #exp2(float)}. */
+  static FloatVector exp2(FloatVector x) {
+    FloatVector xc = x.max(-150f).min(127f);
+    FloatVector shifted = xc.add(ROUND);
+    FloatVector f = xc.sub(shifted.sub(ROUND));
+    FloatVector p = f.fma(P0, P1);
+    p = p.fma(f, FloatVector.broadcast(SPECIES, P2));
+    p = p.fma(f, FloatVector.broadcast(SPECIES, P3));
+    p = p.fma(f, FloatVector.broadcast(SPECIES, P4));
+    p = p.fma(f, FloatVector.broadcast(SPECIES, P5));
+    p = p.fma(f, FloatVector.broadcast(SPECIES, 1f));
+    IntVector bits =
+        p.reinterpretAsInts().add(shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23));
+    return bits.sub(ROUND_SHIFTED).max(0).reinterpretAsFloats();
+  }
+
+  // 4. a[o + c] *= alpha for c in [0, n).
 
   static void scale(boolean simd, float[] a, int o, int n, float alpha) {
     int c = 0;
@@ -210,7 +474,7 @@ final class DecodeSimd {
     }
   }
 
-  // 4. acc[ao + c] += Σ_j p[j] · v_j[c] for j in [from, to), c in [0, dv): four vectors of the
+  // 5. acc[ao + c] += Σ_j p[j] · v_j[c] for j in [from, to), c in [0, dv): four vectors of the
   //    accumulator stay in registers while the block's value rows stream past.
 
   static void accumulate(
@@ -225,6 +489,9 @@ final class DecodeSimd {
       int dv) {
     int c = 0;
     if (simd) {
+      for (; c + 8 * LANES <= dv; c += 8 * LANES) {
+        accumulate8(acc, ao + c, p, from, to, rows, offsets, c);
+      }
       int step = 4 * LANES;
       for (; c + step <= dv; c += step) {
         FloatVector a0 = FloatVector.fromArray(SPECIES, acc, ao + c);
@@ -264,7 +531,41 @@ final class DecodeSimd {
     }
   }
 
-  // 5. y[yo + c] += w · x[xo + c] for c in [0, n).
+  /** Eight vectors of the accumulator from {@code ao}: eight independent FMA chains. */
+  private static void accumulate8(
+      float[] acc, int ao, float[] p, int from, int to, float[][] rows, int[] offsets, int c) {
+    FloatVector a0 = FloatVector.fromArray(SPECIES, acc, ao);
+    FloatVector a1 = FloatVector.fromArray(SPECIES, acc, ao + LANES);
+    FloatVector a2 = FloatVector.fromArray(SPECIES, acc, ao + 2 * LANES);
+    FloatVector a3 = FloatVector.fromArray(SPECIES, acc, ao + 3 * LANES);
+    FloatVector a4 = FloatVector.fromArray(SPECIES, acc, ao + 4 * LANES);
+    FloatVector a5 = FloatVector.fromArray(SPECIES, acc, ao + 5 * LANES);
+    FloatVector a6 = FloatVector.fromArray(SPECIES, acc, ao + 6 * LANES);
+    FloatVector a7 = FloatVector.fromArray(SPECIES, acc, ao + 7 * LANES);
+    for (int j = from; j < to; j++) {
+      float[] v = rows[j];
+      int vo = offsets[j] + c;
+      FloatVector pj = FloatVector.broadcast(SPECIES, p[j]);
+      a0 = FloatVector.fromArray(SPECIES, v, vo).fma(pj, a0);
+      a1 = FloatVector.fromArray(SPECIES, v, vo + LANES).fma(pj, a1);
+      a2 = FloatVector.fromArray(SPECIES, v, vo + 2 * LANES).fma(pj, a2);
+      a3 = FloatVector.fromArray(SPECIES, v, vo + 3 * LANES).fma(pj, a3);
+      a4 = FloatVector.fromArray(SPECIES, v, vo + 4 * LANES).fma(pj, a4);
+      a5 = FloatVector.fromArray(SPECIES, v, vo + 5 * LANES).fma(pj, a5);
+      a6 = FloatVector.fromArray(SPECIES, v, vo + 6 * LANES).fma(pj, a6);
+      a7 = FloatVector.fromArray(SPECIES, v, vo + 7 * LANES).fma(pj, a7);
+    }
+    a0.intoArray(acc, ao);
+    a1.intoArray(acc, ao + LANES);
+    a2.intoArray(acc, ao + 2 * LANES);
+    a3.intoArray(acc, ao + 3 * LANES);
+    a4.intoArray(acc, ao + 4 * LANES);
+    a5.intoArray(acc, ao + 5 * LANES);
+    a6.intoArray(acc, ao + 6 * LANES);
+    a7.intoArray(acc, ao + 7 * LANES);
+  }
+
+  // 6. y[yo + c] += w · x[xo + c] for c in [0, n).
 
   static void axpy(boolean simd, float w, float[] x, int xo, float[] y, int yo, int n) {
     int c = 0;
@@ -282,7 +583,7 @@ final class DecodeSimd {
     }
   }
 
-  // 6. dst[j] = float16ToFloat(src[so + j]) for j in [0, n): C2 vectorises this loop.
+  // 7. dst[j] = float16ToFloat(src[so + j]) for j in [0, n): C2 vectorises this loop.
 
   static void widen(short[] src, int so, float[] dst, int dOff, int n) {
     for (int j = 0; j < n; j++) {

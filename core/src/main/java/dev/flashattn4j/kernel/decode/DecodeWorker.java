@@ -14,6 +14,9 @@ import java.util.concurrent.Callable;
  */
 final class DecodeWorker implements Callable<Void> {
 
+  private static final float LOG2_E = (float) (1 / Math.log(2));
+  private static final float LN_2 = (float) Math.log(2);
+
   /** Keys whose scores are held at once (per query row). */
   static final int BLOCK = 64;
 
@@ -21,9 +24,10 @@ final class DecodeWorker implements Callable<Void> {
 
   private float[] qs = new float[0]; // R·d: the group's query rows
   private final float[] s = new float[BLOCK]; // scores, then probabilities, of one row
-  private float[] m = new float[0]; // R: running max
-  private float[] l = new float[0]; // R: running sum of exp(s − m)
-  private float[] acc = new float[0]; // R·d_v: Σ exp(s − m) v
+  private final float[] s2 = new float[BLOCK]; // the same for the second row of a pair
+  private float[] m = new float[0]; // R: running max, in log2 units
+  private float[] l = new float[0]; // R: running sum of 2^(s − m)
+  private float[] acc = new float[0]; // R·d_v: Σ 2^(s − m) v
   private int[] first = new int[0]; // R: first visible key of the row in the chunk
   private int[] end = new int[0]; // R: one past the last
   private float[] merged = new float[0]; // d_v
@@ -31,6 +35,7 @@ final class DecodeWorker implements Callable<Void> {
   private final int[] kOff = new int[BLOCK];
   private final float[][] vRows = new float[BLOCK][];
   private final int[] vOff = new int[BLOCK];
+  private int touched; // what touch() read, kept so that its loads are not optimised away
   private float[] kWide = new float[0]; // BLOCK·d: K rows widened from float16
   private float[] vWide = new float[0]; // BLOCK·d_v
 
@@ -78,10 +83,11 @@ final class DecodeWorker implements Callable<Void> {
     int b = p.taskSeq[t];
     int g = p.taskHead[t];
     int d = p.headDim;
-    // The group's query rows, row r = (query head g·G + r / N_q, new token r % N_q).
+    // The group's query rows, row r = (new token r / G, query head g·G + r % G): the heads of one
+    // token are neighbours, and see the same keys.
     for (int r = 0; r < p.rows; r++) {
-      int h = g * p.group + r / p.queryRows;
-      System.arraycopy(p.q.data(), p.q.rowOffset(b, h, r % p.queryRows), qs, r * d, d);
+      int h = g * p.group + r % p.group;
+      System.arraycopy(p.q.data(), p.q.rowOffset(b, h, r / p.group), qs, r * d, d);
     }
     for (int c = p.taskFrom[t]; c < p.taskTo[t]; c++) {
       chunk(b, g, c);
@@ -102,7 +108,7 @@ final class DecodeWorker implements Callable<Void> {
     int lo = k1;
     int hi = k0;
     for (int r = 0; r < rows; r++) {
-      int i = b * p.queryRows + r % p.queryRows;
+      int i = b * p.queryRows + r / p.group;
       first[r] = Math.max(k0, p.rowStart[i]);
       end[r] = Math.min(k1, p.rowEnd[i]);
       if (first[r] < end[r]) {
@@ -116,46 +122,65 @@ final class DecodeWorker implements Callable<Void> {
     for (int j0 = lo; j0 < hi; j0 += BLOCK) {
       int j1 = Math.min(hi, j0 + BLOCK);
       gather(b, g, j0, j1 - j0);
-      for (int r = 0; r < rows; r++) {
+      for (int r = 0; r < rows; ) {
         int a = Math.max(j0, first[r]) - j0;
         int e = Math.min(j1, end[r]) - j0;
-        if (a >= e) {
-          continue;
+        // Two rows with the same key range share every load of a key.
+        boolean pair = r + 1 < rows && first[r + 1] == first[r] && end[r + 1] == end[r];
+        if (a < e && pair) {
+          DecodeSimd.scores2(
+              simd, qs, r * p.headDim, (r + 1) * p.headDim, kRows, kOff, a, e, p.headDim, s, s2);
+          update(r, s, a, e);
+          update(r + 1, s2, a, e);
+        } else if (a < e) {
+          DecodeSimd.scores(simd, qs, r * p.headDim, kRows, kOff, a, e, p.headDim, s);
+          update(r, s, a, e);
         }
-        // S = scale · q_r Kᵀ (soft-capped) for the visible keys of the block; m_new = max(m, rowmax
-        // S)
-        DecodeSimd.scores(simd, qs, r * p.headDim, kRows, kOff, a, e, p.headDim, s);
-        float blockMax = Float.NEGATIVE_INFINITY;
-        for (int j = a; j < e; j++) {
-          float x = s[j] * p.scale;
-          if (p.softcap > 0) {
-            x = p.softcap * (float) Math.tanh(x / p.softcap);
-          }
-          s[j] = x;
-          blockMax = Math.max(blockMax, x);
-        }
-        float mNew = Math.max(m[r], blockMax);
-        if (mNew == Float.NEGATIVE_INFINITY) {
-          continue;
-        }
-        // P = exp(S − m_new); l = e^(m − m_new)·l + rowsum P; acc = e^(m − m_new)·acc + P V
-        float sum = DecodeSimd.expShiftSum(s, a, e, mNew);
-        if (l[r] > 0) {
-          float alpha = (float) Math.exp(m[r] - mNew);
-          if (alpha != 1f) {
-            DecodeSimd.scale(simd, acc, r * dv, dv, alpha);
-            l[r] *= alpha;
-          }
-        }
-        l[r] += sum;
-        m[r] = mNew;
-        DecodeSimd.accumulate(simd, acc, r * dv, s, a, e, vRows, vOff, dv);
+        r += pair ? 2 : 1;
       }
     }
     int at = (p.partialBase[b] + g * p.chunks[b] + c) * p.recordSize();
     System.arraycopy(m, 0, p.partials, at, rows);
     System.arraycopy(l, 0, p.partials, at + rows, rows);
     System.arraycopy(acc, 0, p.partials, at + 2 * rows, rows * dv);
+  }
+
+  /**
+   * Folds the scores {@code sc[a, e)} (q_r · k_j of the block's visible keys) into row r's running
+   * state.
+   */
+  private void update(int r, float[] sc, int a, int e) {
+    DecodePlan p = plan;
+    boolean simd = p.simd;
+    int dv = p.valueDim;
+    // S = scale · q_r Kᵀ (soft-capped), in log2 units; m_new = max(m, rowmax S)
+    float blockMax;
+    if (p.softcap > 0) {
+      blockMax = Float.NEGATIVE_INFINITY;
+      for (int j = a; j < e; j++) {
+        float x = p.softcap * (float) Math.tanh(sc[j] * p.scale / p.softcap) * LOG2_E;
+        sc[j] = x;
+        blockMax = Math.max(blockMax, x);
+      }
+    } else {
+      blockMax = DecodeSimd.scaleMax(simd, sc, a, e, p.scale * LOG2_E);
+    }
+    float mNew = Math.max(m[r], blockMax);
+    if (mNew == Float.NEGATIVE_INFINITY) {
+      return;
+    }
+    // P = 2^(S − m_new); l = 2^(m − m_new)·l + rowsum P; acc = 2^(m − m_new)·acc + P V
+    float sum = DecodeSimd.exp2ShiftSum(simd, sc, a, e, mNew);
+    if (l[r] > 0) {
+      float alpha = DecodeSimd.exp2(m[r] - mNew);
+      if (alpha != 1f) {
+        DecodeSimd.scale(simd, acc, r * dv, dv, alpha);
+        l[r] *= alpha;
+      }
+    }
+    l[r] += sum;
+    m[r] = mNew;
+    DecodeSimd.accumulate(simd, acc, r * dv, sc, a, e, vRows, vOff, dv);
   }
 
   /** Points kRows/vRows at keys [j0, j0 + n) of head g (widening them first from float16). */
@@ -185,6 +210,8 @@ final class DecodeWorker implements Callable<Void> {
       } else {
         float[] kPage = cache.keyPage(p.layer, page);
         float[] vPage = cache.valuePage(p.layer, page);
+        touch(kPage, kAt, run * d);
+        touch(vPage, vAt, run * dv);
         for (int x = 0; x < run; x++) {
           kRows[j + x] = kPage;
           kOff[j + x] = kAt + x * d;
@@ -197,8 +224,21 @@ final class DecodeWorker implements Callable<Void> {
   }
 
   /**
-   * O_r = Σ_c e^(m_c − M) acc_c / Σ_c e^(m_c − M) l_c and LSE_r = M + log Σ_c e^(m_c − M) l_c, with
-   * M = max_c m_c, over the chunks of (b, g) in chunk order.
+   * Reads one float of every cache line of {@code a[from, from + n)}: the loads are independent, so
+   * the memory system fetches the whole block at once, before the kernels need it (Java has no
+   * prefetch instruction).
+   */
+  private void touch(float[] a, int from, int n) {
+    int bits = touched;
+    for (int i = from; i < from + n; i += 16) {
+      bits |= Float.floatToRawIntBits(a[i]);
+    }
+    touched = bits;
+  }
+
+  /**
+   * O_r = Σ_c 2^(m_c − M) acc_c / Σ_c 2^(m_c − M) l_c and LSE_r = M·ln 2 + log Σ_c 2^(m_c − M) l_c,
+   * with M = max_c m_c (scores are kept in log2 units), over the chunks of (b, g) in chunk order.
    */
   private void merge(int b, int g) {
     DecodePlan p = plan;
@@ -209,8 +249,8 @@ final class DecodeWorker implements Callable<Void> {
     int base = (p.partialBase[b] + g * n) * rec;
     float[] part = p.partials;
     for (int r = 0; r < rows; r++) {
-      int h = g * p.group + r / p.queryRows;
-      int i = r % p.queryRows;
+      int h = g * p.group + r % p.group;
+      int i = r / p.group;
       int o = p.out.rowOffset(b, h, i);
       int lseAt = (b * p.queryHeads + h) * p.queryRows + i;
       float max = Float.NEGATIVE_INFINITY;
@@ -230,7 +270,7 @@ final class DecodeWorker implements Callable<Void> {
         if (mc == Float.NEGATIVE_INFINITY) {
           continue;
         }
-        float w = (float) Math.exp(mc - max);
+        float w = DecodeSimd.exp2(mc - max);
         sum += w * part[at + rows + r];
         DecodeSimd.axpy(p.simd, w, part, at + 2 * rows + r * dv, merged, 0, dv);
       }
@@ -239,7 +279,7 @@ final class DecodeWorker implements Callable<Void> {
       for (int x = 0; x < dv; x++) {
         dst[o + x] = merged[x] * inv;
       }
-      p.lse[lseAt] = max + (float) Math.log(sum);
+      p.lse[lseAt] = max * LN_2 + (float) Math.log(sum);
     }
   }
 }
