@@ -288,6 +288,46 @@ class DecodeAttentionTest {
   }
 
   @Test
+  void shardsOfTheKeysInTwoCachesMergeToTheWhole() {
+    // K and V of one sequence held in two places (first 150 tokens, then 90), and an empty shard.
+    CacheFixture first = new CacheFixture(2, 32, 24, 16, 20, KvStorage.FLOAT32, 43);
+    CacheFixture second = new CacheFixture(2, 32, 24, 16, 20, KvStorage.FLOAT32, 47);
+    int a = first.newSequence();
+    first.append(a, 150, 2f);
+    int b = second.newSequence();
+    second.append(b, 90, 2f);
+    int none = second.newSequence();
+    Tensor q = TestTensors.uniform(53, 1, 8, 1, 32);
+    AttentionOptions opts = AttentionOptions.builder().causal(Causal.BOTTOM_RIGHT).build();
+    try (DecodeAttention decode = DecodeAttention.builder().chunkKeys(64).build()) {
+      AttentionResult merged =
+          AttentionResult.merge(
+              decode.decode(first.cache, 0, new int[] {a}, q, opts),
+              decode.decode(second.cache, 0, new int[] {none}, q, opts),
+              decode.decode(second.cache, 0, new int[] {b}, q, opts));
+      Tensor k = concat(first.keys(a), second.keys(b));
+      Tensor v = concat(first.values(a), second.values(b));
+      ErrorBudget.Check check = ErrorBudget.check(q, k, v, opts, merged);
+      assertTrue(check.passed(), check.toString());
+    }
+  }
+
+  /** Rows of x then rows of y, (1, H, N_x + N_y, D). */
+  private static Tensor concat(Tensor x, Tensor y) {
+    Tensor t = Tensor.zeros(1, x.heads(), x.rows() + y.rows(), x.cols());
+    for (int h = 0; h < x.heads(); h++) {
+      for (int n = 0; n < x.rows(); n++) {
+        System.arraycopy(x.data(), x.rowOffset(0, h, n), t.data(), t.rowOffset(0, h, n), x.cols());
+      }
+      for (int n = 0; n < y.rows(); n++) {
+        System.arraycopy(
+            y.data(), y.rowOffset(0, h, n), t.data(), t.rowOffset(0, h, x.rows() + n), y.cols());
+      }
+    }
+    return t;
+  }
+
+  @Test
   void emptySequenceAndRowsWithNoKeyGiveZeroAndMinusInfinity() {
     CacheFixture f = new CacheFixture(1, 8, 8, 4, 20, KvStorage.FLOAT32, 17);
     int empty = f.newSequence();
