@@ -229,11 +229,22 @@ final class DecodeWorker implements Callable<Void> {
    * prefetch instruction).
    */
   private void touch(float[] a, int from, int n) {
-    int bits = touched;
-    for (int i = from; i < from + n; i += 16) {
-      bits |= Float.floatToRawIntBits(a[i]);
+    int b0 = 0;
+    int b1 = 0;
+    int b2 = 0;
+    int b3 = 0;
+    int end = from + n;
+    int i = from;
+    for (; i + 48 < end; i += 64) {
+      b0 |= Float.floatToRawIntBits(a[i]);
+      b1 |= Float.floatToRawIntBits(a[i + 16]);
+      b2 |= Float.floatToRawIntBits(a[i + 32]);
+      b3 |= Float.floatToRawIntBits(a[i + 48]);
     }
-    touched = bits;
+    for (; i < end; i += 16) {
+      b0 |= Float.floatToRawIntBits(a[i]);
+    }
+    touched |= b0 | b1 | b2 | b3;
   }
 
   /**
