@@ -305,7 +305,7 @@ final class DecodeBench {
       sb.append(
           String.format(
               Locale.ROOT,
-              "%s,%d,%d,%d,%d,%d,%d,%.4f,%.4f,%d,%.3f,%.3f,%.3f%n",
+              "%s,%d,%d,%d,%d,%d,%d,%.6g,%.6g,%d,%.6g,%.6g,%.6g%n",
               name(r.storage),
               r.cacheLen,
               r.batch,
