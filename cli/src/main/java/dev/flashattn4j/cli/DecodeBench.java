@@ -136,6 +136,7 @@ final class DecodeBench {
         }
       }
     }
+    printSplitComparison(rows);
     double after = ReadBandwidth.measure(bandwidthBytes, s.threads, 5);
     out.printf(
         Locale.ROOT,
@@ -148,6 +149,35 @@ final class DecodeBench {
     }
     out.flush();
     return rows;
+  }
+
+  /**
+   * For each storage and cache length measured with batch 1 and a larger batch: the time per
+   * sequence of batch 1 (split over threads by keys) against the larger batch's (split by
+   * sequence).
+   */
+  private void printSplitComparison(List<Row> rows) {
+    for (Row one : rows) {
+      if (one.batch != 1) {
+        continue;
+      }
+      for (Row many : rows) {
+        if (many.batch > 1 && many.storage == one.storage && many.cacheLen == one.cacheLen) {
+          double perSeqMany = many.medianMs / many.batch;
+          out.printf(
+              Locale.ROOT,
+              "%s, %d tokens: batch 1 takes %.3f ms a sequence, batch %d %.3f ms: batch 1 at"
+                  + " %.0f%% of batch %d's per-sequence throughput%n",
+              name(one.storage),
+              one.cacheLen,
+              one.medianMs,
+              many.batch,
+              perSeqMany,
+              100 * perSeqMany / one.medianMs,
+              many.batch);
+        }
+      }
+    }
   }
 
   private static String name(KvStorage storage) {
