@@ -1,0 +1,78 @@
+package dev.flashattn4j.viz.gif;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.flashattn4j.viz.AtomicFiles;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AnimatedGifTest {
+
+  @TempDir Path dir;
+
+  private static BufferedImage solid(Color c, boolean text) {
+    BufferedImage img = new BufferedImage(64, 48, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = img.createGraphics();
+    g.setColor(c);
+    g.fillRect(0, 0, 64, 48);
+    if (text) {
+      // anti-aliased text: far more than 256 colours
+      g.setRenderingHint(
+          RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+      for (int k = 0; k < 40; k++) {
+        g.setColor(new Color(k * 6, 255 - k * 6, (k * 37) % 256));
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 9 + k % 5));
+        g.drawString("ab", (k * 13) % 60, 10 + (k * 7) % 38);
+      }
+      g.setColor(c);
+      g.fillRect(0, 0, 8, 8);
+    }
+    g.dispose();
+    return img;
+  }
+
+  @Test
+  void writesFramesDelaysAndTheLoopExtension() throws Exception {
+    Path file = dir.resolve("a.gif");
+    AnimatedGif gif =
+        new AnimatedGif()
+            .add(solid(Color.RED, false), 1000)
+            .add(solid(new Color(0x0072B2), true), 250)
+            .add(solid(Color.GREEN, false), 30);
+    AtomicFiles.write(file, gif::write);
+
+    GifInfo info = GifInfo.read(file);
+    assertEquals(3, info.frames().size());
+    assertEquals(List.of(1000, 250, 30), info.delaysMs());
+    assertEquals(0, info.loopCount(), "NETSCAPE2.0 loop count 0 = forever");
+    assertEquals(Color.RED.getRGB(), info.frames().get(0).getRGB(30, 30));
+    // a flat fill keeps its exact colour even in a frame with more than 256 colours
+    assertEquals(0xFF0072B2, info.frames().get(1).getRGB(2, 2));
+    assertEquals(Color.GREEN.getRGB(), info.frames().get(2).getRGB(30, 30));
+  }
+
+  @Test
+  void rejectsDelaysAGifCannotHold() {
+    BufferedImage img = solid(Color.RED, false);
+    AnimatedGif gif = new AnimatedGif();
+    assertThrows(IllegalArgumentException.class, () -> gif.add(img, 0));
+    assertThrows(IllegalArgumentException.class, () -> gif.add(img, 15));
+  }
+
+  @Test
+  void anEmptyAnimationIsAnErrorAndLeavesNoFile() {
+    Path file = dir.resolve("empty.gif");
+    assertThrows(
+        IllegalStateException.class, () -> AtomicFiles.write(file, new AnimatedGif()::write));
+    assertEquals(false, file.toFile().exists());
+    assertEquals(0, dir.toFile().list().length, "no temporary file left behind");
+  }
+}
