@@ -3,8 +3,6 @@ package dev.flashattn4j.viz.gif;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.util.ArrayList;
-import java.util.List;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageTypeSpecifier;
@@ -14,58 +12,77 @@ import javax.imageio.metadata.IIOMetadataNode;
 import javax.imageio.stream.ImageOutputStream;
 
 /**
- * An animated GIF that loops forever: frames with their own delays, written with ImageIO's GIF
- * writer. Each frame carries a graphic control extension with its delay (GIF counts in hundredths
- * of a second); the first frame also carries the NETSCAPE2.0 application extension with loop count
- * 0 (forever), which is what browsers and image viewers look for.
+ * Writes an animated GIF that loops forever, frame by frame (frames are encoded as they come, so a
+ * long animation never holds all its frames in memory). Each frame carries a graphic control
+ * extension with its own delay (GIF counts in hundredths of a second); the first frame also carries
+ * the NETSCAPE2.0 application extension with loop count 0 (forever), which browsers and image
+ * viewers look for.
+ *
+ * <pre>
+ *   try (AnimatedGif gif = new AnimatedGif(out)) {
+ *     gif.frame(image1, 1000);
+ *     gif.frame(image2, 1000);
+ *   }
+ * </pre>
  */
-public final class AnimatedGif {
-
-  /** One frame and how long it stays on screen. */
-  public record Frame(BufferedImage image, int delayMs) {
-    public Frame {
-      if (delayMs < 10 || delayMs % 10 != 0) {
-        throw new IllegalArgumentException(
-            "a GIF frame delay is a positive multiple of 10 ms, not " + delayMs);
-      }
-    }
-  }
+public final class AnimatedGif implements AutoCloseable {
 
   private static final String FORMAT = "javax_imageio_gif_image_1.0";
 
-  private final List<Frame> frames = new ArrayList<>();
+  private final ImageWriter writer;
+  private final ImageOutputStream ios;
+  private int frames;
+
+  /** Starts an animation on {@code out}; {@link #close} ends it (and leaves {@code out} open). */
+  public AnimatedGif(OutputStream out) throws IOException {
+    writer = ImageIO.getImageWritersByFormatName("gif").next();
+    ios = ImageIO.createImageOutputStream(out);
+    writer.setOutput(ios);
+    writer.prepareWriteSequence(null);
+  }
+
+  /** Checks a frame delay: a GIF holds a positive multiple of 10 ms. */
+  public static int checkDelay(int delayMs) {
+    if (delayMs < 10 || delayMs % 10 != 0 || delayMs > 655_350) {
+      throw new IllegalArgumentException(
+          "a GIF frame delay is a positive multiple of 10 ms (at most 655350), not " + delayMs);
+    }
+    return delayMs;
+  }
 
   /** Adds a frame shown for {@code delayMs} milliseconds (a multiple of 10). */
-  public AnimatedGif add(BufferedImage image, int delayMs) {
-    frames.add(new Frame(image, delayMs));
-    return this;
+  public void frame(BufferedImage image, int delayMs) throws IOException {
+    checkDelay(delayMs);
+    BufferedImage indexed = Quantizer.toIndexed(image);
+    IIOMetadata meta =
+        writer.getDefaultImageMetadata(
+            new ImageTypeSpecifier(indexed), writer.getDefaultWriteParam());
+    addExtensions(meta, delayMs, frames == 0);
+    writer.writeToSequence(new IIOImage(indexed, null, meta), null);
+    frames++;
   }
 
-  public int size() {
-    return frames.size();
+  /** Frames written so far. */
+  public int frames() {
+    return frames;
   }
 
-  /** Writes the animation; the stream is not closed. */
-  public void write(OutputStream out) throws IOException {
-    if (frames.isEmpty()) {
-      throw new IllegalStateException("an animation needs at least one frame");
-    }
-    ImageWriter writer = ImageIO.getImageWritersByFormatName("gif").next();
-    try (ImageOutputStream ios = ImageIO.createImageOutputStream(out)) {
-      writer.setOutput(ios);
-      writer.prepareWriteSequence(null);
-      for (int f = 0; f < frames.size(); f++) {
-        Frame frame = frames.get(f);
-        BufferedImage indexed = Quantizer.toIndexed(frame.image());
-        IIOMetadata meta =
-            writer.getDefaultImageMetadata(
-                new ImageTypeSpecifier(indexed), writer.getDefaultWriteParam());
-        addExtensions(meta, frame.delayMs(), f == 0);
-        writer.writeToSequence(new IIOImage(indexed, null, meta), null);
+  /**
+   * Ends the animation.
+   *
+   * @throws IllegalStateException when no frame was written (a GIF needs one)
+   */
+  @Override
+  public void close() throws IOException {
+    try {
+      if (frames == 0) {
+        throw new IllegalStateException("an animation needs at least one frame");
       }
       writer.endWriteSequence();
+      ios.flush();
     } finally {
       writer.dispose();
+      ios.close();
     }
   }
 

@@ -83,11 +83,16 @@ public final class MatVecAnimation {
 
   /** Writes the animation to {@code out} (whole or not at all). */
   public void write(Path out) {
-    AnimatedGif gif = new AnimatedGif();
-    for (BufferedImage frame : frames()) {
-      gif.add(frame, FRAME_MS);
-    }
-    AtomicFiles.write(out, gif::write);
+    List<BufferedImage> frames = frames();
+    AtomicFiles.write(
+        out,
+        stream -> {
+          try (AnimatedGif gif = new AnimatedGif(stream)) {
+            for (BufferedImage frame : frames) {
+              gif.frame(frame, FRAME_MS);
+            }
+          }
+        });
   }
 
   private BufferedImage columnFrame(int c) {
@@ -214,7 +219,6 @@ public final class MatVecAnimation {
   }
 
   private static Color faded(Color c) {
-    return new Color(
-        (c.getRed() + 255) / 2, (c.getGreen() + 255) / 2, (c.getBlue() + 255) / 2);
+    return new Color((c.getRed() + 255) / 2, (c.getGreen() + 255) / 2, (c.getBlue() + 255) / 2);
   }
 }
