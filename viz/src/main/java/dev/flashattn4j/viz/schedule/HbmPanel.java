@@ -32,7 +32,7 @@ final class HbmPanel {
     g.setColor(Palette.MUTED);
     canvas.text(
         "slow, large memory: the N × d inputs and outputs, the row statistics",
-        ScheduleLayout.HBM_X + 52,
+        ScheduleLayout.HBM_X + canvas.width("HBM", Canvas.font(Font.BOLD, 18f)) + 10,
         ScheduleLayout.PANEL_TITLE_Y,
         Canvas.font(Font.PLAIN, 14f));
     double cw = layout.hbmCellWidth();

@@ -63,7 +63,7 @@ public final class ScheduleLayout {
     // row 2: S_ij (B_r × B_c) and the row statistics, row for row
     int stats = trace.kernel().equals("fast") ? 4 : 6;
     scoreCw = Math.min(56, SCORES_W / bc);
-    rowCh = Math.min(36, (GRID_BOTTOM - SRAM_ROW2_Y) / br);
+    rowCh = Math.min(36, (GRID_BOTTOM - 22 - SRAM_ROW2_Y) / br);
     statCw = Math.min(84, (SRAM_W - SCORES_W - 24 - 6 * (stats - 1)) / stats);
   }
 

@@ -16,15 +16,16 @@ final class SramPanel {
 
   private SramPanel() {}
 
-  static void title(Canvas canvas, ScheduleTrace trace, String what) {
+  /** The panel's heading in bold, then {@code what} in grey. */
+  static void title(Canvas canvas, String heading, String what) {
     Graphics2D g = canvas.graphics();
+    Font bold = Canvas.font(Font.BOLD, 18f);
     g.setColor(Palette.INK);
-    canvas.text(
-        "SRAM", ScheduleLayout.SRAM_X, ScheduleLayout.PANEL_TITLE_Y, Canvas.font(Font.BOLD, 18f));
+    canvas.text(heading, ScheduleLayout.SRAM_X, ScheduleLayout.PANEL_TITLE_Y, bold);
     g.setColor(Palette.MUTED);
     canvas.text(
         what,
-        ScheduleLayout.SRAM_X + 60,
+        ScheduleLayout.SRAM_X + canvas.width(heading, bold) + 10,
         ScheduleLayout.PANEL_TITLE_Y,
         Canvas.font(Font.PLAIN, 14f));
   }

@@ -17,6 +17,8 @@ class ScheduleLookTest {
             PaperSchedule.run(new ScheduleSetup(64, 8, 256, 1, 1f)))) {
       List<BufferedImage> frames = new ArrayList<>();
       new ScheduleFrames(t).draw(frames::add);
+      dev.flashattn4j.viz.page.ExplainPage.write(
+          t, java.nio.file.Path.of("target", t.kernel() + t.n() + ".html"));
       FramesOnDisk.save(
           t.kernel() + t.n(),
           List.of(frames.get(0), frames.get(1), frames.get(2), frames.getLast()));
