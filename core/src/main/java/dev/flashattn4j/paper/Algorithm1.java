@@ -196,11 +196,10 @@ public final class Algorithm1 {
         float mi = m[row];
         float mn = Math.max(mi, mt);
         // line 11: ℓ_i^new = e^{m_i − m_i^new} ℓ_i + e^{m̃_ij − m_i^new} ℓ̃_ij
-        float alpha = expDiff(mi, mn);
-        float beta = expDiff(mt, mn);
+        float alpha = expDiff(mi, mn); // α = e^{m_i − m_i^new}
+        float beta = expDiff(mt, mn); // β = e^{m̃_ij − m_i^new}
         float ln = alpha * l[row] + beta * lt;
-        // line 12: O_i = diag(ℓ_i^new)⁻¹ (diag(ℓ_i) e^{m_i − m_i^new} O_i + e^{m̃_ij − m_i^new}
-        // P̃_ij V_j)
+        // line 12: O_i = diag(ℓ_i^new)⁻¹ (diag(ℓ_i) α O_i + β P̃_ij V_j)
         Arrays.fill(pv, 0);
         for (int c = 0; c < bc; c++) {
           float p = sij[r * bc + c];

@@ -72,6 +72,34 @@ public final class IoModel {
     return new IoTally(reads, writes, heads == 0 || nq == 0 ? 0 : peak);
   }
 
+  /**
+   * One row of a sweep over block sizes (the paper's Figure 2, middle).
+   *
+   * @param blocks the block sizes of Algorithm 1 for this M
+   * @param algorithm1 Algorithm 1's traffic
+   * @param standard standard attention's traffic (independent of M)
+   */
+  public record SweepRow(BlockSizes blocks, IoTally algorithm1, IoTally standard) {}
+
+  /**
+   * HBM traffic against block size at fixed sizes: B_c = 1, 2, 4, … up to the first power of two ≥
+   * N_k, with M = 4·max(d, d_v)·B_c (so that ⌈M/4d⌉ = B_c exactly).
+   *
+   * @param heads B·H_q
+   */
+  public static java.util.List<SweepRow> sweep(long heads, int nq, int nk, int d, int dv) {
+    int de = Math.max(d, dv);
+    IoTally standard = standard(heads, nq, nk, d, dv);
+    java.util.List<SweepRow> rows = new java.util.ArrayList<>();
+    for (long bc = 1; ; bc *= 2) {
+      BlockSizes blocks = BlockSizes.of(Math.toIntExact(4 * de * bc), de, nq, nk);
+      rows.add(new SweepRow(blocks, algorithm1(heads, blocks, d, dv), standard));
+      if (bc >= nk) {
+        return rows;
+      }
+    }
+  }
+
   /** Theorem 2's order for Algorithm 1 with N_q = N_k = N: N²d²/M. */
   public static double theorem2Algorithm1(int n, int d, int sram) {
     return (double) n * n * d * d / sram;

@@ -155,6 +155,22 @@ class IoCounterTest {
     assertEquals(first.m()[0], first.mNew()[0]);
   }
 
+  @Test
+  void watchingARunDoesNotChangeIt() {
+    Tensor q = TestTensors.uniform(7, 2, 4, 9, 5);
+    Tensor k = TestTensors.uniform(8, 2, 2, 11, 5);
+    Tensor v = TestTensors.uniform(9, 2, 2, 11, 3);
+    AttentionOptions o = AttentionOptions.builder().window(3, 1).softcap(4f).build();
+    AttentionResult plain = Algorithm1.compute(q, k, v, o, 27);
+    IoCounter counter = new IoCounter();
+    Recorder rec = new Recorder();
+    AttentionResult watched = Algorithm1.compute(q, k, v, o, 27, counter, rec);
+    assertArrayEquals(plain.output().toArray(), watched.output().toArray());
+    assertArrayEquals(plain.lse(), watched.lse());
+    assertEquals(counter.tally(), rec.finalIo);
+    assertEquals(2 * 4 * rec.sizes.tr() * rec.sizes.tc(), rec.steps.size());
+  }
+
   /** Keeps what the listener saw. */
   private static final class Recorder implements StepListener {
     BlockSizes sizes;
