@@ -15,7 +15,9 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       AttendCommand.class,
       VerifyCommand.class,
-      IoCommand.class
+      IoCommand.class,
+      AnimateCommand.class,
+      ExplainCommand.class
     })
 public final class Main implements Runnable {
 

@@ -3,15 +3,15 @@ package dev.flashattn4j.viz.gif;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
 import java.awt.image.IndexColorModel;
-import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
  * Reduces a drawing to the 256 colours a GIF frame holds. Drawings are mostly flat fills, so the
- * palette is the most frequent colours, kept exactly (a fill keeps its exact colour, which the
- * pixel tests rely on); rarer colours (the anti-aliased edges of text and lines) go to the nearest
- * palette colour.
+ * palette is the colours of flat areas, kept exactly (a fill keeps its exact colour, which the
+ * pixel tests rely on), then the most frequent other colours; the rest (the anti-aliased edges of
+ * text and lines) go to the nearest palette colour.
  */
 final class Quantizer {
 
@@ -27,7 +27,7 @@ final class Quantizer {
     for (int k = 0; k < rgb.length; k++) {
       rgb[k] &= 0xFFFFFF;
     }
-    int[] palette = palette(rgb);
+    int[] palette = palette(rgb, w);
     Map<Integer, Integer> index = new HashMap<>();
     for (int p = 0; p < palette.length; p++) {
       index.put(palette[p], p);
@@ -54,29 +54,29 @@ final class Quantizer {
     return out;
   }
 
-  /** The (at most 256) most frequent colours, most frequent first. */
-  private static int[] palette(int[] rgb) {
-    int[] sorted = rgb.clone();
-    Arrays.sort(sorted);
-    int distinct = 0;
-    long[] counted = new long[sorted.length];
-    for (int k = 0; k < sorted.length; ) {
-      int run = k;
-      while (run < sorted.length && sorted[run] == sorted[k]) {
-        run++;
+  /**
+   * The (at most 256) palette colours: colours of flat areas first (pixels whose right and lower
+   * neighbours have the same colour: fills, however small), then the most frequent of the rest.
+   */
+  private static int[] palette(int[] rgb, int width) {
+    Map<Integer, long[]> counts = new HashMap<>(); // colour → {flat pixels, all pixels}
+    for (int k = 0; k < rgb.length; k++) {
+      long[] c = counts.computeIfAbsent(rgb[k], x -> new long[2]);
+      c[1]++;
+      int right = k + 1;
+      int down = k + width;
+      if (right % width != 0 && down < rgb.length && rgb[right] == rgb[k] && rgb[down] == rgb[k]) {
+        c[0]++;
       }
-      // count in the high bits, colour in the low bits: sorting sorts by count
-      counted[distinct++] = ((long) (run - k) << 24) | sorted[k];
-      k = run;
     }
-    long[] byCount = Arrays.copyOf(counted, distinct);
-    Arrays.sort(byCount);
-    int n = Math.min(COLOURS, distinct);
-    int[] palette = new int[n];
-    for (int p = 0; p < n; p++) {
-      palette[p] = (int) (byCount[distinct - 1 - p] & 0xFFFFFF);
-    }
-    return palette;
+    return counts.entrySet().stream()
+        .sorted(
+            Comparator.comparingLong((Map.Entry<Integer, long[]> e) -> -e.getValue()[0])
+                .thenComparingLong(e -> -e.getValue()[1])
+                .thenComparingInt(Map.Entry::getKey))
+        .limit(COLOURS)
+        .mapToInt(Map.Entry::getKey)
+        .toArray();
   }
 
   private static int nearest(int[] palette, int colour) {

@@ -48,12 +48,13 @@ public final class ScheduleLayout {
     List<Grid> arrays = trace.initial();
     int totalCols = arrays.stream().mapToInt(Grid::cols).sum();
     double avail = HBM_W - ROW_LABELS - GAP * (arrays.size() - 1);
-    hbmCw = Math.min(60, avail / totalCols);
-    hbmCh = Math.min(40, (GRID_BOTTOM - GRID_Y) / trace.n());
+    // whole pixels, so that fills, borders and outlines fall on pixel edges
+    hbmCw = Math.max(1, Math.floor(Math.min(60, avail / totalCols)));
+    hbmCh = Math.max(1, Math.floor(Math.min(40, (GRID_BOTTOM - GRID_Y) / trace.n())));
     double x = HBM_X + ROW_LABELS;
     for (Grid g : arrays) {
       hbmOrigins.put(g.name(), new double[] {x, GRID_Y});
-      x += g.cols() * hbmCw + GAP;
+      x = Math.round(x + g.cols() * hbmCw + GAP);
     }
     int bc = Math.min(trace.bc(), trace.n());
     int br = Math.min(trace.br(), trace.n());

@@ -17,8 +17,11 @@ import java.util.SplittableRandom;
  */
 public record ScheduleSetup(int n, int d, int sram, long seed, float scale) {
 
-  /** The seed notebook's example: N = 6, d = 3, M = 24, scale 1. */
-  public static final ScheduleSetup SEED = new ScheduleSetup(6, 3, 24, 0, 1f);
+  /**
+   * The seed notebook's example as {@code flashattn demo} runs it: N = 6, d = 3, M = 24, seed 2022,
+   * scale 1.
+   */
+  public static final ScheduleSetup SEED = new ScheduleSetup(6, 3, 24, 2022, 1f);
 
   public ScheduleSetup {
     if (n < 1) {

@@ -92,9 +92,10 @@ final class SramPanel {
     double w = 160;
     g.setColor(Palette.MUTED);
     canvas.text(lo, ScheduleLayout.SRAM_X, y + 10, font);
-    for (int k = 0; k < w; k++) {
-      g.setColor(Palette.heat(k / (w - 1)));
-      g.fill(new java.awt.geom.Rectangle2D.Double(x + k, y, 1.5, 12));
+    int steps = 10; // flat steps: a GIF frame keeps each one's exact colour
+    for (int k = 0; k < steps; k++) {
+      g.setColor(Palette.heat(k / (steps - 1.0)));
+      g.fill(new java.awt.geom.Rectangle2D.Double(x + k * w / steps, y, w / steps + 0.5, 12));
     }
     g.setColor(Palette.MUTED);
     canvas.text(hi + "  (scores of the whole run)", x + w + 6, y + 10, font);
