@@ -1,7 +1,5 @@
 package dev.flashattn4j.viz.gif;
 
-import java.awt.image.BufferedImage;
-import java.awt.image.DataBufferByte;
 import java.awt.image.IndexColorModel;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -15,43 +13,60 @@ import java.util.Map;
  */
 final class Quantizer {
 
-  private static final int COLOURS = 256;
+  /** Palette entries for colours; index 255 stays free to mean "transparent". */
+  static final int COLOURS = 255;
+
+  /** The index of the transparent "unchanged" pixel. */
+  static final int TRANSPARENT = 255;
+
+  /**
+   * A frame reduced to a palette.
+   *
+   * @param palette the colours (0xRRGGBB), at most {@link #COLOURS}
+   * @param index pixel k has colour {@code palette[index[k] & 0xFF]}
+   */
+  record Quantized(int[] palette, byte[] index) {
+    int colour(int k) {
+      return palette[index[k] & 0xFF];
+    }
+
+    /** A 256-entry colour model of the palette, index 255 transparent. */
+    IndexColorModel model() {
+      byte[] r = new byte[256];
+      byte[] g = new byte[256];
+      byte[] b = new byte[256];
+      for (int p = 0; p < palette.length; p++) {
+        r[p] = (byte) (palette[p] >> 16);
+        g[p] = (byte) (palette[p] >> 8);
+        b[p] = (byte) palette[p];
+      }
+      return new IndexColorModel(8, 256, r, g, b, TRANSPARENT);
+    }
+  }
 
   private Quantizer() {}
 
-  /** The image as TYPE_BYTE_INDEXED with at most 256 colours. */
-  static BufferedImage toIndexed(BufferedImage image) {
-    int w = image.getWidth();
-    int h = image.getHeight();
-    int[] rgb = image.getRGB(0, 0, w, h, null, 0, w);
-    for (int k = 0; k < rgb.length; k++) {
-      rgb[k] &= 0xFFFFFF;
-    }
-    int[] palette = palette(rgb, w);
-    Map<Integer, Integer> index = new HashMap<>();
+  /**
+   * Reduces pixels to a palette.
+   *
+   * @param rgb the pixels, 0xRRGGBB, row-major, {@code width} per row
+   */
+  static Quantized quantize(int[] rgb, int width) {
+    int[] palette = palette(rgb, width);
+    Map<Integer, Integer> lookup = new HashMap<>();
     for (int p = 0; p < palette.length; p++) {
-      index.put(palette[p], p);
+      lookup.put(palette[p], p);
     }
-    byte[] r = new byte[COLOURS];
-    byte[] g = new byte[COLOURS];
-    byte[] b = new byte[COLOURS];
-    for (int p = 0; p < palette.length; p++) {
-      r[p] = (byte) (palette[p] >> 16);
-      g[p] = (byte) (palette[p] >> 8);
-      b[p] = (byte) palette[p];
-    }
-    IndexColorModel model = new IndexColorModel(8, COLOURS, r, g, b);
-    BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_BYTE_INDEXED, model);
-    byte[] pixels = ((DataBufferByte) out.getRaster().getDataBuffer()).getData();
+    byte[] index = new byte[rgb.length];
     for (int k = 0; k < rgb.length; k++) {
-      Integer p = index.get(rgb[k]);
+      Integer p = lookup.get(rgb[k]);
       if (p == null) {
         p = nearest(palette, rgb[k]);
-        index.put(rgb[k], p);
+        lookup.put(rgb[k], p);
       }
-      pixels[k] = (byte) (int) p;
+      index[k] = (byte) (int) p;
     }
-    return out;
+    return new Quantized(palette, index);
   }
 
   /**

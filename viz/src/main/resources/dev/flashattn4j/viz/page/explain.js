@@ -348,6 +348,8 @@
   $("std-reads").textContent = count(T.standardReads);
   $("std-writes").textContent = count(T.standardWrites);
   $("slider").max = LAST;
-  show(0);
+  // a link may name its position: page.html#step=4 (0 = before the loops, S + 1 = the end)
+  const linked = /step=(\d+)/.exec(location.hash);
+  show(linked ? +linked[1] : 0);
   document.body.dataset.ready = "true";
 })();

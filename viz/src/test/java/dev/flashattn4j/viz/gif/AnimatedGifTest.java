@@ -63,6 +63,66 @@ class AnimatedGifTest {
   }
 
   @Test
+  void laterFramesStoreOnlyWhatChangedAndDecodeToTheWholePicture() throws Exception {
+    BufferedImage a = solid(Color.WHITE, false);
+    BufferedImage b = solid(Color.WHITE, false);
+    Graphics2D g = b.createGraphics();
+    g.setColor(Color.BLUE);
+    g.fillRect(10, 20, 5, 4);
+    g.dispose();
+    Path file = dir.resolve("diff.gif");
+    AtomicFiles.write(
+        file,
+        out -> {
+          try (AnimatedGif gif = new AnimatedGif(out)) {
+            gif.frame(a, 100);
+            gif.frame(b, 100);
+            gif.frame(b, 100); // nothing changed
+            gif.frame(a, 100); // back
+          }
+        });
+    GifInfo info = GifInfo.read(file);
+    assertEquals(4, info.frames().size());
+    for (int f = 0; f < 4; f++) {
+      BufferedImage expected = f == 1 || f == 2 ? b : a;
+      for (int y = 0; y < 48; y++) {
+        for (int x = 0; x < 64; x++) {
+          assertEquals(
+              expected.getRGB(x, y),
+              info.frames().get(f).getRGB(x, y),
+              "frame " + f + " at " + x + "," + y);
+        }
+      }
+    }
+    // the second frame is stored as the 5 × 4 rectangle that changed
+    javax.imageio.ImageReader reader =
+        javax.imageio.ImageIO.getImageReadersByFormatName("gif").next();
+    try (var in = javax.imageio.ImageIO.createImageInputStream(file.toFile())) {
+      reader.setInput(in);
+      assertEquals(
+          List.of(64, 5, 1, 5),
+          List.of(reader.getWidth(0), reader.getWidth(1), reader.getWidth(2), reader.getWidth(3)));
+    } finally {
+      reader.dispose();
+    }
+  }
+
+  @Test
+  void framesOfAnotherSizeAreRejected() {
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            AtomicFiles.write(
+                dir.resolve("sizes.gif"),
+                out -> {
+                  try (AnimatedGif gif = new AnimatedGif(out)) {
+                    gif.frame(solid(Color.RED, false), 100);
+                    gif.frame(new BufferedImage(10, 10, BufferedImage.TYPE_INT_RGB), 100);
+                  }
+                }));
+  }
+
+  @Test
   void rejectsDelaysAGifCannotHold() {
     assertThrows(IllegalArgumentException.class, () -> AnimatedGif.checkDelay(0));
     assertThrows(IllegalArgumentException.class, () -> AnimatedGif.checkDelay(15));
