@@ -1,0 +1,111 @@
+package dev.flashattn4j.kernel;
+
+import static dev.flashattn4j.kernel.Simd.LANES;
+import static dev.flashattn4j.kernel.Simd.SPECIES;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * The online-softmax state of one block of query rows (FlashAttention's {@code softmax.h}): the
+ * running row max m, the running row sum l and the factor α by which the unnormalised O block must
+ * be rescaled after each key block. Scores are in base 2 (log2(e) is folded into the scale), so
+ * exp2 replaces exp and LSE = m·ln 2 + ln l.
+ *
+ * <p>The tile {@code s} is stored key-major with the rows contiguous ({@code s[j·ld + r]}), so the
+ * row max, the exponentials and the row sum are plain lane-wise operations over vectors of rows: no
+ * horizontal reduction anywhere.
+ */
+final class OnlineSoftmax {
+
+  /** Running max of each row (base-2 scores), −∞ before any key. Length ≥ the block rows. */
+  final float[] rowMax;
+
+  /** Running Σ exp2(s − m) of each row. */
+  final float[] rowSum;
+
+  /** exp2(m_old − m_new) of the last update: the factor on the old O rows. */
+  final float[] alpha;
+
+  OnlineSoftmax(int capacity) {
+    rowMax = new float[capacity];
+    rowSum = new float[capacity];
+    alpha = new float[capacity];
+  }
+
+  /** Starts a block of {@code rows} rows: m = −∞, l = 0. */
+  void reset(int rows) {
+    java.util.Arrays.fill(rowMax, 0, rows, Float.NEGATIVE_INFINITY);
+    java.util.Arrays.fill(rowSum, 0, rows, 0f);
+  }
+
+  /**
+   * Folds one tile of scores into the state, fusing row max, exp and sum:
+   *
+   * <ol>
+   *   <li>m_new = max(m, max_j s_j) per row;
+   *   <li>m_use = m_new, or 0 when m_new = −∞ (no key seen yet: avoids −∞ − −∞ = NaN);
+   *   <li>α = exp2(m − m_use); s_j ← p_j = exp2(s_j − m_use) in place; l ← α·l + Σ_j p_j.
+   * </ol>
+   *
+   * @param s the tile, {@code s[j·ld + r]} for j &lt; keys, r &lt; rows; overwritten with P
+   * @param rows rows to update, a multiple of {@link Simd#LANES}
+   */
+  void update(float[] s, int ld, int rows, int keys) {
+    for (int r = 0; r < rows; r += LANES) {
+      FloatVector mOld = FloatVector.fromArray(SPECIES, rowMax, r);
+      FloatVector max = mOld;
+      for (int j = 0, i = r; j < keys; j++, i += ld) {
+        max = max.max(FloatVector.fromArray(SPECIES, s, i));
+      }
+      FloatVector use = max.blend(0f, max.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
+      FloatVector sum = FloatVector.zero(SPECIES);
+      for (int j = 0, i = r; j < keys; j++, i += ld) {
+        FloatVector p = Simd.exp2(FloatVector.fromArray(SPECIES, s, i).sub(use));
+        p.intoArray(s, i);
+        sum = sum.add(p);
+      }
+      FloatVector a = Simd.exp2(mOld.sub(use));
+      a.intoArray(alpha, r);
+      FloatVector.fromArray(SPECIES, rowSum, r).fma(a, sum).intoArray(rowSum, r);
+      max.intoArray(rowMax, r);
+    }
+  }
+
+  /** The scalar twin of {@link #update} ({@code rows} may be any count). */
+  void updateScalar(float[] s, int ld, int rows, int keys) {
+    for (int r = 0; r < rows; r++) {
+      float mOld = rowMax[r];
+      float max = mOld;
+      for (int j = 0, i = r; j < keys; j++, i += ld) {
+        max = Math.max(max, s[i]);
+      }
+      float use = max == Float.NEGATIVE_INFINITY ? 0f : max;
+      float sum = 0f;
+      for (int j = 0, i = r; j < keys; j++, i += ld) {
+        float p = Simd.exp2(s[i] - use);
+        s[i] = p;
+        sum += p;
+      }
+      float a = Simd.exp2(mOld - use);
+      alpha[r] = a;
+      rowSum[r] = Math.fma(rowSum[r], a, sum);
+      rowMax[r] = max;
+    }
+  }
+
+  /**
+   * The natural log-sum-exp of row r, −∞ when the row has seen no key.
+   *
+   * @return m·ln 2 + ln l
+   */
+  float lse(int r) {
+    float l = rowSum[r];
+    if (!(l > 0f) || rowMax[r] == Float.NEGATIVE_INFINITY) {
+      return Float.NEGATIVE_INFINITY;
+    }
+    return (float) (rowMax[r] * LN2 + Math.log(l));
+  }
+
+  private static final double LN2 = Math.log(2);
+}
