@@ -62,9 +62,10 @@ public record KernelConfig(
   }
 
   /**
-   * B_r for a call: the Qᵀ and Oᵀ panels of a block (B_r·(d + d_v) floats) take at most a quarter
-   * of L2, B_r is a multiple of 4 vectors (the micro-kernel's register block) between 4 vectors and
-   * 128 rows, and never more than N_q rounded up to the lane count.
+   * B_r for a call: the Qᵀ and Oᵀ panels of a block (B_r·(d + d_v) floats) fill about half of L1,
+   * rounded up to a multiple of 4 vectors (the micro-kernel's register block), between 4 vectors
+   * and 256 rows, and never more than N_q rounded up to the lane count. (On a 48 KiB L1 with 16
+   * lanes: 64 rows for d = d_v = 64 and for d = d_v = 128.)
    */
   int tileRows(int nq, int d, int dv) {
     int lanes = lanes();
@@ -73,22 +74,24 @@ public record KernelConfig(
     if (blockRows > 0) {
       br = blockRows;
     } else {
-      int fit = cache.l2Bytes() / 4 / (Float.BYTES * Math.max(1, d + dv));
-      br = Math.clamp(fit / step * step, step, Math.max(step, 128));
+      int fit = cache.l1Bytes() / 2 / (Float.BYTES * Math.max(1, d + dv));
+      br = Math.clamp((fit + step - 1) / step * step, step, Math.max(step, 256));
     }
     br = Math.min(br, Math.max(1, nq));
     return (br + lanes - 1) / lanes * lanes;
   }
 
   /**
-   * B_c for a call: the tile of scores (B_c·B_r floats) and one row-block of K and V (B_c·(d + d_v)
-   * floats) fill at most three quarters of L1, a multiple of 8 keys between 8 and 512.
+   * B_c for a call: the tile of scores (B_c·B_r floats), which the softmax passes over three times,
+   * fills a third of L1, so that it stays there next to the Qᵀ panel while K and V stream by; a
+   * multiple of 8 keys between 8 and 512. (On a 48 KiB L1 with B_r = 64: 64 keys, which measured
+   * best for both d = 64 and d = 128.)
    */
   int tileCols(int br, int d, int dv) {
     if (blockCols > 0) {
       return blockCols;
     }
-    int fit = cache.l1Bytes() * 3 / 4 / (Float.BYTES * (br + d + dv));
+    int fit = cache.l1Bytes() / 3 / (Float.BYTES * br);
     return Math.clamp(fit / 8 * 8, 8, 512);
   }
 }

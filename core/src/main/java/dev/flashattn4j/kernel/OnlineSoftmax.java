@@ -4,6 +4,7 @@ import static dev.flashattn4j.kernel.Simd.LANES;
 import static dev.flashattn4j.kernel.Simd.SPECIES;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -52,24 +53,68 @@ final class OnlineSoftmax {
    * @param rows rows to update, a multiple of {@link Simd#LANES}
    */
   void update(float[] s, int ld, int rows, int keys) {
+    FloatVector c2 = FloatVector.broadcast(SPECIES, Simd.P2);
+    FloatVector c3 = FloatVector.broadcast(SPECIES, Simd.P3);
+    FloatVector c4 = FloatVector.broadcast(SPECIES, Simd.P4);
+    FloatVector c5 = FloatVector.broadcast(SPECIES, Simd.P5);
+    FloatVector one = FloatVector.broadcast(SPECIES, 1f);
     for (int r = 0; r < rows; r += LANES) {
       FloatVector mOld = FloatVector.fromArray(SPECIES, rowMax, r);
-      FloatVector max = mOld;
-      for (int j = 0, i = r; j < keys; j++, i += ld) {
-        max = max.max(FloatVector.fromArray(SPECIES, s, i));
+      // two independent chains per pass, so that the max and the sum do not wait on each other
+      FloatVector max0 = mOld;
+      FloatVector max1 = mOld;
+      int j = 0;
+      int i = r;
+      for (; j + 2 <= keys; j += 2, i += 2 * ld) {
+        max0 = max0.max(FloatVector.fromArray(SPECIES, s, i));
+        max1 = max1.max(FloatVector.fromArray(SPECIES, s, i + ld));
       }
+      if (j < keys) {
+        max0 = max0.max(FloatVector.fromArray(SPECIES, s, i));
+      }
+      FloatVector max = max0.max(max1);
       FloatVector use = max.blend(0f, max.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
-      FloatVector sum = FloatVector.zero(SPECIES);
-      for (int j = 0, i = r; j < keys; j++, i += ld) {
-        FloatVector p = Simd.exp2(FloatVector.fromArray(SPECIES, s, i).sub(use));
-        p.intoArray(s, i);
-        sum = sum.add(p);
+      FloatVector sum0 = FloatVector.zero(SPECIES);
+      FloatVector sum1 = FloatVector.zero(SPECIES);
+      j = 0;
+      i = r;
+      for (; j + 2 <= keys; j += 2, i += 2 * ld) {
+        FloatVector p0 = exp2(FloatVector.fromArray(SPECIES, s, i).sub(use), c2, c3, c4, c5, one);
+        FloatVector p1 =
+            exp2(FloatVector.fromArray(SPECIES, s, i + ld).sub(use), c2, c3, c4, c5, one);
+        p0.intoArray(s, i);
+        p1.intoArray(s, i + ld);
+        sum0 = sum0.add(p0);
+        sum1 = sum1.add(p1);
       }
+      if (j < keys) {
+        FloatVector p0 = exp2(FloatVector.fromArray(SPECIES, s, i).sub(use), c2, c3, c4, c5, one);
+        p0.intoArray(s, i);
+        sum0 = sum0.add(p0);
+      }
+      sum0 = sum0.add(sum1);
       FloatVector a = Simd.exp2(mOld.sub(use));
       a.intoArray(alpha, r);
-      FloatVector.fromArray(SPECIES, rowSum, r).fma(a, sum).intoArray(rowSum, r);
+      FloatVector.fromArray(SPECIES, rowSum, r).fma(a, sum0).intoArray(rowSum, r);
       max.intoArray(rowMax, r);
     }
+  }
+
+  /** {@link Simd#exp2(FloatVector)} for x ≤ 0, small enough for the JIT to inline every time. */
+  private static FloatVector exp2(
+      FloatVector x,
+      FloatVector c2,
+      FloatVector c3,
+      FloatVector c4,
+      FloatVector c5,
+      FloatVector one) {
+    FloatVector xc = x.max(Simd.EXP2_FLOOR);
+    FloatVector shifted = xc.add(Simd.ROUND);
+    FloatVector f = xc.sub(shifted.sub(Simd.ROUND));
+    FloatVector p = f.fma(Simd.P0, Simd.P1).fma(f, c2).fma(f, c3).fma(f, c4).fma(f, c5).fma(f, one);
+    IntVector bits =
+        p.reinterpretAsInts().add(shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23));
+    return bits.sub(Simd.ROUND_SHIFTED).max(0).reinterpretAsFloats();
   }
 
   /** The scalar twin of {@link #update} ({@code rows} may be any count). */

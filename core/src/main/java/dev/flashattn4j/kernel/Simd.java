@@ -1,6 +1,7 @@
 package dev.flashattn4j.kernel;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -68,39 +69,49 @@ public final class Simd {
   // ---------------------------------------------------------------- exp2
 
   // 2^f on [-1/2, 1/2] (Cephes exp2f, relative error ~1.7e-7): 1 + f·(P5 + f·(P4 + ... f·P0)).
-  private static final float P0 = 1.535336188319500e-4f;
-  private static final float P1 = 1.339887440266574e-3f;
-  private static final float P2 = 9.618437357674640e-3f;
-  private static final float P3 = 5.550332471162809e-2f;
-  private static final float P4 = 2.402264791363012e-1f;
-  private static final float P5 = 6.931472028550421e-1f;
+  static final float P0 = 1.535336188319500e-4f;
+  static final float P1 = 1.339887440266574e-3f;
+  static final float P2 = 9.618437357674640e-3f;
+  static final float P3 = 5.550332471162809e-2f;
+  static final float P4 = 2.402264791363012e-1f;
+  static final float P5 = 6.931472028550421e-1f;
 
   /** 1.5·2^23: adding it rounds a float of magnitude below 2^22 to the nearest integer. */
-  private static final float ROUND = 12582912f;
+  static final float ROUND = 12582912f;
 
   private static final int ROUND_BITS = Float.floatToRawIntBits(ROUND);
 
-  /** Below this, 2^x is flushed to 0 (it would be subnormal). */
-  static final float EXP2_MIN = -126f;
+  /** The bits of ROUND shifted into the exponent field: subtracting it leaves n·2^23. */
+  static final int ROUND_SHIFTED = ROUND_BITS << 23;
+
+  /**
+   * The floor of the softmax's exp2: far enough below −126 that the exponent underflows to a
+   * negative int, which {@code max(0)} turns into +0 (so −∞ and every x &lt; −127 give exactly 0).
+   */
+  static final float EXP2_FLOOR = -150f;
 
   private static final float EXP2_MAX = 127f;
 
   /**
-   * 2^x, to within 2e-7 relative, for the softmax: 0 for x &lt; −126 (and for x = −∞), saturating
-   * at 2^127. The scalar twin of {@link #exp2(FloatVector)}, operation for operation.
+   * 2^x, to within 2e-7 relative, for the softmax: exactly 0 for x &lt; −127 (and for x = −∞),
+   * saturating at 2^127; what it gives between −127 and −126 is below 2^−126. The scalar twin of
+   * {@link #exp2(FloatVector)}, operation for operation: x = n + f with n = round(x), 2^f by a
+   * degree-6 polynomial, then n is added to the exponent bits, and an exponent that underflows
+   * makes the bits negative, which max(bits, 0) turns into +0.
    */
   public static float exp2(float x) {
-    if (!(x >= EXP2_MIN)) {
-      return 0f; // also NaN → 0 is never reached: callers guard −∞ − −∞
-    }
-    float xc = Math.min(x, EXP2_MAX);
+    float xc = Math.min(Math.max(x, EXP2_FLOOR), EXP2_MAX);
     float shifted = xc + ROUND;
-    float n = shifted - ROUND; // round(x)
-    float f = xc - n; // in [-1/2, 1/2]
-    float p = ((((P0 * f + P1) * f + P2) * f + P3) * f + P4) * f + P5;
-    p = p * f + 1f;
-    int e = Float.floatToRawIntBits(shifted) - ROUND_BITS; // n as an int
-    return Float.intBitsToFloat(Float.floatToRawIntBits(p) + (e << 23));
+    float f = xc - (shifted - ROUND); // in [-1/2, 1/2]
+    float p = Math.fma(f, P0, P1);
+    p = Math.fma(p, f, P2);
+    p = Math.fma(p, f, P3);
+    p = Math.fma(p, f, P4);
+    p = Math.fma(p, f, P5);
+    p = Math.fma(p, f, 1f);
+    int bits =
+        Float.floatToRawIntBits(p) + (Float.floatToRawIntBits(shifted) << 23) - ROUND_SHIFTED;
+    return Float.intBitsToFloat(Math.max(bits, 0));
   }
 
   /**
@@ -108,20 +119,18 @@ public final class Simd {
    * and log2(e) folded into the scores, so that no multiply by log2(e) is left in the loop.
    */
   public static FloatVector exp2(FloatVector x) {
-    var tiny = x.compare(VectorOperators.LT, EXP2_MIN); // includes −∞
-    FloatVector xc = x.max(EXP2_MIN).min(EXP2_MAX);
+    FloatVector xc = x.max(EXP2_FLOOR).min(EXP2_MAX);
     FloatVector shifted = xc.add(ROUND);
-    FloatVector n = shifted.sub(ROUND);
-    FloatVector f = xc.sub(n);
+    FloatVector f = xc.sub(shifted.sub(ROUND));
     FloatVector p = f.fma(P0, P1);
     p = p.fma(f, FloatVector.broadcast(SPECIES, P2));
     p = p.fma(f, FloatVector.broadcast(SPECIES, P3));
     p = p.fma(f, FloatVector.broadcast(SPECIES, P4));
     p = p.fma(f, FloatVector.broadcast(SPECIES, P5));
     p = p.fma(f, FloatVector.broadcast(SPECIES, 1f));
-    var e = shifted.reinterpretAsInts().sub(ROUND_BITS).lanewise(VectorOperators.LSHL, 23);
-    FloatVector r = p.reinterpretAsInts().add(e).reinterpretAsFloats();
-    return r.blend(0f, tiny);
+    IntVector bits =
+        p.reinterpretAsInts().add(shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23));
+    return bits.sub(ROUND_SHIFTED).max(0).reinterpretAsFloats();
   }
 
   // ---------------------------------------------------------------- BLAS-1
