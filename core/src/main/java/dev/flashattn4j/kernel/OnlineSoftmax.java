@@ -28,7 +28,11 @@ final class OnlineSoftmax {
   /** exp2(m_old − m_new) of the last update: the factor on the old O rows. */
   final float[] alpha;
 
+  /** Σ_j p_j of the last tile, per row (scratch of {@link #update}). */
+  private final float[] tileSum;
+
   OnlineSoftmax(int capacity) {
+    tileSum = new float[capacity];
     rowMax = new float[capacity];
     rowSum = new float[capacity];
     alpha = new float[capacity];
@@ -53,6 +57,8 @@ final class OnlineSoftmax {
    * @param rows rows to update, a multiple of {@link Simd#LANES}
    */
   void update(float[] s, int ld, int rows, int keys) {
+    // Every vector value lives inside one method: a vector passed to or returned from a call the
+    // JIT does not inline is boxed on the heap, so exp2 is written out in both loops below.
     FloatVector c2 = FloatVector.broadcast(SPECIES, Simd.P2);
     FloatVector c3 = FloatVector.broadcast(SPECIES, Simd.P3);
     FloatVector c4 = FloatVector.broadcast(SPECIES, Simd.P4);
@@ -60,7 +66,7 @@ final class OnlineSoftmax {
     FloatVector one = FloatVector.broadcast(SPECIES, 1f);
     for (int r = 0; r < rows; r += LANES) {
       FloatVector mOld = FloatVector.fromArray(SPECIES, rowMax, r);
-      // two independent chains per pass, so that the max and the sum do not wait on each other
+      // m_new = max(m, max_j s_j), in two independent chains
       FloatVector max0 = mOld;
       FloatVector max1 = mOld;
       int j = 0;
@@ -74,47 +80,39 @@ final class OnlineSoftmax {
       }
       FloatVector max = max0.max(max1);
       FloatVector use = max.blend(0f, max.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
+      // p_j = exp2(s_j − m_use) in place; the sum alternates between two chains
       FloatVector sum0 = FloatVector.zero(SPECIES);
-      FloatVector sum1 = FloatVector.zero(SPECIES);
-      j = 0;
-      i = r;
-      for (; j + 2 <= keys; j += 2, i += 2 * ld) {
-        FloatVector p0 = exp2(FloatVector.fromArray(SPECIES, s, i).sub(use), c2, c3, c4, c5, one);
-        FloatVector p1 =
-            exp2(FloatVector.fromArray(SPECIES, s, i + ld).sub(use), c2, c3, c4, c5, one);
-        p0.intoArray(s, i);
-        p1.intoArray(s, i + ld);
-        sum0 = sum0.add(p0);
-        sum1 = sum1.add(p1);
+      FloatVector sum1 = sum0;
+      for (j = 0, i = r; j < keys; j++, i += ld) {
+        FloatVector x = FloatVector.fromArray(SPECIES, s, i).sub(use).max(Simd.EXP2_FLOOR);
+        FloatVector shifted = x.add(Simd.ROUND);
+        FloatVector f = x.sub(shifted.sub(Simd.ROUND));
+        FloatVector p = f.fma(Simd.P0, Simd.P1).fma(f, c2).fma(f, c3).fma(f, c4).fma(f, c5);
+        p = p.fma(f, one);
+        IntVector e = shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23);
+        p = p.reinterpretAsInts().add(e).sub(Simd.ROUND_SHIFTED).max(0).reinterpretAsFloats();
+        p.intoArray(s, i);
+        FloatVector t = sum1;
+        sum1 = sum0.add(p);
+        sum0 = t;
       }
-      if (j < keys) {
-        FloatVector p0 = exp2(FloatVector.fromArray(SPECIES, s, i).sub(use), c2, c3, c4, c5, one);
-        p0.intoArray(s, i);
-        sum0 = sum0.add(p0);
-      }
-      sum0 = sum0.add(sum1);
-      FloatVector a = Simd.exp2(mOld.sub(use));
-      a.intoArray(alpha, r);
-      FloatVector.fromArray(SPECIES, rowSum, r).fma(a, sum0).intoArray(rowSum, r);
+      sum0.add(sum1).intoArray(tileSum, r);
+      mOld.sub(use).intoArray(alpha, r); // the exponent of α, finished below
       max.intoArray(rowMax, r);
     }
-  }
-
-  /** {@link Simd#exp2(FloatVector)} for x ≤ 0, small enough for the JIT to inline every time. */
-  private static FloatVector exp2(
-      FloatVector x,
-      FloatVector c2,
-      FloatVector c3,
-      FloatVector c4,
-      FloatVector c5,
-      FloatVector one) {
-    FloatVector xc = x.max(Simd.EXP2_FLOOR);
-    FloatVector shifted = xc.add(Simd.ROUND);
-    FloatVector f = xc.sub(shifted.sub(Simd.ROUND));
-    FloatVector p = f.fma(Simd.P0, Simd.P1).fma(f, c2).fma(f, c3).fma(f, c4).fma(f, c5).fma(f, one);
-    IntVector bits =
-        p.reinterpretAsInts().add(shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23));
-    return bits.sub(Simd.ROUND_SHIFTED).max(0).reinterpretAsFloats();
+    // α = exp2(m_old − m_use); l = α·l + Σ_j p_j
+    for (int r = 0; r < rows; r += LANES) {
+      FloatVector x = FloatVector.fromArray(SPECIES, alpha, r).max(Simd.EXP2_FLOOR);
+      FloatVector shifted = x.add(Simd.ROUND);
+      FloatVector f = x.sub(shifted.sub(Simd.ROUND));
+      FloatVector a = f.fma(Simd.P0, Simd.P1).fma(f, c2).fma(f, c3).fma(f, c4).fma(f, c5);
+      a = a.fma(f, one);
+      IntVector e = shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23);
+      a = a.reinterpretAsInts().add(e).sub(Simd.ROUND_SHIFTED).max(0).reinterpretAsFloats();
+      a.intoArray(alpha, r);
+      FloatVector l = FloatVector.fromArray(SPECIES, rowSum, r);
+      l.fma(a, FloatVector.fromArray(SPECIES, tileSum, r)).intoArray(rowSum, r);
+    }
   }
 
   /** The scalar twin of {@link #update} ({@code rows} may be any count). */
