@@ -10,7 +10,13 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "FlashAttention4j 0.1.0",
     description = "Exact, IO-aware attention for the JVM.",
-    subcommands = {CommandLine.HelpCommand.class})
+    subcommands = {
+      CommandLine.HelpCommand.class,
+      DemoCommand.class,
+      AttendCommand.class,
+      VerifyCommand.class,
+      IoCommand.class
+    })
 public final class Main implements Runnable {
 
   /** Exit code of bad input (flags, files, shapes). */

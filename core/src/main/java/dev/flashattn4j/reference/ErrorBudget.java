@@ -77,6 +77,18 @@ public final class ErrorBudget {
   }
 
   /**
+   * The tolerance on max |result − reference| when the reference is another float32 implementation
+   * of the same formula (an output saved from PyTorch, say) rather than the float64 oracle. Each of
+   * the two may be {@code tolerance} away from the oracle, so by the triangle inequality they may
+   * be twice that apart; a reference further away than that is itself over the budget.
+   *
+   * @param tolerance the budget against the oracle ({@link #tolerance})
+   */
+  public static double referenceTolerance(double tolerance) {
+    return 2 * tolerance;
+  }
+
+  /**
    * The outcome of checking one result against the oracle.
    *
    * @param output errors of O against the oracle

@@ -1,0 +1,196 @@
+package dev.flashattn4j.cli;
+
+import dev.flashattn4j.api.AttentionOptions;
+import dev.flashattn4j.paper.Algorithm1;
+import dev.flashattn4j.paper.BlockSizes;
+import dev.flashattn4j.paper.IoCounter;
+import dev.flashattn4j.paper.IoModel;
+import dev.flashattn4j.paper.IoTally;
+import dev.flashattn4j.paper.StandardAttention;
+import dev.flashattn4j.tensor.Tensor;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code flashattn io}: HBM reads and writes of standard attention (the paper's Algorithm 0) and of
+ * Algorithm 1, counted by running their loops on one head, next to the closed forms of {@link
+ * IoModel}; {@code --sweep} prints HBM accesses against block size (the paper's Figure 2, middle).
+ */
+@Command(
+    name = "io",
+    mixinStandardHelpOptions = true,
+    description = "Count the HBM traffic of standard attention and of Algorithm 1.")
+public final class IoCommand implements Callable<Integer> {
+
+  /** The most scores (N_q·N_k) the counted run materialises (standard attention stores S). */
+  static final long MAX_SCORES = 1L << 24;
+
+  /** The most multiply-adds (N_q·N_k·d) of a counted run, a few seconds. */
+  static final long MAX_WORK = 1L << 32;
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--n", required = true, description = "N: rows of Q (and of K, V unless --nk).")
+  int n;
+
+  @Option(names = "--nk", description = "N_k: rows of K and V (default: N).")
+  Integer nk;
+
+  @Option(names = "--d", required = true, description = "d: the head dimension.")
+  int d;
+
+  @Option(names = "--sram", description = "M: the SRAM size in elements (needed unless --sweep).")
+  Integer sram;
+
+  @Option(names = "--sweep", description = "Print HBM accesses against block size B_c.")
+  boolean sweep;
+
+  @Override
+  public Integer call() {
+    int keys = nk == null ? n : nk;
+    if (n < 1 || keys < 1) {
+      throw new BadInputException("--n and --nk must be at least 1, not " + n + " and " + keys);
+    }
+    if (d < 1) {
+      throw new BadInputException("--d must be at least 1, not " + d);
+    }
+    if (sram == null && !sweep) {
+      throw new BadInputException("--sram M is needed (or --sweep)");
+    }
+    BlockSizes blocks = sram == null ? null : BlockSizes.of(sram, d, n, keys); // checks M
+    long scores = (long) n * keys;
+    if (blocks != null && (scores > MAX_SCORES || scores * d > MAX_WORK)) {
+      throw new BadInputException(
+          String.format(
+              "--n %d --nk %d --d %d is too large to count by running the loops (at most"
+                  + " N_q·N_k = %d and N_q·N_k·d = %d); --sweep alone prints the closed forms",
+              n, keys, d, MAX_SCORES, MAX_WORK));
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    if (blocks != null) {
+      report(out, blocks);
+    }
+    if (sweep) {
+      printSweep(out, sweepRows(n, keys, d));
+    }
+    out.flush();
+    return 0;
+  }
+
+  /**
+   * The rows of {@code --sweep}: the closed forms (equal to the counts, as the tests check) for B_c
+   * = 1, 2, 4, … at fixed N_q, N_k, d, one head.
+   */
+  public static List<IoModel.SweepRow> sweepRows(int nq, int nk, int d) {
+    return IoModel.sweep(1, nq, nk, d, d);
+  }
+
+  private void report(PrintWriter out, BlockSizes b) {
+    SplittableRandom random = new SplittableRandom(1);
+    Tensor q = uniform(random, b.nq());
+    Tensor k = uniform(random, b.nk());
+    Tensor v = uniform(random, b.nk());
+    IoCounter flashCount = new IoCounter();
+    Algorithm1.compute(q, k, v, AttentionOptions.DEFAULTS, b.sram(), flashCount, null);
+    IoCounter standardCount = new IoCounter();
+    StandardAttention.compute(q, k, v, AttentionOptions.DEFAULTS, standardCount);
+    IoTally flash = flashCount.tally();
+    IoTally flashModel = IoModel.algorithm1(1, b, d, d);
+    IoTally standard = standardCount.tally();
+    IoTally standardModel = IoModel.standard(1, b.nq(), b.nk(), d, d);
+
+    out.printf(
+        "HBM traffic in elements, one head: N_q = %d, N_k = %d, d = %d, M = %d%n%n",
+        b.nq(), b.nk(), d, b.sram());
+    out.println("Standard attention (the paper's Algorithm 0)");
+    header(out);
+    row(out, "1 read Q, K; write S", standard, standardModel, 1);
+    row(out, "2 read S; write P", standard, standardModel, 2);
+    row(out, "3 read P, V; write O", standard, standardModel, 3);
+    totals(out, standard, standardModel);
+    out.printf(
+        "  peak SRAM %d elements (K, then V, kept on chip as the paper's count assumes)%n%n",
+        standard.peakSram());
+
+    out.printf("Algorithm 1 (FlashAttention): %s%n", b);
+    header(out);
+    row(out, "6 load K_j, V_j", flash, flashModel, 6);
+    row(out, "8 load Q_i, O_i, l_i, m_i", flash, flashModel, 8);
+    row(out, "12 write O_i", flash, flashModel, 12);
+    row(out, "13 write l_i, m_i", flash, flashModel, 13);
+    totals(out, flash, flashModel);
+    out.printf(
+        "  peak SRAM %d elements (M = %d: B_c = ⌈M/4d⌉ budgets K_j, V_j, Q_i, O_i;"
+            + " S_ij and the row statistics come on top)%n%n",
+        flash.peakSram(), b.sram());
+
+    boolean exact = flash.equals(flashModel) && standard.equals(standardModel);
+    out.printf(
+        Locale.ROOT,
+        "Algorithm 1 makes %.2f× fewer HBM accesses. Theorem 2: Θ(N²d²/M) = %.4g against"
+            + " Θ(Nd + N²) = %.4g%n",
+        (double) standard.accesses() / flash.accesses(),
+        IoModel.theorem2Algorithm1(Math.max(b.nq(), b.nk()), d, b.sram()),
+        IoModel.theorem2Standard(Math.max(b.nq(), b.nk()), d));
+    out.println(exact ? "counted = closed form: yes" : "counted = closed form: NO");
+  }
+
+  private static void header(PrintWriter out) {
+    out.printf(
+        "  %-28s %14s %14s %14s %14s%n",
+        "line", "reads", "(closed form)", "writes", "(closed form)");
+  }
+
+  private static void row(PrintWriter out, String name, IoTally c, IoTally m, int line) {
+    out.printf(
+        "  %-28s %14d %14d %14d %14d%n",
+        name, c.reads(line), m.reads(line), c.writes(line), m.writes(line));
+  }
+
+  private static void totals(PrintWriter out, IoTally c, IoTally m) {
+    out.printf(
+        "  %-28s %14d %14d %14d %14d%n",
+        "total", c.totalReads(), m.totalReads(), c.totalWrites(), m.totalWrites());
+    out.printf("  %-28s %14d %14d%n", "HBM accesses", c.accesses(), m.accesses());
+  }
+
+  private void printSweep(PrintWriter out, List<IoModel.SweepRow> rows) {
+    IoModel.SweepRow first = rows.getFirst();
+    out.printf(
+        "HBM accesses against block size (the paper's Figure 2, middle): N_q = %d, N_k = %d,"
+            + " d = %d, one head, M = 4d·B_c%n",
+        first.blocks().nq(), first.blocks().nk(), d);
+    out.printf(
+        "  %8s %6s %6s %6s %10s %16s %16s %8s%n",
+        "B_c", "B_r", "T_r", "T_c", "M", "Algorithm 1", "standard", "ratio");
+    for (IoModel.SweepRow r : rows) {
+      BlockSizes b = r.blocks();
+      out.printf(
+          Locale.ROOT,
+          "  %8d %6d %6d %6d %10d %16d %16d %8.2f%n",
+          b.bc(),
+          b.br(),
+          b.tr(),
+          b.tc(),
+          b.sram(),
+          r.algorithm1().accesses(),
+          r.standard().accesses(),
+          (double) r.standard().accesses() / r.algorithm1().accesses());
+    }
+  }
+
+  private Tensor uniform(SplittableRandom random, int rows) {
+    float[] a = new float[rows * d];
+    for (int i = 0; i < a.length; i++) {
+      a[i] = (float) random.nextDouble();
+    }
+    return Tensor.of(a, rows, d);
+  }
+}

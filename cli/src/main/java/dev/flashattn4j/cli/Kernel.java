@@ -1,0 +1,49 @@
+package dev.flashattn4j.cli;
+
+import dev.flashattn4j.api.Attention;
+import dev.flashattn4j.api.AttentionOptions;
+import dev.flashattn4j.api.AttentionResult;
+import dev.flashattn4j.paper.Algorithm1;
+import dev.flashattn4j.reference.NaiveAttention;
+import dev.flashattn4j.tensor.Tensor;
+
+/** The kernels {@code attend} and {@code verify} can run. */
+enum Kernel {
+  /** The library's facade, {@link Attention#forward}. */
+  FAST,
+  /** The paper's Algorithm 1 with an SRAM of {@code --sram} floats. */
+  PAPER,
+  /** The float64 oracle. */
+  NAIVE;
+
+  /** The kernel named {@code fast}, {@code paper} or {@code naive}. */
+  static Kernel parse(String name) {
+    for (Kernel k : values()) {
+      if (k.name().equalsIgnoreCase(name)) {
+        return k;
+      }
+    }
+    throw new BadInputException("--kernel must be fast, paper or naive, not '" + name + "'");
+  }
+
+  /**
+   * Runs this kernel.
+   *
+   * @param q (B, H_q, N_q, d)
+   * @param k (B, H_kv, N_k, d)
+   * @param v (B, H_kv, N_k, d_v)
+   * @param sram M for the paper's kernel, in floats
+   */
+  AttentionResult run(Tensor q, Tensor k, Tensor v, AttentionOptions options, int sram) {
+    return switch (this) {
+      case FAST -> Attention.forward(q, k, v, options);
+      case PAPER -> Algorithm1.compute(q, k, v, options, sram);
+      case NAIVE -> NaiveAttention.compute(q, k, v, options);
+    };
+  }
+
+  @Override
+  public String toString() {
+    return name().toLowerCase(java.util.Locale.ROOT);
+  }
+}

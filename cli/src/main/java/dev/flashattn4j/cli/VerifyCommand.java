@@ -1,0 +1,145 @@
+package dev.flashattn4j.cli;
+
+import dev.flashattn4j.api.AttentionResult;
+import dev.flashattn4j.api.AttentionShape;
+import dev.flashattn4j.reference.ErrorBudget;
+import dev.flashattn4j.reference.ErrorBudget.Check;
+import dev.flashattn4j.reference.ErrorBudget.Errors;
+import dev.flashattn4j.reference.NaiveAttention;
+import dev.flashattn4j.reference.NaiveAttention.Precision;
+import dev.flashattn4j.tensor.NpyArray;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code verify}: runs a kernel and the float64 oracle on the same inputs and checks the kernel
+ * against the error budget; with {@code --expect} also checks the kernel against a reference O
+ * (saved from PyTorch, say), within {@link ErrorBudget#referenceTolerance} of the budget.
+ */
+@Command(
+    name = "verify",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs a kernel (default fast) and the float64 oracle; prints the max abs and max rel error"
+          + " against the oracle and against --expect; exits 1 when over the error budget.",
+      "The budget: 2 × the error of plain float32 attention on these inputs + 1e-6·max(1, max|V|)."
+          + " A reference may differ from the kernel by twice the budget (each may be one budget"
+          + " from the oracle)."
+    })
+final class VerifyCommand implements Callable<Integer> {
+
+  @Mixin AttentionInputs inputs;
+
+  @Option(names = "--expect", paramLabel = "REF.npy", description = "a reference O to compare with")
+  Path expect;
+
+  @Option(
+      names = "--expect-lse",
+      paramLabel = "REF_LSE.npy",
+      description = "a reference LSE (Q's shape without d) to compare with")
+  Path expectLse;
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    AttentionInputs.Loaded in = inputs.load();
+    int[] outShape = in.shape().outputShape(in.q().rank());
+    int[] lseShape = Arrays.copyOf(outShape, outShape.length - 1);
+    float[] ref = expect == null ? null : readReference("--expect", expect, outShape);
+    float[] refLse = expectLse == null ? null : readReference("--expect-lse", expectLse, lseShape);
+
+    AttentionResult oracle =
+        NaiveAttention.compute(in.q(), in.k(), in.v(), in.options(), Precision.DOUBLE);
+    AttentionResult plain =
+        NaiveAttention.compute(in.q(), in.k(), in.v(), in.options(), Precision.FLOAT);
+    AttentionResult result = in.kernel().run(in.q(), in.k(), in.v(), in.options(), in.sram());
+    Check check = ErrorBudget.check(oracle, plain, ErrorBudget.maxAbs(in.v().toArray()), result);
+
+    PrintWriter out = spec.commandLine().getOut();
+    boolean ok = check.passed();
+    AttentionShape sh = in.shape();
+    out.printf(
+        "kernel %s: B=%d H_q=%d H_kv=%d N_q=%d N_k=%d d=%d d_v=%d%n",
+        in.kernel(),
+        sh.batch(),
+        sh.queryHeads(),
+        sh.kvHeads(),
+        sh.queryRows(),
+        sh.keyRows(),
+        sh.headDim(),
+        sh.valueDim());
+    out.printf(
+        "O   vs float64 oracle: max abs %.3e  max rel %.3e  budget %.3e (plain float32: %.3e) %s%n",
+        check.output().maxAbs(),
+        check.output().maxRel(),
+        check.outputTolerance(),
+        check.float32Output().maxAbs(),
+        verdict(check.output().maxAbs() <= check.outputTolerance()));
+    out.printf(
+        "LSE vs float64 oracle: max abs %.3e  max rel %.3e  budget %.3e (plain float32: %.3e) %s%n",
+        check.lse().maxAbs(),
+        check.lse().maxRel(),
+        check.lseTolerance(),
+        check.float32Lse().maxAbs(),
+        verdict(check.lse().maxAbs() <= check.lseTolerance()));
+    if (ref != null) {
+      ok &=
+          compare(
+              out,
+              "O   vs " + expect,
+              result.output().toArray(),
+              ref,
+              oracle.output().toArray(),
+              check.outputTolerance());
+    }
+    if (refLse != null) {
+      ok &=
+          compare(
+              out, "LSE vs " + expectLse, result.lse(), refLse, oracle.lse(), check.lseTolerance());
+    }
+    out.println(ok ? "PASS" : "FAIL: over the error budget");
+    out.flush();
+    return ok ? 0 : Main.EXIT_CHECK_FAILED;
+  }
+
+  private static boolean compare(
+      PrintWriter out, String what, float[] actual, float[] ref, float[] oracle, double tol) {
+    Errors e = Errors.of(actual, ref);
+    Errors refVsOracle = Errors.of(ref, oracle);
+    double refTol = ErrorBudget.referenceTolerance(tol);
+    boolean ok = e.maxAbs() <= refTol;
+    out.printf(
+        "%s: max abs %.3e  max rel %.3e  budget %.3e (reference vs oracle: %.3e) %s%n",
+        what, e.maxAbs(), e.maxRel(), refTol, refVsOracle.maxAbs(), verdict(ok));
+    return ok;
+  }
+
+  private static String verdict(boolean ok) {
+    return ok ? "ok" : "OVER";
+  }
+
+  private static float[] readReference(String flag, Path file, int[] shape) {
+    NpyArray a = AttentionInputs.readArray(flag, file);
+    if (!a.dtype().isFloat() || !Arrays.equals(a.shape(), shape)) {
+      throw new BadInputException(
+          flag
+              + " "
+              + file
+              + ": expected a float array of shape "
+              + Arrays.toString(shape)
+              + ", found "
+              + a.dtype().descr()
+              + " "
+              + Arrays.toString(a.shape()));
+    }
+    return a.toFloatArray();
+  }
+}

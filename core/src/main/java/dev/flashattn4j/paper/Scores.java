@@ -1,0 +1,61 @@
+package dev.flashattn4j.paper;
+
+import dev.flashattn4j.api.AttentionMask;
+import dev.flashattn4j.api.AttentionOptions;
+import dev.flashattn4j.tensor.Tensor;
+
+/**
+ * One score s_ij as {@link AttentionOptions} defines it, shared by the paper's two algorithms:
+ * scale·q_i·k_j, soft-capped, plus the mask, −∞ outside the causal/window range of row i.
+ */
+final class Scores {
+
+  private final Tensor q;
+  private final Tensor k;
+  private final AttentionOptions options;
+  private final float scale;
+  private final float cap;
+  private final AttentionMask mask;
+  private final int nq;
+  private final int nk;
+  private final int d;
+
+  /**
+   * @param q (B, H_q, N_q, d)
+   * @param k (B, H_kv, N_k, d)
+   */
+  Scores(Tensor q, Tensor k, AttentionOptions options) {
+    this.q = q;
+    this.k = k;
+    this.options = options;
+    this.d = q.cols();
+    this.scale = options.scaleFor(d);
+    this.cap = options.softcap();
+    this.mask = options.mask();
+    this.nq = q.rows();
+    this.nk = k.rows();
+  }
+
+  /** s for batch b, query head h reading K/V head hk, query row i, key j. */
+  float score(int b, int h, int hk, int i, int j) {
+    if (j < options.keyStart(i, nq, nk) || j >= options.keyEnd(i, nq, nk)) {
+      return Float.NEGATIVE_INFINITY;
+    }
+    float[] qa = q.data();
+    float[] ka = k.data();
+    int qo = q.rowOffset(b, h, i);
+    int ko = k.rowOffset(b, hk, j);
+    double dot = 0;
+    for (int c = 0; c < d; c++) {
+      dot += (double) qa[qo + c] * ka[ko + c];
+    }
+    float s = (float) dot * scale;
+    if (cap > 0) {
+      s = cap * (float) Math.tanh(s / cap);
+    }
+    if (mask != null) {
+      s += mask.valueAt(b, h, i, j);
+    }
+    return s;
+  }
+}
