@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       AttendCommand.class,
       VerifyCommand.class,
-      IoCommand.class
+      IoCommand.class,
+      BenchCommand.class
     })
 public final class Main implements Runnable {
 
