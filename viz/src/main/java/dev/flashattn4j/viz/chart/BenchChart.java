@@ -11,6 +11,7 @@ import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.plot.ValueMarker;
 import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.chart.ui.RectangleAnchor;
 import org.jfree.chart.ui.TextAnchor;
 import org.jfree.data.xy.XYSeries;
@@ -49,24 +50,40 @@ public final class BenchChart {
     boolean manyD = points.stream().mapToInt(BenchPoint::d).distinct().count() > 1;
     boolean mixedCausal = points.stream().map(BenchPoint::causal).distinct().count() > 1;
     Map<String, XYSeries> series = new LinkedHashMap<>();
+    Map<String, Boolean> causal = new LinkedHashMap<>();
+    Map<String, String> group = new LinkedHashMap<>(); // series → kernel, threads (and d)
     for (BenchPoint p : points) {
-      String key =
+      String base =
           p.kernel()
               + ", "
               + p.threads()
               + (p.threads() == 1 ? " thread" : " threads")
-              + (manyD ? ", d = " + p.d() : "")
-              + (mixedCausal ? (p.causal() ? ", causal" : ", not causal") : "");
+              + (manyD ? ", d = " + p.d() : "");
+      String key = base + (mixedCausal ? (p.causal() ? ", causal" : ", not causal") : "");
       series.computeIfAbsent(key, k -> new XYSeries(k, true, true)).addOrUpdate(p.n(), p.gflops());
+      causal.put(key, p.causal());
+      group.put(key, base);
     }
     XYSeriesCollection data = new XYSeriesCollection();
     series.values().forEach(data::addSeries);
     NumberAxis y = new NumberAxis("GFLOP/s");
     y.setAutoRangeIncludesZero(true);
     ChartStyle.axis(y);
-    XYPlot plot =
-        new XYPlot(
-            data, ChartStyle.log("N (sequence length)", 2), y, ChartStyle.lines(series.size()));
+    // one colour per kernel and thread count; its causal cases dashed
+    XYLineAndShapeRenderer lines = ChartStyle.lines(series.size());
+    List<String> groups = group.values().stream().distinct().toList();
+    int s = 0;
+    for (String key : series.keySet()) {
+      lines.setSeriesPaint(s, ChartStyle.colour(groups.indexOf(group.get(key))));
+      if (causal.get(key) && mixedCausal) {
+        lines.setSeriesStroke(
+            s,
+            new BasicStroke(
+                2.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {9f, 5f}, 0f));
+      }
+      s++;
+    }
+    XYPlot plot = new XYPlot(data, ChartStyle.log("N (sequence length)", 2), y, lines);
     double top = points.stream().mapToDouble(BenchPoint::gflops).max().orElse(1);
     for (Peak peak : peaks) {
       ValueMarker line = new ValueMarker(peak.gflops());
