@@ -58,7 +58,12 @@
     const c = (a, b) => Math.round(a + (b - a) * t);
     return `rgb(${c(0xf7, 0x08)},${c(0xfb, 0x30)},${c(0xff, 0x6b)})`;
   }
-  const darkText = (t) => t > 0.55;
+  // white text on dark cells, as the GIF does (luminance below 140 of 255)
+  function textOn(v) {
+    const t = v === -Infinity ? 0 : hi > lo ? Math.max(0, Math.min(1, (v - lo) / (hi - lo))) : 0.5;
+    const c = (a, b) => a + (b - a) * t;
+    return 0.299 * c(0xf7, 0x08) + 0.587 * c(0xfb, 0x30) + 0.114 * c(0xff, 0x6b) < 140 ? "#fff" : "#1f1f1f";
+  }
 
   // ---- tables ----
   // A table for grid g; cells as big as cw × ch, numbers written with `dec` decimals or none.
@@ -185,8 +190,7 @@
         const td = srows[r].cells[c];
         td.style.background = heat(v);
         td.style.height = rowH + "px";
-        const t = hi > lo ? (v - lo) / (hi - lo) : 0.5;
-        td.style.color = darkText(t) ? "#fff" : "#1f1f1f";
+        td.style.color = textOn(v);
       }
     }
     const scale = document.createElement("div");
