@@ -44,7 +44,8 @@ final class AttendCommand implements Callable<Integer> {
       checkWritable("--lse", lse);
     }
     AttentionInputs.Loaded in = inputs.load();
-    AttentionResult r = in.kernel().run(in.q(), in.k(), in.v(), in.options(), in.sram());
+    AttentionResult r =
+        in.kernel().run(in.q(), in.k(), in.v(), in.options(), in.sram(), in.threads());
     try {
       Npy.write(out, r.output());
       if (lse != null) {

@@ -52,6 +52,14 @@ public final class IoCommand implements Callable<Integer> {
   @Option(names = "--sweep", description = "Print HBM accesses against block size B_c.")
   boolean sweep;
 
+  // --plot: drawn by viz (IoPlot); kept apart from the counting above
+  @Option(
+      names = "--plot",
+      paramLabel = "FILE.png",
+      description =
+          "Also draw HBM accesses of both algorithms against N (log-log) and against block size.")
+  java.nio.file.Path plot;
+
   @Override
   public Integer call() {
     int keys = nk == null ? n : nk;
@@ -73,12 +81,19 @@ public final class IoCommand implements Callable<Integer> {
                   + " N_q·N_k = %d and N_q·N_k·d = %d); --sweep alone prints the closed forms",
               n, keys, d, MAX_SCORES, MAX_WORK));
     }
+    if (plot != null) {
+      OutputFile.check(plot, "--plot");
+    }
     PrintWriter out = spec.commandLine().getOut();
     if (blocks != null) {
       report(out, blocks);
     }
     if (sweep) {
       printSweep(out, sweepRows(n, keys, d));
+    }
+    if (plot != null) {
+      IoPlot.write(n, keys, d, sram, plot);
+      out.printf("wrote %s%n", plot);
     }
     out.flush();
     return 0;

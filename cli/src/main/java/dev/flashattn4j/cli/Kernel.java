@@ -33,10 +33,15 @@ enum Kernel {
    * @param k (B, H_kv, N_k, d)
    * @param v (B, H_kv, N_k, d_v)
    * @param sram M for the paper's kernel, in floats
+   * @param threads threads of the fast kernel, 0 for all cores
    */
-  AttentionResult run(Tensor q, Tensor k, Tensor v, AttentionOptions options, int sram) {
+  AttentionResult run(
+      Tensor q, Tensor k, Tensor v, AttentionOptions options, int sram, int threads) {
     return switch (this) {
-      case FAST -> Attention.forward(q, k, v, options);
+      case FAST ->
+          threads > 0
+              ? Attention.forward(q, k, v, options, threads)
+              : Attention.forward(q, k, v, options);
       case PAPER -> Algorithm1.compute(q, k, v, options, sram);
       case NAIVE -> NaiveAttention.compute(q, k, v, options);
     };

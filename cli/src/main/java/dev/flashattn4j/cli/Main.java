@@ -16,6 +16,9 @@ import picocli.CommandLine.Command;
       AttendCommand.class,
       VerifyCommand.class,
       IoCommand.class,
+      BenchCommand.class,
+      AnimateCommand.class,
+      ExplainCommand.class,
       DecodeDemoCommand.class,
       BenchDecodeCommand.class
     })

@@ -60,7 +60,8 @@ final class VerifyCommand implements Callable<Integer> {
         NaiveAttention.compute(in.q(), in.k(), in.v(), in.options(), Precision.DOUBLE);
     AttentionResult plain =
         NaiveAttention.compute(in.q(), in.k(), in.v(), in.options(), Precision.FLOAT);
-    AttentionResult result = in.kernel().run(in.q(), in.k(), in.v(), in.options(), in.sram());
+    AttentionResult result =
+        in.kernel().run(in.q(), in.k(), in.v(), in.options(), in.sram(), in.threads());
     Check check = ErrorBudget.check(oracle, plain, ErrorBudget.maxAbs(in.v().toArray()), result);
 
     PrintWriter out = spec.commandLine().getOut();

@@ -93,4 +93,52 @@ class BenchDecodeCommandTest {
     assertEquals(2, Cli.run("bench-decode", "--storage", "int8").exit());
     assertEquals(2, Cli.run("bench-decode", "--heads", "6", "--kv-heads", "4").exit());
   }
+
+  @Test
+  void benchDecodePassesItsFlagsOn() {
+    picocli.CommandLine cl = Main.commandLine();
+    picocli.CommandLine.ParseResult parsed =
+        cl.parseArgs(
+            "bench",
+            "--decode",
+            "--n",
+            "40,80",
+            "--batch",
+            "2",
+            "--heads",
+            "8",
+            "--d",
+            "16",
+            "--threads",
+            "1",
+            "--csv",
+            "x.csv");
+    BenchCommand bench = (BenchCommand) parsed.subcommand().commandSpec().userObject();
+    assertEquals(
+        List.of(
+            "--cache-len",
+            "40,80",
+            "--batch",
+            "2",
+            "--heads",
+            "8",
+            "--d",
+            "16",
+            "--threads",
+            "1",
+            "--csv",
+            "x.csv"),
+        bench.decodeArgs());
+    BenchCommand plain =
+        (BenchCommand)
+            Main.commandLine()
+                .parseArgs("bench", "--decode")
+                .subcommand()
+                .commandSpec()
+                .userObject();
+    assertEquals(List.of(), plain.decodeArgs()); // bench-decode's own defaults
+    Cli twoThreadCounts = Cli.run("bench", "--decode", "--threads", "1,2");
+    assertEquals(2, twoThreadCounts.exit());
+    assertTrue(twoThreadCounts.err().contains("one --threads value"), twoThreadCounts.err());
+  }
 }

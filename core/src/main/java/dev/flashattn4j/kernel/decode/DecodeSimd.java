@@ -1,7 +1,7 @@
 package dev.flashattn4j.kernel.decode;
 
+import dev.flashattn4j.kernel.Simd;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
@@ -10,21 +10,19 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The loops of a decode step, each as a SIMD kernel (jdk.incubator.vector) and its scalar twin.
  * Every SIMD loop runs to {@code SPECIES.loopBound(n)} and ends with a scalar tail. The vector
- * width is chosen once, from the system property {@value #WIDTH_PROPERTY} (bits: 128, 256 or 512; 0
- * makes the scalar twins the default; unset: the machine's preferred width).
+ * width is the forward kernel's ({@link Simd}, system property {@code flashattn.vector.bits}: 128,
+ * 256 or 512; 0 makes the scalar twins the default), and so is exp2.
  *
  * <p>Key and value rows are passed as an array of row arrays and offsets ({@code rows[j]}, {@code
  * offsets[j]}), so that one block of keys may span several pages of the cache.
  */
 final class DecodeSimd {
 
-  /** The system property that pins the vector width in bits (0 = scalar). */
-  static final String WIDTH_PROPERTY = "flashattn.vector.bits";
+  /** The forward kernel's species, chosen once from {@value Simd#PROPERTY}. */
+  static final VectorSpecies<Float> SPECIES = Simd.SPECIES;
 
-  static final VectorSpecies<Float> SPECIES = species(Integer.getInteger(WIDTH_PROPERTY, -1));
-
-  /** False when the property asks for the scalar twins by default. */
-  static final boolean VECTOR_BY_DEFAULT = Integer.getInteger(WIDTH_PROPERTY, -1) != 0;
+  /** False when {@value Simd#PROPERTY} = 0 asks for the scalar twins by default. */
+  static final boolean VECTOR_BY_DEFAULT = Simd.ENABLED;
 
   private static final int LANES = SPECIES.length();
 
@@ -116,15 +114,6 @@ final class DecodeSimd {
   /** The sum that starts at lane {@code base} after the folds: one lane (8) or two (16). */
   private static float finish(FloatVector v, int base) {
     return LANES == 16 ? v.lane(base) + v.lane(base + 1) : v.lane(base);
-  }
-
-  private static VectorSpecies<Float> species(int bits) {
-    return switch (bits) {
-      case 128 -> FloatVector.SPECIES_128;
-      case 256 -> FloatVector.SPECIES_256;
-      case 512 -> FloatVector.SPECIES_512;
-      default -> FloatVector.SPECIES_PREFERRED;
-    };
   }
 
   /** Lanes of a float vector of the chosen width. */
@@ -395,68 +384,18 @@ final class DecodeSimd {
     if (simd) {
       FloatVector acc = FloatVector.zero(SPECIES);
       for (; j + LANES <= to; j += LANES) {
-        FloatVector p = exp2(FloatVector.fromArray(SPECIES, s, j).sub(m));
+        FloatVector p = Simd.exp2(FloatVector.fromArray(SPECIES, s, j).sub(m));
         p.intoArray(s, j);
         acc = acc.add(p);
       }
       sum = sum(acc);
     }
     for (; j < to; j++) {
-      float p = exp2(s[j] - m);
+      float p = Simd.exp2(s[j] - m);
       s[j] = p;
       sum += p;
     }
     return sum;
-  }
-
-  // 2^f on [-1/2, 1/2] (Cephes exp2f, relative error ~1.7e-7), as the forward kernel's exp2.
-  private static final float P0 = 1.535336188319500e-4f;
-  private static final float P1 = 1.339887440266574e-3f;
-  private static final float P2 = 9.618437357674640e-3f;
-  private static final float P3 = 5.550332471162809e-2f;
-  private static final float P4 = 2.402264791363012e-1f;
-  private static final float P5 = 6.931472028550421e-1f;
-
-  /** 1.5·2^23: adding it rounds a float of magnitude below 2^22 to the nearest integer. */
-  private static final float ROUND = 12582912f;
-
-  private static final int ROUND_SHIFTED = Float.floatToRawIntBits(ROUND) << 23;
-
-  /**
-   * 2^x to within 2e-7 relative; exactly 0 for x below −127 (and −∞). x = n + f with n = round(x),
-   * 2^f by a degree-6 polynomial, n added to the exponent bits; an exponent that underflows makes
-   * the bits negative, which max(bits, 0) turns into +0. Plain IEEE operations only, so the vector
-   * lanes and this scalar twin give the same bits, compiled or interpreted.
-   */
-  static float exp2(float x) {
-    float xc = Math.min(Math.max(x, -150f), 127f);
-    float shifted = xc + ROUND;
-    float f = xc - (shifted - ROUND);
-    float p = Math.fma(f, P0, P1);
-    p = Math.fma(p, f, P2);
-    p = Math.fma(p, f, P3);
-    p = Math.fma(p, f, P4);
-    p = Math.fma(p, f, P5);
-    p = Math.fma(p, f, 1f);
-    int bits =
-        Float.floatToRawIntBits(p) + (Float.floatToRawIntBits(shifted) << 23) - ROUND_SHIFTED;
-    return Float.intBitsToFloat(Math.max(bits, 0));
-  }
-
-  /** 2^x lane by lane, operation for operation as {@link #exp2(float)}. */
-  static FloatVector exp2(FloatVector x) {
-    FloatVector xc = x.max(-150f).min(127f);
-    FloatVector shifted = xc.add(ROUND);
-    FloatVector f = xc.sub(shifted.sub(ROUND));
-    FloatVector p = f.fma(P0, P1);
-    p = p.fma(f, FloatVector.broadcast(SPECIES, P2));
-    p = p.fma(f, FloatVector.broadcast(SPECIES, P3));
-    p = p.fma(f, FloatVector.broadcast(SPECIES, P4));
-    p = p.fma(f, FloatVector.broadcast(SPECIES, P5));
-    p = p.fma(f, FloatVector.broadcast(SPECIES, 1f));
-    IntVector bits =
-        p.reinterpretAsInts().add(shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23));
-    return bits.sub(ROUND_SHIFTED).max(0).reinterpretAsFloats();
   }
 
   // 4. a[o + c] *= alpha for c in [0, n).

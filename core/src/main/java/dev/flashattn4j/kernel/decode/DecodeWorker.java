@@ -1,6 +1,7 @@
 package dev.flashattn4j.kernel.decode;
 
 import dev.flashattn4j.cache.PagedKvCache;
+import dev.flashattn4j.kernel.Simd;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
 
@@ -172,7 +173,7 @@ final class DecodeWorker implements Callable<Void> {
     // P = 2^(S − m_new); l = 2^(m − m_new)·l + rowsum P; acc = 2^(m − m_new)·acc + P V
     float sum = DecodeSimd.exp2ShiftSum(simd, sc, a, e, mNew);
     if (l[r] > 0) {
-      float alpha = DecodeSimd.exp2(m[r] - mNew);
+      float alpha = Simd.exp2(m[r] - mNew);
       if (alpha != 1f) {
         DecodeSimd.scale(simd, acc, r * dv, dv, alpha);
         l[r] *= alpha;
@@ -281,7 +282,7 @@ final class DecodeWorker implements Callable<Void> {
         if (mc == Float.NEGATIVE_INFINITY) {
           continue;
         }
-        float w = DecodeSimd.exp2(mc - max);
+        float w = Simd.exp2(mc - max);
         sum += w * part[at + rows + r];
         DecodeSimd.axpy(p.simd, w, part, at + 2 * rows + r * dv, merged, 0, dv);
       }

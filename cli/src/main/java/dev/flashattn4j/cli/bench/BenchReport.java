@@ -1,0 +1,127 @@
+package dev.flashattn4j.cli.bench;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.Writer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The result of one {@code flashattn bench} run: the machine, the measured FMA peaks and the rows,
+ * as a table for people and as CSV for scripts and charts.
+ *
+ * @param machine what it ran on
+ * @param peaks the FMA peak in GFLOP/s for each thread count, measured in the same run
+ * @param rows one per timed case, in the order they ran
+ * @param skipped one line per case left out, saying why
+ */
+public record BenchReport(
+    Machine machine, Map<Integer, Double> peaks, List<BenchRow> rows, List<String> skipped) {
+
+  /** The CSV header: the columns of {@link #writeCsv}. */
+  public static final String CSV_HEADER =
+      "kernel,threads,batch,heads,n,d,causal,median_ms,min_ms,max_ms,gflop_per_s,"
+          + "fma_peak_gflop_per_s,pct_of_peak,extra_bytes";
+
+  /** Prints the header lines and the table. */
+  public void print(PrintWriter out) {
+    out.println(machine.describe());
+    StringBuilder p = new StringBuilder("FMA peak (Vector API FMA loop, this run):");
+    peaks.forEach(
+        (t, g) ->
+            p.append(
+                String.format(Locale.ROOT, " %d thread%s %.1f GFLOP/s;", t, t == 1 ? "" : "s", g)));
+    out.println(p.substring(0, p.length() - 1));
+    out.printf(
+        Locale.ROOT,
+        "%-6s %7s %3s %3s %7s %4s %-12s %11s %9s %7s %12s%n",
+        "kernel",
+        "threads",
+        "B",
+        "H",
+        "N",
+        "d",
+        "causal",
+        "median ms",
+        "GFLOP/s",
+        "% peak",
+        "extra mem");
+    for (BenchRow r : rows) {
+      BenchCase c = r.benchCase();
+      out.printf(
+          Locale.ROOT,
+          "%-6s %7d %3d %3d %7d %4d %-12s %11.2f %9.1f %6.1f%% %12s%n",
+          c.kernel(),
+          c.threads(),
+          c.batch(),
+          c.heads(),
+          c.n(),
+          c.d(),
+          c.causalName(),
+          r.medianMs(),
+          r.gflops(),
+          r.percentOfPeak(),
+          bytes(r.extraBytes()));
+    }
+    for (String s : skipped) {
+      out.println("skipped: " + s);
+    }
+    out.println(
+        "extra mem: the fast kernel's per-thread workspaces (all threads); for paper and naive,"
+            + " what one call allocates beyond O and the LSE.");
+    out.flush();
+  }
+
+  /** Writes the rows as CSV, whole or not at all (a temp file, then a rename). */
+  public void writeCsv(Path file) throws IOException {
+    Path dir = file.toAbsolutePath().getParent();
+    Path tmp = Files.createTempFile(dir, ".bench", ".csv.tmp");
+    try {
+      try (Writer w = Files.newBufferedWriter(tmp)) {
+        w.write(CSV_HEADER + "\n");
+        for (BenchRow r : rows) {
+          BenchCase c = r.benchCase();
+          w.write(
+              String.format(
+                  Locale.ROOT,
+                  "%s,%d,%d,%d,%d,%d,%s,%.4f,%.4f,%.4f,%.3f,%.3f,%.2f,%d%n",
+                  c.kernel(),
+                  c.threads(),
+                  c.batch(),
+                  c.heads(),
+                  c.n(),
+                  c.d(),
+                  c.causalName(),
+                  r.medianMs(),
+                  r.minMs(),
+                  r.maxMs(),
+                  r.gflops(),
+                  r.peakGflops(),
+                  r.percentOfPeak(),
+                  r.extraBytes()));
+        }
+      }
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  /** 1.5 KiB, 12.0 MiB and alike. */
+  static String bytes(long b) {
+    if (b < 1024) {
+      return b + " B";
+    }
+    if (b < 1024 * 1024) {
+      return String.format(Locale.ROOT, "%.1f KiB", b / 1024.0);
+    }
+    if (b < 1024L * 1024 * 1024) {
+      return String.format(Locale.ROOT, "%.1f MiB", b / 1024.0 / 1024);
+    }
+    return String.format(Locale.ROOT, "%.2f GiB", b / 1024.0 / 1024 / 1024);
+  }
+}

@@ -1,0 +1,137 @@
+package dev.flashattn4j.cli.bench;
+
+import dev.flashattn4j.api.AttentionOptions;
+import dev.flashattn4j.api.AttentionResult;
+import dev.flashattn4j.api.Causal;
+import dev.flashattn4j.kernel.FlashForward;
+import dev.flashattn4j.kernel.KernelConfig;
+import dev.flashattn4j.paper.Algorithm1;
+import dev.flashattn4j.reference.NaiveAttention;
+import dev.flashattn4j.tensor.Tensor;
+import java.lang.management.ManagementFactory;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/** Times one {@link BenchCase}: warm-up calls, then timed calls, median of the times. */
+public final class BenchRunner {
+
+  /** M of the paper's kernel in the benchmark: 64 Ki floats (256 KiB), an L2 cache. */
+  public static final int PAPER_SRAM = 1 << 16;
+
+  private final int warmup;
+  private final int iters;
+
+  /**
+   * @param warmup untimed calls before timing
+   * @param iters timed calls (at least 1)
+   */
+  public BenchRunner(int warmup, int iters) {
+    this.warmup = warmup;
+    this.iters = iters;
+  }
+
+  /** Least time spent in warm-up calls of each case, so that the JIT has compiled the kernel. */
+  static final long MIN_WARMUP_NANOS = 200_000_000L;
+
+  /**
+   * Runs the fast kernel on small shapes for about a second, so that the first timed case does not
+   * measure the interpreter: the Vector API is only fast once C2 has compiled the loops.
+   *
+   * @param ds the head dimensions that will be timed
+   */
+  public static void warmUpJit(List<Integer> ds) {
+    long end = System.nanoTime() + 1_000_000_000L;
+    try (FlashForward f = new FlashForward(KernelConfig.defaults().withThreads(1))) {
+      while (System.nanoTime() < end) {
+        for (int d : ds) {
+          for (Causal c : new Causal[] {Causal.NONE, Causal.TOP_LEFT}) {
+            Tensor[] in = inputs(new BenchCase("fast", 1, 1, 1, 256, d, c));
+            f.forward(in[0], in[1], in[2], AttentionOptions.builder().causal(c).build());
+          }
+        }
+      }
+    }
+  }
+
+  /** Random Q, K, V of the case's shape, from a fixed seed. */
+  static Tensor[] inputs(BenchCase c) {
+    SplittableRandom rnd = new SplittableRandom(42);
+    Tensor[] t = new Tensor[3];
+    for (int i = 0; i < 3; i++) {
+      t[i] = Tensor.zeros(c.batch(), c.heads(), c.n(), c.d());
+      float[] a = t[i].data();
+      for (int j = 0; j < a.length; j++) {
+        a[j] = (float) (rnd.nextDouble() * 2 - 1);
+      }
+    }
+    return t;
+  }
+
+  /**
+   * Times the case.
+   *
+   * @param peakGflops the FMA peak of the case's thread count, measured in the same run
+   */
+  public BenchRow run(BenchCase c, double peakGflops) {
+    Tensor[] in = inputs(c);
+    AttentionOptions options = AttentionOptions.builder().causal(c.causal()).build();
+    double[] ms = new double[iters];
+    long extra;
+    if (c.kernel().equals("fast")) {
+      try (FlashForward f = new FlashForward(KernelConfig.defaults().withThreads(c.threads()))) {
+        Tensor out = Tensor.zeros(c.batch(), c.heads(), c.n(), c.d());
+        float[] lse = new float[c.batch() * c.heads() * c.n()];
+        long start = System.nanoTime();
+        for (int i = 0; i < warmup || System.nanoTime() - start < MIN_WARMUP_NANOS; i++) {
+          f.forward(in[0], in[1], in[2], options, out, lse);
+        }
+        for (int i = 0; i < iters; i++) {
+          long t0 = System.nanoTime();
+          f.forward(in[0], in[1], in[2], options, out, lse);
+          ms[i] = (System.nanoTime() - t0) / 1e6;
+        }
+        extra = f.workspaceBytes();
+      }
+    } else {
+      for (int i = 0; i < warmup; i++) {
+        slow(c, in, options);
+      }
+      com.sun.management.ThreadMXBean mx =
+          (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+      long id = Thread.currentThread().threadId();
+      long allocated = Long.MAX_VALUE;
+      for (int i = 0; i < iters; i++) {
+        long a0 = mx.getThreadAllocatedBytes(id);
+        long t0 = System.nanoTime();
+        slow(c, in, options);
+        ms[i] = (System.nanoTime() - t0) / 1e6;
+        allocated = Math.min(allocated, mx.getThreadAllocatedBytes(id) - a0);
+      }
+      long outputs = (long) Float.BYTES * c.batch() * c.heads() * c.n() * (c.d() + 1);
+      extra = Math.max(0, allocated - outputs);
+    }
+    double[] sorted = ms.clone();
+    Arrays.sort(sorted);
+    double median =
+        sorted.length % 2 == 1
+            ? sorted[sorted.length / 2]
+            : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+    return new BenchRow(
+        c,
+        median,
+        sorted[0],
+        sorted[sorted.length - 1],
+        c.flops() / (median / 1e3) / 1e9,
+        peakGflops,
+        extra);
+  }
+
+  private static AttentionResult slow(BenchCase c, Tensor[] in, AttentionOptions options) {
+    return switch (c.kernel()) {
+      case "paper" -> Algorithm1.compute(in[0], in[1], in[2], options, PAPER_SRAM);
+      case "naive" -> NaiveAttention.compute(in[0], in[1], in[2], options);
+      default -> throw new IllegalArgumentException("unknown kernel " + c.kernel());
+    };
+  }
+}

@@ -1,0 +1,348 @@
+package dev.flashattn4j.kernel;
+
+import dev.flashattn4j.api.AttentionMask;
+import dev.flashattn4j.api.AttentionOptions;
+import dev.flashattn4j.api.AttentionResult;
+import dev.flashattn4j.api.AttentionShape;
+import dev.flashattn4j.tensor.Tensor;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The fast forward kernel, in FlashAttention-2's loop order: for each block of B_r query rows,
+ * stream the key tiles of B_c keys, keep the running max m, sum l and the unnormalised Oᵀ block in
+ * a per-thread {@link Workspace}, normalise once at the end, write O and the LSE.
+ *
+ * <p>Work is one flat list of (batch, head, query block) items, shared by a fixed team of threads
+ * ({@link KernelConfig#threads()}). Each output row is computed by exactly one item, always in the
+ * same order, so the result is bit-for-bit the same for any thread count. GQA/MQA read the shared
+ * K/V head in place; masks are read through their broadcast strides; tiles that no row of a block
+ * can see (causal, window) are skipped, and only the diagonal band is cut element by element.
+ *
+ * <p>An instance owns its threads and workspaces: {@link #close()} it when done (the shared
+ * instances of {@link #shared(int)} live as long as the JVM). Calls on one instance run one at a
+ * time; use one instance per calling thread for concurrent calls.
+ */
+public final class FlashForward implements AutoCloseable {
+
+  private static final float LOG2E = (float) (1 / Math.log(2));
+  private static final ConcurrentHashMap<Integer, FlashForward> SHARED = new ConcurrentHashMap<>();
+
+  private final KernelConfig config;
+  private final boolean vector;
+  private final Workspace[] workspaces;
+  private final WorkerPool pool;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final AtomicInteger next = new AtomicInteger();
+
+  // The job of the current call, set under the lock before the team runs.
+  private Tensor q;
+  private Tensor k;
+  private Tensor v;
+  private Tensor out;
+  private float[] lse;
+  private AttentionOptions options;
+  private AttentionShape shape;
+  private int br;
+  private int bc;
+  private int blocksPerHead;
+  private int items;
+  private float qScale;
+  private float capFactor;
+
+  // The last shape checked, so that repeated calls with the same shapes allocate nothing.
+  private AttentionShape checkedShape;
+  private AttentionMask checkedMask;
+
+  /** A kernel with its own threads and workspaces. */
+  public FlashForward(KernelConfig config) {
+    this.config = config;
+    this.vector = config.usesVectors();
+    workspaces = new Workspace[config.threads()];
+    for (int i = 0; i < workspaces.length; i++) {
+      workspaces[i] = new Workspace();
+    }
+    pool = new WorkerPool(config.threads(), this::work, "flashattn-forward");
+  }
+
+  /**
+   * A kernel with {@code threads} threads and the default configuration, shared by the whole JVM
+   * (created on first use, never closed). Calls on it from several threads run one at a time.
+   */
+  public static FlashForward shared(int threads) {
+    if (threads < 1) {
+      throw new IllegalArgumentException("threads must be at least 1, not " + threads);
+    }
+    return SHARED.computeIfAbsent(
+        threads, t -> new FlashForward(KernelConfig.defaults().withThreads(t)));
+  }
+
+  /** This kernel's configuration. */
+  public KernelConfig config() {
+    return config;
+  }
+
+  /**
+   * Attention of Q over K and V into new arrays.
+   *
+   * @param q (B, H_q, N_q, d); (N, d) and (H, N, d) mean B = 1 (and H = 1)
+   * @param k (B, H_kv, N_k, d), H_q a multiple of H_kv
+   * @param v (B, H_kv, N_k, d_v)
+   * @return O (B, H_q, N_q, d_v) with the rank of q, and the LSE (B, H_q, N_q) row-major
+   * @throws IllegalArgumentException naming the shapes when they don't fit
+   */
+  public AttentionResult forward(Tensor q, Tensor k, Tensor v, AttentionOptions options) {
+    AttentionShape s = AttentionShape.of(q, k, v, options);
+    Tensor o = Tensor.zeros(s.outputShape(q.rank()));
+    float[] l = new float[s.outputRows()];
+    forward(q, k, v, options, o, l);
+    return new AttentionResult(o, l);
+  }
+
+  /**
+   * Attention of Q over K and V into caller-owned buffers: allocates nothing once warmed up with
+   * these shapes (the inference loop's entry). The inputs are not modified.
+   *
+   * @param q (B, H_q, N_q, d)
+   * @param k (B, H_kv, N_k, d)
+   * @param v (B, H_kv, N_k, d_v)
+   * @param output (B, H_q, N_q, d_v), any rank and strides; must not share an array with q, k, v
+   * @param lse B·H_q·N_q floats, row-major (B, H_q, N_q): the natural log-sum-exp of each row
+   * @throws IllegalArgumentException naming the shapes when they don't fit
+   */
+  public void forward(
+      Tensor q, Tensor k, Tensor v, AttentionOptions options, Tensor output, float[] lse) {
+    lock.lock();
+    try {
+      AttentionShape s = check(q, k, v, options);
+      checkOutput(s, q, k, v, output, lse);
+      if (s.outputRows() == 0) {
+        return;
+      }
+      this.q = q;
+      this.k = k;
+      this.v = v;
+      this.out = output;
+      this.lse = lse;
+      this.options = options;
+      this.shape = s;
+      int d = s.headDim();
+      int dv = s.valueDim();
+      br = config.tileRows(s.queryRows(), d, dv);
+      bc = config.tileCols(br, d, dv);
+      blocksPerHead = (s.queryRows() + br - 1) / br;
+      items = s.batch() * s.queryHeads() * blocksPerHead;
+      float scale = options.scaleFor(d);
+      float cap = options.softcap();
+      // Scores in base 2: Q is scaled by scale·log2(e), or by scale/c before the soft cap.
+      qScale = cap > 0 ? scale / cap : scale * LOG2E;
+      capFactor = cap * LOG2E;
+      next.set(0);
+      pool.run();
+    } finally {
+      this.q = null;
+      this.k = null;
+      this.v = null;
+      this.out = null;
+      this.lse = null;
+      this.options = null;
+      lock.unlock();
+    }
+  }
+
+  private AttentionShape check(Tensor q, Tensor k, Tensor v, AttentionOptions options) {
+    AttentionShape s = checkedShape;
+    if (s != null
+        && options != null
+        && options.mask() == checkedMask
+        && q != null
+        && k != null
+        && v != null
+        && q.batch() == s.batch()
+        && k.batch() == s.batch()
+        && v.batch() == s.batch()
+        && q.heads() == s.queryHeads()
+        && k.heads() == s.kvHeads()
+        && v.heads() == s.kvHeads()
+        && q.rows() == s.queryRows()
+        && k.rows() == s.keyRows()
+        && v.rows() == s.keyRows()
+        && q.cols() == s.headDim()
+        && k.cols() == s.headDim()
+        && v.cols() == s.valueDim()) {
+      return s;
+    }
+    s = AttentionShape.of(q, k, v, options);
+    checkedShape = s;
+    checkedMask = options.mask();
+    return s;
+  }
+
+  private static void checkOutput(
+      AttentionShape s, Tensor q, Tensor k, Tensor v, Tensor output, float[] lse) {
+    if (output == null || lse == null) {
+      throw new IllegalArgumentException("output and lse must not be null");
+    }
+    if (output.batch() != s.batch()
+        || output.heads() != s.queryHeads()
+        || output.rows() != s.queryRows()
+        || output.cols() != s.valueDim()) {
+      throw new IllegalArgumentException(
+          "output "
+              + output
+              + " must be (B, H_q, N_q, d_v) = "
+              + java.util.Arrays.toString(s.outputShape(4)));
+    }
+    if (lse.length != s.outputRows()) {
+      throw new IllegalArgumentException(
+          "lse has " + lse.length + " floats, needs B·H_q·N_q = " + s.outputRows());
+    }
+    float[] o = output.data();
+    if (o == q.data() || o == k.data() || o == v.data()) {
+      throw new IllegalArgumentException("output must not share an array with q, k or v");
+    }
+  }
+
+  /** What team member {@code w} runs: items taken in order from the shared counter. */
+  private void work(int w) {
+    Workspace ws = workspaces[w];
+    ws.ensure(br, bc, shape.headDim(), shape.valueDim());
+    for (int item = next.getAndIncrement(); item < items; item = next.getAndIncrement()) {
+      block(item, ws);
+    }
+  }
+
+  /** One (batch, head, query block): the whole FlashAttention-2 inner loop. */
+  private void block(int item, Workspace ws) {
+    final AttentionShape s = shape;
+    final int nq = s.queryRows();
+    final int nk = s.keyRows();
+    final int d = s.headDim();
+    final int dv = s.valueDim();
+    int bh = item / blocksPerHead;
+    // The last query blocks first: under causality they hold the most keys.
+    int qb = blocksPerHead - 1 - item % blocksPerHead;
+    int b = bh / s.queryHeads();
+    int h = bh % s.queryHeads();
+    int hk = s.kvHead(h);
+    int i0 = qb * br;
+    int rows = Math.min(br, nq - i0);
+    int lanes = vector ? Simd.LANES : 1;
+    int rowsPad = (rows + lanes - 1) / lanes * lanes;
+
+    // Qᵀ panel: qt[c·B_r + r] = q[i0 + r][c] · scale · log2(e); padding rows are 0.
+    float[] qt = ws.qt;
+    float[] qd = q.data();
+    for (int r = 0; r < rows; r++) {
+      int src = q.rowOffset(b, h, i0 + r);
+      for (int c = 0, dst = r; c < d; c++, dst += br) {
+        qt[dst] = qd[src + c] * qScale;
+      }
+    }
+    for (int r = rows; r < rowsPad; r++) {
+      for (int c = 0, dst = r; c < d; c++, dst += br) {
+        qt[dst] = 0f;
+      }
+    }
+
+    OnlineSoftmax sm = ws.softmax;
+    sm.reset(rowsPad);
+    BlockInfo info = ws.info;
+    info.set(options, i0, rows, nq, nk);
+    AttentionMask mask = options.mask();
+    float[] st = ws.s;
+    float[] ot = ws.ot;
+    float[] kd = k.data();
+    float[] vd = v.data();
+    boolean first = true;
+    for (int j0 = info.lo / bc * bc; j0 < info.hi; j0 += bc) {
+      int keys = Math.min(bc, nk - j0);
+      BlockInfo.Tile tile = info.classify(j0, keys);
+      if (tile == BlockInfo.Tile.SKIP) {
+        continue;
+      }
+      // Sᵀ = K_j Qᵢᵀ (base-2 scores)
+      int kOff = k.rowOffset(b, hk, j0);
+      if (vector) {
+        PanelKernel.run(qt, br, rowsPad, kd, kOff, k.rowStride(), 1, keys, d, st, null);
+      } else {
+        PanelKernel.scalar(qt, br, rowsPad, kd, kOff, k.rowStride(), 1, keys, d, st, null);
+      }
+      // S ← c·tanh(S/c); S ← S + mask; S ← −∞ outside each row's key range (diagonal tiles)
+      if (capFactor > 0) {
+        TileMask.softcap(st, br, rowsPad, keys, capFactor, vector);
+      }
+      if (mask != null) {
+        TileMask.apply(mask, b, h, i0, j0, st, br, rows, keys);
+      }
+      if (tile == BlockInfo.Tile.PARTIAL) {
+        TileMask.cutRange(info.start, info.end, j0, st, br, rows, keys);
+      }
+      // m_new = max(m, rowmax S); P = exp2(S − m_new); l = α·l + rowsum P
+      if (vector) {
+        sm.update(st, br, rowsPad, keys);
+      } else {
+        sm.updateScalar(st, br, rowsPad, keys);
+      }
+      // Oᵀ = α·Oᵀ + V_jᵀ Pᵀ
+      int vOff = v.rowOffset(b, hk, j0);
+      float[] alpha = first ? null : sm.alpha;
+      if (vector) {
+        PanelKernel.run(st, br, rowsPad, vd, vOff, 1, v.rowStride(), dv, keys, ot, alpha);
+      } else {
+        PanelKernel.scalar(st, br, rowsPad, vd, vOff, 1, v.rowStride(), dv, keys, ot, alpha);
+      }
+      first = false;
+    }
+
+    // O_i = Oᵀ / l; LSE_i = m·ln 2 + ln l; a row that saw no key gets O = 0, LSE = −∞
+    float[] od = out.data();
+    int lseBase = bh * nq + i0;
+    for (int r = 0; r < rows; r++) {
+      float rowLse = first ? Float.NEGATIVE_INFINITY : sm.lse(r);
+      lse[lseBase + r] = rowLse;
+      int dst = out.rowOffset(b, h, i0 + r);
+      if (rowLse == Float.NEGATIVE_INFINITY) {
+        for (int c = 0; c < dv; c++) {
+          od[dst + c] = 0f;
+        }
+      } else {
+        float inv = 1f / sm.rowSum[r];
+        for (int c = 0, src = r; c < dv; c++, src += br) {
+          od[dst + c] = ot[src] * inv;
+        }
+      }
+    }
+  }
+
+  /**
+   * The scratch bytes this kernel's threads hold now (each thread's {@link Workspace}), the extra
+   * memory of a call beyond its inputs and outputs.
+   */
+  public long workspaceBytes() {
+    long total = 0;
+    for (Workspace w : workspaces) {
+      total += w.bytes();
+    }
+    return total;
+  }
+
+  /** The bytes one thread's workspace needs for a call of this shape (the documented budget). */
+  public long workspaceBytesPerThread(int nq, int d, int dv) {
+    int r = config.tileRows(nq, d, dv);
+    return Workspace.bytes(r, config.tileCols(r, d, dv), d, dv);
+  }
+
+  /** The tile sizes (B_r, B_c) this kernel uses for a call of this shape. */
+  public int[] tiles(int nq, int d, int dv) {
+    int r = config.tileRows(nq, d, dv);
+    return new int[] {r, config.tileCols(r, d, dv)};
+  }
+
+  /** Stops this kernel's threads; later calls fail. */
+  @Override
+  public void close() {
+    pool.close();
+  }
+}

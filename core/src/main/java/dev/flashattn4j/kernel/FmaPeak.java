@@ -1,0 +1,139 @@
+package dev.flashattn4j.kernel;
+
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * This machine's single-precision FMA peak as the Vector API reaches it: a loop of independent
+ * vector FMAs on registers (12 accumulators, enough to cover the FMA latency on current cores),
+ * timed on one thread and on several. Benchmarks report a kernel's GFLOP/s as a fraction of it.
+ */
+public final class FmaPeak {
+
+  private static final int CHAINS = 12;
+
+  private FmaPeak() {}
+
+  /**
+   * GFLOP/s of one thread running FMAs for about {@code millis} ms (after a warm-up), counting an
+   * FMA on L lanes as 2·L FLOPs; with vectors off, scalar {@link Math#fma}.
+   */
+  public static double measure(int millis) {
+    run(200_000); // warm up and compile
+    long iters = 1_000_000;
+    while (true) {
+      long t0 = System.nanoTime();
+      float sink = run(iters);
+      long t1 = System.nanoTime();
+      if (sink == 42f) {
+        System.out.print(""); // keeps the result alive
+      }
+      double secs = (t1 - t0) / 1e9;
+      if (secs * 1000 >= millis) {
+        return flops(iters) / secs / 1e9;
+      }
+      iters = (long) (iters * Math.max(2.0, millis / 1000.0 / Math.max(secs, 1e-6)));
+    }
+  }
+
+  /**
+   * GFLOP/s of {@code threads} threads running the loop at once (the machine's peak when every core
+   * works): the sum of their rates.
+   */
+  public static double measure(int millis, int threads) {
+    if (threads <= 1) {
+      return measure(millis);
+    }
+    double[] rates = new double[threads];
+    Thread[] team = new Thread[threads];
+    for (int t = 0; t < threads; t++) {
+      int index = t;
+      team[t] = Thread.ofPlatform().unstarted(() -> rates[index] = measure(millis));
+      team[t].start();
+    }
+    double total = 0;
+    for (int t = 0; t < threads; t++) {
+      try {
+        team[t].join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+      total += rates[t];
+    }
+    return total;
+  }
+
+  private static double flops(long iters) {
+    return 2.0 * CHAINS * Simd.LANES * iters;
+  }
+
+  private static float run(long iters) {
+    if (!Simd.ENABLED) {
+      return runScalar(iters);
+    }
+    var s = Simd.SPECIES;
+    FloatVector a = FloatVector.broadcast(s, 0.999999f);
+    FloatVector b = FloatVector.broadcast(s, 1e-7f);
+    FloatVector c0 = FloatVector.broadcast(s, 1f);
+    FloatVector c1 = c0.add(1f);
+    FloatVector c2 = c0.add(2f);
+    FloatVector c3 = c0.add(3f);
+    FloatVector c4 = c0.add(4f);
+    FloatVector c5 = c0.add(5f);
+    FloatVector c6 = c0.add(6f);
+    FloatVector c7 = c0.add(7f);
+    FloatVector c8 = c0.add(8f);
+    FloatVector c9 = c0.add(9f);
+    FloatVector c10 = c0.add(10f);
+    FloatVector c11 = c0.add(11f);
+    for (long i = 0; i < iters; i++) {
+      c0 = c0.fma(a, b);
+      c1 = c1.fma(a, b);
+      c2 = c2.fma(a, b);
+      c3 = c3.fma(a, b);
+      c4 = c4.fma(a, b);
+      c5 = c5.fma(a, b);
+      c6 = c6.fma(a, b);
+      c7 = c7.fma(a, b);
+      c8 = c8.fma(a, b);
+      c9 = c9.fma(a, b);
+      c10 = c10.fma(a, b);
+      c11 = c11.fma(a, b);
+    }
+    FloatVector sum =
+        c0.add(c1)
+            .add(c2)
+            .add(c3)
+            .add(c4)
+            .add(c5)
+            .add(c6)
+            .add(c7)
+            .add(c8)
+            .add(c9)
+            .add(c10)
+            .add(c11);
+    return sum.lane(0);
+  }
+
+  private static float runScalar(long iters) {
+    float a = 0.999999f;
+    float b = 1e-7f;
+    float c0 = 1, c1 = 2, c2 = 3, c3 = 4, c4 = 5, c5 = 6, c6 = 7, c7 = 8, c8 = 9, c9 = 10;
+    float c10 = 11, c11 = 12;
+    for (long i = 0; i < iters; i++) {
+      c0 = Math.fma(c0, a, b);
+      c1 = Math.fma(c1, a, b);
+      c2 = Math.fma(c2, a, b);
+      c3 = Math.fma(c3, a, b);
+      c4 = Math.fma(c4, a, b);
+      c5 = Math.fma(c5, a, b);
+      c6 = Math.fma(c6, a, b);
+      c7 = Math.fma(c7, a, b);
+      c8 = Math.fma(c8, a, b);
+      c9 = Math.fma(c9, a, b);
+      c10 = Math.fma(c10, a, b);
+      c11 = Math.fma(c11, a, b);
+    }
+    return c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11;
+  }
+}

@@ -1,0 +1,51 @@
+package dev.flashattn4j.kernel;
+
+/**
+ * One thread's scratch memory, allocated once and grown only when a call needs larger tiles. Its
+ * budget, in floats, for B_r query rows, B_c keys per tile, head dims d and d_v:
+ *
+ * <pre>
+ *   Qᵀ panel (scaled)     d   · B_r
+ *   S / P tile            B_c · B_r
+ *   Oᵀ accumulator        d_v · B_r
+ *   m, l, α               3   · B_r     (+ 2 · B_r ints of key ranges)
+ * </pre>
+ *
+ * about 50 KiB for d = d_v = 64, B_r = 64, B_c = 64: it depends on the tile, never on N.
+ */
+final class Workspace {
+
+  float[] qt = new float[0];
+  float[] s = new float[0];
+  float[] ot = new float[0];
+  OnlineSoftmax softmax = new OnlineSoftmax(0);
+  BlockInfo info = new BlockInfo(0);
+
+  /** Makes room for tiles of {@code br} rows and {@code bc} keys with head dims d, d_v. */
+  void ensure(int br, int bc, int d, int dv) {
+    if (qt.length < d * br) {
+      qt = new float[d * br];
+    }
+    if (s.length < bc * br) {
+      s = new float[bc * br];
+    }
+    if (ot.length < dv * br) {
+      ot = new float[dv * br];
+    }
+    if (softmax.rowMax.length < br) {
+      softmax = new OnlineSoftmax(br);
+      info = new BlockInfo(br);
+    }
+  }
+
+  /** The bytes a workspace needs for these tiles (the budget above). */
+  static long bytes(int br, int bc, int d, int dv) {
+    return (long) Float.BYTES * br * ((long) d + bc + dv + 3) + (long) Integer.BYTES * 2 * br;
+  }
+
+  /** The bytes this workspace holds now. */
+  long bytes() {
+    return (long) Float.BYTES * (qt.length + s.length + ot.length + 3L * softmax.rowMax.length)
+        + (long) Integer.BYTES * 2 * info.start.length;
+  }
+}

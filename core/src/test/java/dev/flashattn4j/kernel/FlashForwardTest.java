@@ -1,0 +1,141 @@
+package dev.flashattn4j.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.flashattn4j.api.AttentionMask;
+import dev.flashattn4j.api.AttentionOptions;
+import dev.flashattn4j.api.AttentionResult;
+import dev.flashattn4j.api.Causal;
+import dev.flashattn4j.reference.ErrorBudget;
+import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.testing.TestTensors;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The fast forward kernel against the float64 oracle, within the error budget. */
+class FlashForwardTest {
+
+  /** The vector path (at the JVM's width) and the scalar twin, with small odd tiles. */
+  static final FlashForward VECTOR =
+      new FlashForward(KernelConfig.defaults().withThreads(2).withTiles(0, 24));
+
+  static final FlashForward SCALAR =
+      new FlashForward(
+          KernelConfig.defaults().withThreads(2).withTiles(12, 20).withVectorized(false));
+
+  @AfterAll
+  static void close() {
+    VECTOR.close();
+    SCALAR.close();
+  }
+
+  /** One random case: shapes and options. */
+  record Case(
+      int b, int hq, int hkv, int nq, int nk, int d, int dv, AttentionOptions options, long seed) {
+
+    Tensor q() {
+      return TestTensors.normal(seed, b, hq, nq, d);
+    }
+
+    Tensor k() {
+      return TestTensors.normal(seed + 1, b, hkv, nk, d);
+    }
+
+    Tensor v() {
+      return TestTensors.normal(seed + 2, b, hkv, nk, dv);
+    }
+
+    @Override
+    public String toString() {
+      return String.format(
+          "B%d Hq%d Hkv%d Nq%d Nk%d d%d dv%d %s %s win%s cap%s",
+          b,
+          hq,
+          hkv,
+          nq,
+          nk,
+          d,
+          dv,
+          options.causal(),
+          options.mask(),
+          options.window(),
+          options.softcap());
+    }
+  }
+
+  static void assertWithinBudget(Case c, FlashForward kernel) {
+    Tensor q = c.q();
+    Tensor k = c.k();
+    Tensor v = c.v();
+    float[] q0 = q.toArray();
+    float[] k0 = k.toArray();
+    float[] v0 = v.toArray();
+    AttentionResult r = kernel.forward(q, k, v, c.options());
+    ErrorBudget.Check check = ErrorBudget.check(q, k, v, c.options(), r);
+    assertTrue(check.passed(), c + ": " + check);
+    assertArrayEquals(q0, q.toArray(), "q modified");
+    assertArrayEquals(k0, k.toArray(), "k modified");
+    assertArrayEquals(v0, v.toArray(), "v modified");
+  }
+
+  static Stream<Arguments> randomCases() {
+    SplittableRandom rnd = new SplittableRandom(20260127);
+    int[] ns = {1, 7, 97, 130};
+    int[] ds = {1, 3, 16, 59, 64};
+    int[][] heads = {{1, 1}, {4, 2}, {8, 2}, {8, 1}, {2, 2}};
+    List<Arguments> out = new ArrayList<>();
+    for (int n = 0; n < 160; n++) {
+      int[] hh = heads[rnd.nextInt(heads.length)];
+      int b = 1 + rnd.nextInt(2);
+      int nq = ns[rnd.nextInt(ns.length)];
+      int nk = rnd.nextInt(3) == 0 ? ns[rnd.nextInt(ns.length)] : nq;
+      int d = ds[rnd.nextInt(ds.length)];
+      int dv = rnd.nextInt(3) == 0 ? ds[rnd.nextInt(ds.length)] : d;
+      AttentionOptions.Builder o = AttentionOptions.builder();
+      o.causal(Causal.values()[rnd.nextInt(3)]);
+      if (rnd.nextInt(3) == 0) {
+        o.window(rnd.nextInt(40) - 1, rnd.nextInt(3) == 0 ? rnd.nextInt(10) - 1 : -1);
+      }
+      if (rnd.nextInt(4) == 0) {
+        o.softcap(0.5f + rnd.nextFloat() * 5);
+      }
+      if (rnd.nextInt(4) == 0) {
+        o.scale(0.05f + rnd.nextFloat());
+      }
+      switch (rnd.nextInt(5)) {
+        case 0 -> o.mask(AttentionMask.keep(TestTensors.keepFlags(rnd, nq * nk, 0.7), nq, nk));
+        case 1 -> {
+          float[] bias = new float[b * nk];
+          for (int i = 0; i < bias.length; i++) {
+            bias[i] = rnd.nextInt(5) == 0 ? Float.NEGATIVE_INFINITY : (float) rnd.nextGaussian();
+          }
+          o.mask(AttentionMask.additive(bias, b, 1, 1, nk));
+        }
+        case 2 ->
+            o.mask(AttentionMask.keep(TestTensors.keepFlags(rnd, hh[0] * nq, 0.8), hh[0], nq, 1));
+        default -> {}
+      }
+      out.add(Arguments.of(new Case(b, hh[0], hh[1], nq, nk, d, dv, o.build(), rnd.nextLong())));
+    }
+    return out.stream();
+  }
+
+  @ParameterizedTest
+  @MethodSource("randomCases")
+  void vectorWithinBudget(Case c) {
+    assertWithinBudget(c, VECTOR);
+  }
+
+  @ParameterizedTest
+  @MethodSource("randomCases")
+  void scalarWithinBudget(Case c) {
+    assertWithinBudget(c, SCALAR);
+  }
+}

@@ -1,0 +1,153 @@
+package dev.flashattn4j.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import jdk.incubator.vector.FloatVector;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The SIMD helpers against plain Java, and their scalar twins against the vector paths. */
+class SimdTest {
+
+  @Test
+  void exp2IsAccurateToTwoUlpOverTheSoftmaxRange() {
+    double worst = 0;
+    for (int i = 0; i <= 200_000; i++) {
+      float x = -126f + 126f * i / 200_000;
+      double e = Math.pow(2, x);
+      worst = Math.max(worst, Math.abs(Simd.exp2(x) - e) / e);
+    }
+    assertTrue(worst < 2.5e-7, "max relative error " + worst);
+    assertEquals(1f, Simd.exp2(0f));
+    assertEquals(0.5f, Simd.exp2(-1f));
+  }
+
+  @Test
+  void exp2FlushesFarNegativeAndMinusInfinityToExactZero() {
+    assertEquals(0f, Simd.exp2(Float.NEGATIVE_INFINITY));
+    assertEquals(0f, Simd.exp2(-127.5f));
+    assertEquals(0f, Simd.exp2(-1000f));
+    assertEquals(Math.pow(2, 20), Simd.exp2(20f), 1e-6 * Math.pow(2, 20));
+  }
+
+  @Test
+  void vectorExp2MatchesItsScalarTwinLaneByLane() {
+    if (!Simd.ENABLED) {
+      return; // the vector path does not exist with flashattn.vector.bits=0
+    }
+    SplittableRandom rnd = new SplittableRandom(5);
+    float[] x = new float[Simd.LANES * 64];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) (rnd.nextDouble() * -140);
+    }
+    x[0] = Float.NEGATIVE_INFINITY;
+    float[] y = new float[x.length];
+    for (int i = 0; i < x.length; i += Simd.LANES) {
+      Simd.exp2(FloatVector.fromArray(Simd.SPECIES, x, i)).intoArray(y, i);
+    }
+    for (int i = 0; i < x.length; i++) {
+      assertEquals(Simd.exp2(x[i]), y[i], Math.ulp(y[i]), "x = " + x[i]);
+    }
+  }
+
+  @Test
+  void dotAndAxpyAgreeWithPlainLoops() {
+    SplittableRandom rnd = new SplittableRandom(6);
+    for (int n : new int[] {0, 1, 7, 16, 17, 100}) {
+      float[] a = new float[n + 3];
+      float[] b = new float[n + 5];
+      for (int i = 0; i < a.length; i++) {
+        a[i] = (float) rnd.nextGaussian();
+      }
+      for (int i = 0; i < b.length; i++) {
+        b[i] = (float) rnd.nextGaussian();
+      }
+      double exact = 0;
+      double mag = 0;
+      for (int i = 0; i < n; i++) {
+        exact += (double) a[i + 3] * b[i + 5];
+        mag += Math.abs((double) a[i + 3] * b[i + 5]);
+      }
+      double tol = 1e-6 * (mag + 1);
+      assertEquals(exact, Simd.dot(a, 3, b, 5, n), tol);
+      assertEquals(exact, Simd.dotScalar(a, 3, b, 5, n), tol);
+      float[] y = b.clone();
+      Simd.axpy(0.5f, a, 3, y, 5, n);
+      for (int i = 0; i < b.length; i++) {
+        float expect = i >= 5 && i - 5 < n ? b[i] + 0.5f * a[i - 2] : b[i];
+        assertEquals(expect, y[i], 1e-6f);
+      }
+    }
+  }
+
+  @Test
+  void theWidthPropertyIsHonoured() {
+    String p = System.getProperty(Simd.PROPERTY);
+    if (p == null) {
+      assertEquals(FloatVector.SPECIES_PREFERRED.vectorBitSize(), Simd.bits());
+    } else if (Integer.parseInt(p) == 0) {
+      assertEquals(0, Simd.bits());
+      assertEquals(1, Simd.LANES);
+    } else {
+      assertEquals(
+          Math.min(Integer.parseInt(p), FloatVector.SPECIES_PREFERRED.vectorBitSize()),
+          Simd.bits());
+    }
+  }
+
+  @Test
+  void panelKernelVectorAndScalarAgree() {
+    if (!Simd.ENABLED) {
+      return;
+    }
+    SplittableRandom rnd = new SplittableRandom(7);
+    int ld = 4 * Simd.LANES + Simd.LANES; // one full register block and a one-vector tail
+    for (int nx : new int[] {1, 3, 4, 9}) {
+      int nt = 13;
+      float[] a = new float[nt * ld];
+      float[] b = new float[nx * 20 + nt];
+      for (int i = 0; i < a.length; i++) {
+        a[i] = (float) rnd.nextGaussian();
+      }
+      for (int i = 0; i < b.length; i++) {
+        b[i] = (float) rnd.nextGaussian();
+      }
+      float[] alpha = new float[ld];
+      for (int i = 0; i < ld; i++) {
+        alpha[i] = (float) rnd.nextDouble();
+      }
+      float[] v = new float[nx * ld];
+      for (int i = 0; i < v.length; i++) {
+        v[i] = (float) rnd.nextGaussian();
+      }
+      float[] w = v.clone();
+      PanelKernel.run(a, ld, ld, b, 2, 20, 1, nx, nt, v, alpha);
+      PanelKernel.scalar(a, ld, ld, b, 2, 20, 1, nx, nt, w, alpha);
+      for (int i = 0; i < v.length; i++) {
+        assertEquals(w[i], v[i], 1e-4f, "nx " + nx + " at " + i);
+      }
+    }
+  }
+
+  @Test
+  void cacheSizesAreReadFromSysfsWithDefaultsForWhatIsMissing(@TempDir Path dir) throws Exception {
+    assertEquals(CacheInfo.DEFAULT, CacheInfo.read(dir.resolve("none")));
+    write(dir.resolve("index0"), "1", "Data", "48K");
+    write(dir.resolve("index1"), "1", "Instruction", "32K");
+    write(dir.resolve("index2"), "2", "Unified", "2048K");
+    assertEquals(new CacheInfo(48 << 10, 2 << 20, true), CacheInfo.read(dir));
+    assertEquals(3 << 20, CacheInfo.parseSize("3M"));
+    assertEquals(4096, CacheInfo.parseSize("4096"));
+  }
+
+  private static void write(Path p, String level, String type, String size) throws Exception {
+    Files.createDirectories(p);
+    Files.writeString(p.resolve("level"), level + "\n");
+    Files.writeString(p.resolve("type"), type + "\n");
+    Files.writeString(p.resolve("size"), size + "\n");
+  }
+}
