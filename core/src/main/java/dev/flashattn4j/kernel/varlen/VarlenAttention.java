@@ -82,14 +82,17 @@ public final class VarlenAttention {
         }
         continue;
       }
-      AttentionResult r =
-          Attention.forward(rows(q, q0, nq), rows(k, k0, nk), rows(v, k0, nk), options);
-      Tensor o = r.output();
+      // O of sequence b is written in place: its rows of the token-major (total_q, H_q, d_v) array.
+      Tensor ob =
+          Tensor.view(
+              outData,
+              q0 * hq * dv,
+              new int[] {1, hq, nq, dv},
+              new int[] {hq * nq * dv, dv, hq * dv});
+      float[] lb = new float[hq * nq];
+      Attention.forward(rows(q, q0, nq), rows(k, k0, nk), rows(v, k0, nk), options, ob, lb);
       for (int h = 0; h < hq; h++) {
-        for (int i = 0; i < nq; i++) {
-          System.arraycopy(o.data(), o.rowOffset(0, h, i), outData, ((q0 + i) * hq + h) * dv, dv);
-        }
-        System.arraycopy(r.lse(), h * nq, lse, h * total + q0, nq);
+        System.arraycopy(lb, h * nq, lse, h * total + q0, nq);
       }
     }
     int[] outShape = {1, hq, total, dv};
