@@ -129,12 +129,12 @@ final class DecodeWorker implements Callable<Void> {
         // Two rows with the same key range share every load of a key.
         boolean pair = r + 1 < rows && first[r + 1] == first[r] && end[r + 1] == end[r];
         if (a < e && pair) {
-          DecodeSimd.scores2(
+          DecodeDots.scores2(
               simd, qs, r * p.headDim, (r + 1) * p.headDim, kRows, kOff, a, e, p.headDim, s, s2);
           update(r, s, a, e);
           update(r + 1, s2, a, e);
         } else if (a < e) {
-          DecodeSimd.scores(simd, qs, r * p.headDim, kRows, kOff, a, e, p.headDim, s);
+          DecodeDots.scores(simd, qs, r * p.headDim, kRows, kOff, a, e, p.headDim, s);
           update(r, s, a, e);
         }
         r += pair ? 2 : 1;

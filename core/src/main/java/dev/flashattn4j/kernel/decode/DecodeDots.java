@@ -1,0 +1,267 @@
+package dev.flashattn4j.kernel.decode;
+
+import static dev.flashattn4j.kernel.decode.DecodeSimd.SPECIES;
+
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * The scores of a decode step, S = q·Kᵀ for a block of keys: SIMD kernels that share each load of a
+ * key between two query rows and each load of a query between four keys, and reduce the eight (or
+ * four) vector sums together ({@link LaneSums}), with a scalar twin. Key rows are passed as row
+ * arrays and offsets ({@code rows[j]}, {@code offsets[j]}), so a block may span pages.
+ */
+final class DecodeDots {
+
+  private static final int LANES = SPECIES.length();
+
+  private DecodeDots() {}
+
+  // 1. s[so + j] = q · k_j for j in [from, to): four keys at a time share each load of q.
+
+  static void scores(
+      boolean simd,
+      float[] q,
+      int qo,
+      float[][] rows,
+      int[] offsets,
+      int from,
+      int to,
+      int d,
+      float[] s) {
+    int j = from;
+    if (simd) {
+      for (; j + 4 <= to; j += 4) {
+        dot4(q, qo, rows, offsets, j, d, s);
+      }
+      for (; j < to; j++) {
+        s[j] = dotVector(q, qo, rows[j], offsets[j], d);
+      }
+    } else {
+      for (; j < to; j++) {
+        s[j] = dotScalar(q, qo, rows[j], offsets[j], d);
+      }
+    }
+  }
+
+  /**
+   * {@link #scores} for two query rows at once (s0 for the row at qo0, s1 for the one at qo1): each
+   * load of a key serves both rows, and eight independent sums keep the FMA units busy. Each score
+   * is added in the same order as {@link #scores} adds it, so the bits are the same.
+   */
+  static void scores2(
+      boolean simd,
+      float[] q,
+      int qo0,
+      int qo1,
+      float[][] rows,
+      int[] offsets,
+      int from,
+      int to,
+      int d,
+      float[] s0,
+      float[] s1) {
+    if (!simd) {
+      scores(false, q, qo0, rows, offsets, from, to, d, s0);
+      scores(false, q, qo1, rows, offsets, from, to, d, s1);
+      return;
+    }
+    int j = from;
+    for (; j + 4 <= to; j += 4) {
+      dot2x4(q, qo0, qo1, rows, offsets, j, d, s0, s1);
+    }
+    for (; j < to; j++) {
+      s0[j] = dotVector(q, qo0, rows[j], offsets[j], d);
+      s1[j] = dotVector(q, qo1, rows[j], offsets[j], d);
+    }
+  }
+
+  private static void dot2x4(
+      float[] q,
+      int qo0,
+      int qo1,
+      float[][] rows,
+      int[] offsets,
+      int j,
+      int d,
+      float[] s0,
+      float[] s1) {
+    float[] k0 = rows[j];
+    float[] k1 = rows[j + 1];
+    float[] k2 = rows[j + 2];
+    float[] k3 = rows[j + 3];
+    int o0 = offsets[j];
+    int o1 = offsets[j + 1];
+    int o2 = offsets[j + 2];
+    int o3 = offsets[j + 3];
+    FloatVector a0 = FloatVector.zero(SPECIES);
+    FloatVector a1 = a0;
+    FloatVector a2 = a0;
+    FloatVector a3 = a0;
+    FloatVector b0 = a0;
+    FloatVector b1 = a0;
+    FloatVector b2 = a0;
+    FloatVector b3 = a0;
+    int bound = SPECIES.loopBound(d);
+    int c = 0;
+    for (; c < bound; c += LANES) {
+      FloatVector x = FloatVector.fromArray(SPECIES, q, qo0 + c);
+      FloatVector y = FloatVector.fromArray(SPECIES, q, qo1 + c);
+      FloatVector kv = FloatVector.fromArray(SPECIES, k0, o0 + c);
+      a0 = x.fma(kv, a0);
+      b0 = y.fma(kv, b0);
+      kv = FloatVector.fromArray(SPECIES, k1, o1 + c);
+      a1 = x.fma(kv, a1);
+      b1 = y.fma(kv, b1);
+      kv = FloatVector.fromArray(SPECIES, k2, o2 + c);
+      a2 = x.fma(kv, a2);
+      b2 = y.fma(kv, b2);
+      kv = FloatVector.fromArray(SPECIES, k3, o3 + c);
+      a3 = x.fma(kv, a3);
+      b3 = y.fma(kv, b3);
+    }
+    float r0;
+    float r1;
+    float r2;
+    float r3;
+    float t0;
+    float t1;
+    float t2;
+    float t3;
+    if (LaneSums.BUTTERFLY) {
+      FloatVector fa =
+          LaneSums.fold(
+              LaneSums.fold(a0, a1, LaneSums.BIT_1, LaneSums.XOR_1),
+              LaneSums.fold(a2, a3, LaneSums.BIT_1, LaneSums.XOR_1),
+              LaneSums.BIT_2,
+              LaneSums.XOR_2);
+      FloatVector fb =
+          LaneSums.fold(
+              LaneSums.fold(b0, b1, LaneSums.BIT_1, LaneSums.XOR_1),
+              LaneSums.fold(b2, b3, LaneSums.BIT_1, LaneSums.XOR_1),
+              LaneSums.BIT_2,
+              LaneSums.XOR_2);
+      FloatVector h = LaneSums.fold(fa, fb, LaneSums.BIT_3, LaneSums.XOR_3);
+      r0 = LaneSums.finish(h, 0);
+      r1 = LaneSums.finish(h, LaneSums.S1);
+      r2 = LaneSums.finish(h, LaneSums.S2);
+      r3 = LaneSums.finish(h, LaneSums.S1 + LaneSums.S2);
+      t0 = LaneSums.finish(h, LaneSums.S3);
+      t1 = LaneSums.finish(h, LaneSums.S1 + LaneSums.S3);
+      t2 = LaneSums.finish(h, LaneSums.S2 + LaneSums.S3);
+      t3 = LaneSums.finish(h, LaneSums.S1 + LaneSums.S2 + LaneSums.S3);
+    } else {
+      r0 = LaneSums.sum(a0);
+      r1 = LaneSums.sum(a1);
+      r2 = LaneSums.sum(a2);
+      r3 = LaneSums.sum(a3);
+      t0 = LaneSums.sum(b0);
+      t1 = LaneSums.sum(b1);
+      t2 = LaneSums.sum(b2);
+      t3 = LaneSums.sum(b3);
+    }
+    for (; c < d; c++) {
+      float x = q[qo0 + c];
+      float y = q[qo1 + c];
+      r0 = Math.fma(x, k0[o0 + c], r0);
+      r1 = Math.fma(x, k1[o1 + c], r1);
+      r2 = Math.fma(x, k2[o2 + c], r2);
+      r3 = Math.fma(x, k3[o3 + c], r3);
+      t0 = Math.fma(y, k0[o0 + c], t0);
+      t1 = Math.fma(y, k1[o1 + c], t1);
+      t2 = Math.fma(y, k2[o2 + c], t2);
+      t3 = Math.fma(y, k3[o3 + c], t3);
+    }
+    s0[j] = r0;
+    s0[j + 1] = r1;
+    s0[j + 2] = r2;
+    s0[j + 3] = r3;
+    s1[j] = t0;
+    s1[j + 1] = t1;
+    s1[j + 2] = t2;
+    s1[j + 3] = t3;
+  }
+
+  private static void dot4(
+      float[] q, int qo, float[][] rows, int[] offsets, int j, int d, float[] s) {
+    float[] k0 = rows[j];
+    float[] k1 = rows[j + 1];
+    float[] k2 = rows[j + 2];
+    float[] k3 = rows[j + 3];
+    int o0 = offsets[j];
+    int o1 = offsets[j + 1];
+    int o2 = offsets[j + 2];
+    int o3 = offsets[j + 3];
+    FloatVector a0 = FloatVector.zero(SPECIES);
+    FloatVector a1 = a0;
+    FloatVector a2 = a0;
+    FloatVector a3 = a0;
+    int bound = SPECIES.loopBound(d);
+    int c = 0;
+    for (; c < bound; c += LANES) {
+      FloatVector qv = FloatVector.fromArray(SPECIES, q, qo + c);
+      a0 = qv.fma(FloatVector.fromArray(SPECIES, k0, o0 + c), a0);
+      a1 = qv.fma(FloatVector.fromArray(SPECIES, k1, o1 + c), a1);
+      a2 = qv.fma(FloatVector.fromArray(SPECIES, k2, o2 + c), a2);
+      a3 = qv.fma(FloatVector.fromArray(SPECIES, k3, o3 + c), a3);
+    }
+    float s0;
+    float s1;
+    float s2;
+    float s3;
+    if (LaneSums.BUTTERFLY) {
+      // Fold the four sums into one vector (a_k's partial sums end at lane k·… below), then add
+      // the lanes each sum still spans.
+      FloatVector g =
+          LaneSums.fold(
+              LaneSums.fold(a0, a1, LaneSums.BIT_1, LaneSums.XOR_1),
+              LaneSums.fold(a2, a3, LaneSums.BIT_1, LaneSums.XOR_1),
+              LaneSums.BIT_2,
+              LaneSums.XOR_2);
+      g = g.add(g.rearrange(LaneSums.XOR_3));
+      s0 = LaneSums.finish(g, 0);
+      s1 = LaneSums.finish(g, LaneSums.S1);
+      s2 = LaneSums.finish(g, LaneSums.S2);
+      s3 = LaneSums.finish(g, LaneSums.S1 + LaneSums.S2);
+    } else {
+      s0 = LaneSums.sum(a0);
+      s1 = LaneSums.sum(a1);
+      s2 = LaneSums.sum(a2);
+      s3 = LaneSums.sum(a3);
+    }
+    for (; c < d; c++) {
+      float x = q[qo + c];
+      s0 = Math.fma(x, k0[o0 + c], s0);
+      s1 = Math.fma(x, k1[o1 + c], s1);
+      s2 = Math.fma(x, k2[o2 + c], s2);
+      s3 = Math.fma(x, k3[o3 + c], s3);
+    }
+    s[j] = s0;
+    s[j + 1] = s1;
+    s[j + 2] = s2;
+    s[j + 3] = s3;
+  }
+
+  private static float dotVector(float[] q, int qo, float[] k, int ko, int d) {
+    FloatVector acc = FloatVector.zero(SPECIES);
+    int bound = SPECIES.loopBound(d);
+    int c = 0;
+    for (; c < bound; c += LANES) {
+      acc =
+          FloatVector.fromArray(SPECIES, q, qo + c)
+              .fma(FloatVector.fromArray(SPECIES, k, ko + c), acc);
+    }
+    float sum = LaneSums.sum(acc);
+    for (; c < d; c++) {
+      sum = Math.fma(q[qo + c], k[ko + c], sum);
+    }
+    return sum;
+  }
+
+  private static float dotScalar(float[] q, int qo, float[] k, int ko, int d) {
+    float sum = 0;
+    for (int c = 0; c < d; c++) {
+      sum = Math.fma(q[qo + c], k[ko + c], sum);
+    }
+    return sum;
+  }
+}

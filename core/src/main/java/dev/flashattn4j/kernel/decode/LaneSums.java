@@ -1,0 +1,85 @@
+package dev.flashattn4j.kernel.decode;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
+
+/**
+ * Sums of the lanes of float vectors, in a fixed order. {@code reduceLanes(ADD)} may add in another
+ * order compiled than interpreted, which would make results depend on the JIT's progress; these use
+ * only lane-wise IEEE additions, rotations and blends, so they give the same bits either way. The
+ * species is {@link DecodeSimd#SPECIES}: 4, 8 or 16 lanes.
+ */
+final class LaneSums {
+
+  private static final int LANES = DecodeSimd.SPECIES.length();
+
+  private LaneSums() {}
+
+  // Rotations by 8, 4, 2 and 1 lanes: the fixed tree of sum() (those not narrower than the vector
+  // are never used).
+  private static final VectorShuffle<Float> ROTATE_8 = rotation(8);
+  private static final VectorShuffle<Float> ROTATE_4 = rotation(4);
+  private static final VectorShuffle<Float> ROTATE_2 = rotation(2);
+  private static final VectorShuffle<Float> ROTATE_1 = rotation(1);
+
+  private static VectorShuffle<Float> rotation(int shift) {
+    return VectorShuffle.fromOp(DecodeSimd.SPECIES, i -> (i + shift) % LANES);
+  }
+
+  /** The sum of the lanes, added in a fixed tree. */
+  static float sum(FloatVector v) {
+    if (LANES >= 16) {
+      v = v.add(v.rearrange(ROTATE_8));
+    }
+    if (LANES >= 8) {
+      v = v.add(v.rearrange(ROTATE_4));
+    }
+    if (LANES >= 4) {
+      v = v.add(v.rearrange(ROTATE_2));
+    }
+    if (LANES >= 2) {
+      v = v.add(v.rearrange(ROTATE_1));
+    }
+    return v.lane(0);
+  }
+
+  // The butterfly that reduces several dot products' vector sums at once (for 8 or 16 lanes):
+  // fold(x, y) at distance s leaves x's pairwise sums (lane i + lane i^s) in the lanes whose bit s
+  // is 0 and y's in the others. Three folds (distances S1 = LANES/2, S2 = LANES/4, S3 = LANES/8)
+  // leave each of eight sums in LANES/8 neighbouring lanes; finish() adds those. Plain lane-wise
+  // IEEE additions in a fixed order: the same bits compiled or interpreted, unlike reduceLanes.
+  static final boolean BUTTERFLY = LANES == 8 || LANES == 16;
+  static final int S1 = LANES / 2;
+  static final int S2 = Math.max(1, LANES / 4);
+  static final int S3 = Math.max(1, LANES / 8);
+  static final VectorShuffle<Float> XOR_1 = xor(S1);
+  static final VectorShuffle<Float> XOR_2 = xor(S2);
+  static final VectorShuffle<Float> XOR_3 = xor(S3);
+  static final VectorMask<Float> BIT_1 = bit(S1);
+  static final VectorMask<Float> BIT_2 = bit(S2);
+  static final VectorMask<Float> BIT_3 = bit(S3);
+
+  private static VectorShuffle<Float> xor(int s) {
+    return VectorShuffle.fromOp(DecodeSimd.SPECIES, i -> i ^ s);
+  }
+
+  private static VectorMask<Float> bit(int s) {
+    boolean[] m = new boolean[LANES];
+    for (int i = 0; i < LANES; i++) {
+      m[i] = (i & s) != 0;
+    }
+    return VectorMask.fromArray(DecodeSimd.SPECIES, m, 0);
+  }
+
+  /** Lane i: x[i] + x[i ^ s] where bit s of i is 0, y[i] + y[i ^ s] where it is 1. */
+  static FloatVector fold(
+      FloatVector x, FloatVector y, VectorMask<Float> bit, VectorShuffle<Float> xor) {
+    return x.blend(y, bit).add(y.blend(x, bit).rearrange(xor));
+  }
+
+  /** The sum that starts at lane {@code base} after the folds: one lane (8) or two (16). */
+  static float finish(FloatVector v, int base) {
+    return LANES == 16 ? v.lane(base) + v.lane(base + 1) : v.lane(base);
+  }
+}
