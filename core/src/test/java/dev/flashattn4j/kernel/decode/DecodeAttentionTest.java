@@ -394,6 +394,42 @@ class DecodeAttentionTest {
   }
 
   @Test
+  void aWarmStepIntoBuffersAllocatesNothingOnOneThread() {
+    com.sun.management.ThreadMXBean mx =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    assertTrue(mx.isThreadAllocatedMemorySupported());
+    mx.setThreadAllocatedMemoryEnabled(true);
+    CacheFixture f = new CacheFixture(2, 32, 32, 16, 20, KvStorage.FLOAT32, 59);
+    int[] ids = {f.newSequence(), f.newSequence()};
+    f.append(ids[0], 70, 1f);
+    f.append(ids[1], 21, 1f);
+    Tensor q = TestTensors.uniform(61, 2, 8, 1, 32);
+    Tensor out = Tensor.zeros(2, 8, 1, 32);
+    float[] lse = new float[16];
+    AttentionOptions opts = AttentionOptions.builder().causal(Causal.BOTTOM_RIGHT).build();
+    for (boolean vector : new boolean[] {true, false}) {
+      try (DecodeAttention decode =
+          DecodeAttention.builder().threads(1).chunkKeys(32).vector(vector).build()) {
+        // Steps allocate until the JIT has compiled the vector code (the interpreter boxes
+        // vectors); then a window of 50 steps must allocate nothing. Up to 40 windows of warm-up.
+        long id = Thread.currentThread().threadId();
+        long allocated = -1;
+        for (int window = 0; window < 40 && allocated != 0; window++) {
+          for (int i = 0; i < 100; i++) {
+            decode.decode(f.cache, 0, ids, q, opts, out, lse);
+          }
+          long before = mx.getThreadAllocatedBytes(id);
+          for (int i = 0; i < 50; i++) {
+            decode.decode(f.cache, 0, ids, q, opts, out, lse);
+          }
+          allocated = mx.getThreadAllocatedBytes(id) - before;
+        }
+        assertEquals(0, allocated, "bytes allocated by 50 warm steps, vector " + vector);
+      }
+    }
+  }
+
+  @Test
   void badInputIsAClearErrorAndWritesNothing() {
     CacheFixture f = new CacheFixture(2, 16, 16, 8, 10, KvStorage.FLOAT32, 37);
     int a = f.newSequence();
