@@ -200,8 +200,12 @@ final class DecodeWorker implements Callable<Void> {
       int kAt = (g * ps + slot) * d;
       int vAt = (g * ps + slot) * dv;
       if (p.float16) {
-        DecodeSimd.widen(cache.keyPage16(p.layer, page), kAt, kWide, j * d, run * d);
-        DecodeSimd.widen(cache.valuePage16(p.layer, page), vAt, vWide, j * dv, run * dv);
+        short[] kPage = cache.keyPage16(p.layer, page);
+        short[] vPage = cache.valuePage16(p.layer, page);
+        touch(kPage, kAt, run * d);
+        touch(vPage, vAt, run * dv);
+        DecodeSimd.widen(kPage, kAt, kWide, j * d, run * d);
+        DecodeSimd.widen(vPage, vAt, vWide, j * dv, run * dv);
         for (int x = 0; x < run; x++) {
           kRows[j + x] = kWide;
           kOff[j + x] = (j + x) * d;
@@ -244,6 +248,26 @@ final class DecodeWorker implements Callable<Void> {
     }
     for (; i < end; i += 16) {
       b0 |= Float.floatToRawIntBits(a[i]);
+    }
+    touched |= b0 | b1 | b2 | b3;
+  }
+
+  /** {@link #touch(float[], int, int)} for binary16 elements (32 to a cache line). */
+  private void touch(short[] a, int from, int n) {
+    int b0 = 0;
+    int b1 = 0;
+    int b2 = 0;
+    int b3 = 0;
+    int end = from + n;
+    int i = from;
+    for (; i + 96 < end; i += 128) {
+      b0 |= a[i];
+      b1 |= a[i + 32];
+      b2 |= a[i + 64];
+      b3 |= a[i + 96];
+    }
+    for (; i < end; i += 32) {
+      b0 |= a[i];
     }
     touched |= b0 | b1 | b2 | b3;
   }
