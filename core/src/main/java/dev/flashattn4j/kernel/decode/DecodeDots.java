@@ -119,6 +119,19 @@ final class DecodeDots {
       a3 = x.fma(kv, a3);
       b3 = y.fma(kv, b3);
     }
+    // Fold the eight sums together (LaneSums): four folds of two vectors each, then one more.
+    FloatVector fa =
+        LaneSums.fold(
+            LaneSums.fold(a0, a1, LaneSums.BIT_1, LaneSums.XOR_1),
+            LaneSums.fold(a2, a3, LaneSums.BIT_1, LaneSums.XOR_1),
+            LaneSums.BIT_2,
+            LaneSums.XOR_2);
+    FloatVector fb =
+        LaneSums.fold(
+            LaneSums.fold(b0, b1, LaneSums.BIT_1, LaneSums.XOR_1),
+            LaneSums.fold(b2, b3, LaneSums.BIT_1, LaneSums.XOR_1),
+            LaneSums.BIT_2,
+            LaneSums.XOR_2);
     float r0;
     float r1;
     float r2;
@@ -127,19 +140,7 @@ final class DecodeDots {
     float t1;
     float t2;
     float t3;
-    if (LaneSums.BUTTERFLY) {
-      FloatVector fa =
-          LaneSums.fold(
-              LaneSums.fold(a0, a1, LaneSums.BIT_1, LaneSums.XOR_1),
-              LaneSums.fold(a2, a3, LaneSums.BIT_1, LaneSums.XOR_1),
-              LaneSums.BIT_2,
-              LaneSums.XOR_2);
-      FloatVector fb =
-          LaneSums.fold(
-              LaneSums.fold(b0, b1, LaneSums.BIT_1, LaneSums.XOR_1),
-              LaneSums.fold(b2, b3, LaneSums.BIT_1, LaneSums.XOR_1),
-              LaneSums.BIT_2,
-              LaneSums.XOR_2);
+    if (LANES >= 8) {
       FloatVector h = LaneSums.fold(fa, fb, LaneSums.BIT_3, LaneSums.XOR_3);
       r0 = LaneSums.finish(h, 0);
       r1 = LaneSums.finish(h, LaneSums.S1);
@@ -149,15 +150,15 @@ final class DecodeDots {
       t1 = LaneSums.finish(h, LaneSums.S1 + LaneSums.S3);
       t2 = LaneSums.finish(h, LaneSums.S2 + LaneSums.S3);
       t3 = LaneSums.finish(h, LaneSums.S1 + LaneSums.S2 + LaneSums.S3);
-    } else {
-      r0 = LaneSums.sum(a0);
-      r1 = LaneSums.sum(a1);
-      r2 = LaneSums.sum(a2);
-      r3 = LaneSums.sum(a3);
-      t0 = LaneSums.sum(b0);
-      t1 = LaneSums.sum(b1);
-      t2 = LaneSums.sum(b2);
-      t3 = LaneSums.sum(b3);
+    } else { // 4 lanes: two folds leave every sum whole, in one lane
+      r0 = fa.lane(0);
+      r1 = fa.lane(LaneSums.S1);
+      r2 = fa.lane(LaneSums.S2);
+      r3 = fa.lane(LaneSums.S1 + LaneSums.S2);
+      t0 = fb.lane(0);
+      t1 = fb.lane(LaneSums.S1);
+      t2 = fb.lane(LaneSums.S2);
+      t3 = fb.lane(LaneSums.S1 + LaneSums.S2);
     }
     for (; c < d; c++) {
       float x = q[qo0 + c];
@@ -208,26 +209,20 @@ final class DecodeDots {
     float s1;
     float s2;
     float s3;
-    if (LaneSums.BUTTERFLY) {
-      // Fold the four sums into one vector (a_k's partial sums end at lane k·… below), then add
-      // the lanes each sum still spans.
-      FloatVector g =
-          LaneSums.fold(
-              LaneSums.fold(a0, a1, LaneSums.BIT_1, LaneSums.XOR_1),
-              LaneSums.fold(a2, a3, LaneSums.BIT_1, LaneSums.XOR_1),
-              LaneSums.BIT_2,
-              LaneSums.XOR_2);
+    // Fold the four sums together (LaneSums); each then spans LANES/4 lanes, added by finish().
+    FloatVector g =
+        LaneSums.fold(
+            LaneSums.fold(a0, a1, LaneSums.BIT_1, LaneSums.XOR_1),
+            LaneSums.fold(a2, a3, LaneSums.BIT_1, LaneSums.XOR_1),
+            LaneSums.BIT_2,
+            LaneSums.XOR_2);
+    if (LANES >= 8) {
       g = g.add(g.rearrange(LaneSums.XOR_3));
-      s0 = LaneSums.finish(g, 0);
-      s1 = LaneSums.finish(g, LaneSums.S1);
-      s2 = LaneSums.finish(g, LaneSums.S2);
-      s3 = LaneSums.finish(g, LaneSums.S1 + LaneSums.S2);
-    } else {
-      s0 = LaneSums.sum(a0);
-      s1 = LaneSums.sum(a1);
-      s2 = LaneSums.sum(a2);
-      s3 = LaneSums.sum(a3);
     }
+    s0 = LaneSums.finish(g, 0);
+    s1 = LaneSums.finish(g, LaneSums.S1);
+    s2 = LaneSums.finish(g, LaneSums.S2);
+    s3 = LaneSums.finish(g, LaneSums.S1 + LaneSums.S2);
     for (; c < d; c++) {
       float x = q[qo + c];
       s0 = Math.fma(x, k0[o0 + c], s0);

@@ -44,12 +44,11 @@ final class LaneSums {
     return v.lane(0);
   }
 
-  // The butterfly that reduces several dot products' vector sums at once (for 8 or 16 lanes):
-  // fold(x, y) at distance s leaves x's pairwise sums (lane i + lane i^s) in the lanes whose bit s
-  // is 0 and y's in the others. Three folds (distances S1 = LANES/2, S2 = LANES/4, S3 = LANES/8)
-  // leave each of eight sums in LANES/8 neighbouring lanes; finish() adds those. Plain lane-wise
-  // IEEE additions in a fixed order: the same bits compiled or interpreted, unlike reduceLanes.
-  static final boolean BUTTERFLY = LANES == 8 || LANES == 16;
+  // The butterfly that reduces several dot products' vector sums at once: fold(x, y) at distance s
+  // leaves x's pairwise sums (lane i + lane i^s) in the lanes whose bit s is 0 and y's in the
+  // others. Folds at distances S1 = LANES/2 and S2 = LANES/4 leave four sums in LANES/4 lanes each
+  // (one lane for 4-lane vectors); with 8 or 16 lanes a third fold (S3 = LANES/8) takes eight sums
+  // to LANES/8 lanes each, and finish() adds those.
   static final int S1 = LANES / 2;
   static final int S2 = Math.max(1, LANES / 4);
   static final int S3 = Math.max(1, LANES / 8);
