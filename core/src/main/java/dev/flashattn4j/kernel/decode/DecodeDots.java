@@ -245,7 +245,16 @@ final class DecodeDots {
           FloatVector.fromArray(SPECIES, q, qo + c)
               .fma(FloatVector.fromArray(SPECIES, k, ko + c), acc);
     }
-    float sum = LaneSums.sum(acc);
+    // The lanes in a fixed tree, written out (a vector passed to a call may be boxed).
+    if (LANES >= 16) {
+      acc = acc.add(acc.rearrange(LaneSums.ROTATE_8));
+    }
+    if (LANES >= 8) {
+      acc = acc.add(acc.rearrange(LaneSums.ROTATE_4));
+    }
+    acc = acc.add(acc.rearrange(LaneSums.ROTATE_2));
+    acc = acc.add(acc.rearrange(LaneSums.ROTATE_1));
+    float sum = acc.lane(0);
     for (; c < d; c++) {
       sum = Math.fma(q[qo + c], k[ko + c], sum);
     }

@@ -2,6 +2,7 @@ package dev.flashattn4j.kernel.decode;
 
 import dev.flashattn4j.kernel.Simd;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -53,27 +54,52 @@ final class DecodeSimd {
     return max;
   }
 
-  // 2. s[j] ← 2^(s[j] − m) for j in [from, to); returns Σ_j s[j] (lanes, then a fixed tree).
+  // 2. s[j] ← 2^(s[j] − m) for j in [from, to); returns Σ_j s[j], added in order.
 
   static float exp2ShiftSum(boolean simd, float[] s, int from, int to, float m) {
     int j = from;
-    float sum = 0;
     if (simd) {
-      FloatVector acc = FloatVector.zero(SPECIES);
+      // Simd.exp2 written out: a vector passed to a call the JIT does not inline is boxed.
+      FloatVector mv = FloatVector.broadcast(SPECIES, m);
+      FloatVector c2 = FloatVector.broadcast(SPECIES, P2);
+      FloatVector c3 = FloatVector.broadcast(SPECIES, P3);
+      FloatVector c4 = FloatVector.broadcast(SPECIES, P4);
+      FloatVector c5 = FloatVector.broadcast(SPECIES, P5);
+      FloatVector one = FloatVector.broadcast(SPECIES, 1f);
       for (; j + LANES <= to; j += LANES) {
-        FloatVector p = Simd.exp2(FloatVector.fromArray(SPECIES, s, j).sub(m));
-        p.intoArray(s, j);
-        acc = acc.add(p);
+        FloatVector x = FloatVector.fromArray(SPECIES, s, j).sub(mv).max(-150f).min(127f);
+        FloatVector shifted = x.add(ROUND);
+        FloatVector f = x.sub(shifted.sub(ROUND));
+        FloatVector p = f.fma(P0, P1).fma(f, c2).fma(f, c3).fma(f, c4).fma(f, c5).fma(f, one);
+        IntVector e = shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23);
+        p.reinterpretAsInts()
+            .add(e)
+            .sub(ROUND_SHIFTED)
+            .max(0)
+            .reinterpretAsFloats()
+            .intoArray(s, j);
       }
-      sum = LaneSums.sum(acc);
     }
     for (; j < to; j++) {
-      float p = Simd.exp2(s[j] - m);
-      s[j] = p;
-      sum += p;
+      s[j] = Simd.exp2(s[j] - m);
+    }
+    float sum = 0;
+    for (j = from; j < to; j++) {
+      sum += s[j];
     }
     return sum;
   }
+
+  // Simd.exp2's polynomial (Cephes exp2f on [-1/2, 1/2]) and rounding constant, for the loop above;
+  // DecodeSimdTest checks that the loop gives Simd.exp2's bits.
+  private static final float P0 = 1.535336188319500e-4f;
+  private static final float P1 = 1.339887440266574e-3f;
+  private static final float P2 = 9.618437357674640e-3f;
+  private static final float P3 = 5.550332471162809e-2f;
+  private static final float P4 = 2.402264791363012e-1f;
+  private static final float P5 = 6.931472028550421e-1f;
+  private static final float ROUND = 12582912f;
+  private static final int ROUND_SHIFTED = Float.floatToRawIntBits(ROUND) << 23;
 
   // 3. a[o + c] *= alpha for c in [0, n).
 

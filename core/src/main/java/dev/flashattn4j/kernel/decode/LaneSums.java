@@ -16,32 +16,15 @@ final class LaneSums {
 
   private LaneSums() {}
 
-  // Rotations by 8, 4, 2 and 1 lanes: the fixed tree of sum() (those not narrower than the vector
-  // are never used).
-  private static final VectorShuffle<Float> ROTATE_8 = rotation(8);
-  private static final VectorShuffle<Float> ROTATE_4 = rotation(4);
-  private static final VectorShuffle<Float> ROTATE_2 = rotation(2);
-  private static final VectorShuffle<Float> ROTATE_1 = rotation(1);
+  // Rotations by 8, 4, 2 and 1 lanes: a fixed tree that sums the lanes of one vector (those not
+  // narrower than the vector are never used).
+  static final VectorShuffle<Float> ROTATE_8 = rotation(8);
+  static final VectorShuffle<Float> ROTATE_4 = rotation(4);
+  static final VectorShuffle<Float> ROTATE_2 = rotation(2);
+  static final VectorShuffle<Float> ROTATE_1 = rotation(1);
 
   private static VectorShuffle<Float> rotation(int shift) {
     return VectorShuffle.fromOp(DecodeSimd.SPECIES, i -> (i + shift) % LANES);
-  }
-
-  /** The sum of the lanes, added in a fixed tree. */
-  static float sum(FloatVector v) {
-    if (LANES >= 16) {
-      v = v.add(v.rearrange(ROTATE_8));
-    }
-    if (LANES >= 8) {
-      v = v.add(v.rearrange(ROTATE_4));
-    }
-    if (LANES >= 4) {
-      v = v.add(v.rearrange(ROTATE_2));
-    }
-    if (LANES >= 2) {
-      v = v.add(v.rearrange(ROTATE_1));
-    }
-    return v.lane(0);
   }
 
   // The butterfly that reduces several dot products' vector sums at once: fold(x, y) at distance s

@@ -10,6 +10,7 @@ import dev.flashattn4j.api.AttentionOptions;
 import dev.flashattn4j.api.AttentionResult;
 import dev.flashattn4j.api.Causal;
 import dev.flashattn4j.cache.KvStorage;
+import dev.flashattn4j.cache.PagedKvCache;
 import dev.flashattn4j.reference.ErrorBudget;
 import dev.flashattn4j.tensor.Tensor;
 import dev.flashattn4j.testing.TestTensors;
@@ -325,6 +326,34 @@ class DecodeAttentionTest {
       }
     }
     return t;
+  }
+
+  @Test
+  void eachLayerAttendsToItsOwnKeysAndValues() {
+    PagedKvCache cache = new PagedKvCache(2, 2, 16, 8, 8, 10, KvStorage.FLOAT32);
+    int s = cache.newSequence();
+    int at = cache.reserve(s, 37);
+    Tensor[] k = {TestTensors.uniform(71, 2, 37, 16), TestTensors.uniform(72, 2, 37, 16)};
+    Tensor[] v = {TestTensors.uniform(73, 2, 37, 8), TestTensors.uniform(74, 2, 37, 8)};
+    for (int layer = 0; layer < 2; layer++) {
+      cache.write(layer, s, at, k[layer], v[layer]);
+    }
+    Tensor q = TestTensors.uniform(75, 1, 4, 1, 16);
+    AttentionOptions opts = AttentionOptions.builder().causal(Causal.BOTTOM_RIGHT).build();
+    try (DecodeAttention decode = DecodeAttention.create()) {
+      for (int layer = 0; layer < 2; layer++) {
+        AttentionResult r = decode.decode(cache, layer, new int[] {s}, q, opts);
+        Tensor kl = k[layer].withRank(3);
+        ErrorBudget.Check check =
+            ErrorBudget.check(
+                q,
+                Tensor.view(kl.data(), 0, new int[] {1, 2, 37, 16}, new int[] {0, 37 * 16, 16}),
+                Tensor.view(v[layer].data(), 0, new int[] {1, 2, 37, 8}, new int[] {0, 37 * 8, 8}),
+                opts,
+                r);
+        assertTrue(check.passed(), "layer " + layer + ": " + check);
+      }
+    }
   }
 
   @Test

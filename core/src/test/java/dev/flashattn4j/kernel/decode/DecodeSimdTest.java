@@ -1,0 +1,52 @@
+package dev.flashattn4j.kernel.decode;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.flashattn4j.kernel.Simd;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** The softmax loops give the forward kernel's exp2 bits, SIMD or scalar. */
+class DecodeSimdTest {
+
+  @Test
+  void exp2ShiftSumGivesSimdExp2BitsAndSumsInOrder() {
+    SplittableRandom rnd = new SplittableRandom(9);
+    float[] x = new float[203];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) (rnd.nextDouble() * 300 - 200); // down to −200: underflow to 0 as well
+    }
+    x[5] = Float.NEGATIVE_INFINITY;
+    x[77] = 0.5f;
+    float m = 0.5f;
+    for (boolean simd : new boolean[] {true, false}) {
+      float[] s = x.clone();
+      float sum = DecodeSimd.exp2ShiftSum(simd, s, 3, 200, m);
+      float expected = 0;
+      for (int j = 0; j < x.length; j++) {
+        if (j < 3 || j >= 200) {
+          assertEquals(x[j], s[j]); // outside the range: untouched
+          continue;
+        }
+        float p = Simd.exp2(x[j] - m);
+        assertEquals(Float.floatToRawIntBits(p), Float.floatToRawIntBits(s[j]), "x = " + x[j]);
+        expected += p;
+      }
+      assertEquals(expected, sum);
+      assertEquals(0f, s[5]);
+      assertEquals(1f, s[77]);
+    }
+  }
+
+  @Test
+  void scaleMaxScalesAndFindsTheMaximum() {
+    float[] s = {9, 1, -2, 8, 3, 0.5f, 7, -1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 6, 9};
+    for (boolean simd : new boolean[] {true, false}) {
+      float[] t = s.clone();
+      assertEquals(16f, DecodeSimd.scaleMax(simd, t, 1, 18, 2f));
+      assertEquals(9f, t[0]);
+      assertEquals(-4f, t[2]);
+      assertEquals(9f, t[18]);
+    }
+  }
+}
