@@ -119,19 +119,22 @@ final class DecodeDots {
       a3 = x.fma(kv, a3);
       b3 = y.fma(kv, b3);
     }
-    // Fold the eight sums together (LaneSums): four folds of two vectors each, then one more.
+    // Fold the eight sums together (LaneSums), written out: a vector passed to a call may be boxed.
+    // fold(x, y) = x.blend(y, bit) + y.blend(x, bit).rearrange(xor)
+    FloatVector a01 =
+        a0.blend(a1, LaneSums.BIT_1).add(a1.blend(a0, LaneSums.BIT_1).rearrange(LaneSums.XOR_1));
+    FloatVector a23 =
+        a2.blend(a3, LaneSums.BIT_1).add(a3.blend(a2, LaneSums.BIT_1).rearrange(LaneSums.XOR_1));
+    FloatVector b01 =
+        b0.blend(b1, LaneSums.BIT_1).add(b1.blend(b0, LaneSums.BIT_1).rearrange(LaneSums.XOR_1));
+    FloatVector b23 =
+        b2.blend(b3, LaneSums.BIT_1).add(b3.blend(b2, LaneSums.BIT_1).rearrange(LaneSums.XOR_1));
     FloatVector fa =
-        LaneSums.fold(
-            LaneSums.fold(a0, a1, LaneSums.BIT_1, LaneSums.XOR_1),
-            LaneSums.fold(a2, a3, LaneSums.BIT_1, LaneSums.XOR_1),
-            LaneSums.BIT_2,
-            LaneSums.XOR_2);
+        a01.blend(a23, LaneSums.BIT_2)
+            .add(a23.blend(a01, LaneSums.BIT_2).rearrange(LaneSums.XOR_2));
     FloatVector fb =
-        LaneSums.fold(
-            LaneSums.fold(b0, b1, LaneSums.BIT_1, LaneSums.XOR_1),
-            LaneSums.fold(b2, b3, LaneSums.BIT_1, LaneSums.XOR_1),
-            LaneSums.BIT_2,
-            LaneSums.XOR_2);
+        b01.blend(b23, LaneSums.BIT_2)
+            .add(b23.blend(b01, LaneSums.BIT_2).rearrange(LaneSums.XOR_2));
     float r0;
     float r1;
     float r2;
@@ -141,15 +144,30 @@ final class DecodeDots {
     float t2;
     float t3;
     if (LANES >= 8) {
-      FloatVector h = LaneSums.fold(fa, fb, LaneSums.BIT_3, LaneSums.XOR_3);
-      r0 = LaneSums.finish(h, 0);
-      r1 = LaneSums.finish(h, LaneSums.S1);
-      r2 = LaneSums.finish(h, LaneSums.S2);
-      r3 = LaneSums.finish(h, LaneSums.S1 + LaneSums.S2);
-      t0 = LaneSums.finish(h, LaneSums.S3);
-      t1 = LaneSums.finish(h, LaneSums.S1 + LaneSums.S3);
-      t2 = LaneSums.finish(h, LaneSums.S2 + LaneSums.S3);
-      t3 = LaneSums.finish(h, LaneSums.S1 + LaneSums.S2 + LaneSums.S3);
+      FloatVector h =
+          fa.blend(fb, LaneSums.BIT_3).add(fb.blend(fa, LaneSums.BIT_3).rearrange(LaneSums.XOR_3));
+      int l1 = LaneSums.S1;
+      int l2 = LaneSums.S2;
+      int l3 = LaneSums.S3;
+      if (LANES == 16) { // each sum still spans two neighbouring lanes
+        r0 = h.lane(0) + h.lane(1);
+        r1 = h.lane(l1) + h.lane(l1 + 1);
+        r2 = h.lane(l2) + h.lane(l2 + 1);
+        r3 = h.lane(l1 + l2) + h.lane(l1 + l2 + 1);
+        t0 = h.lane(l3) + h.lane(l3 + 1);
+        t1 = h.lane(l1 + l3) + h.lane(l1 + l3 + 1);
+        t2 = h.lane(l2 + l3) + h.lane(l2 + l3 + 1);
+        t3 = h.lane(l1 + l2 + l3) + h.lane(l1 + l2 + l3 + 1);
+      } else {
+        r0 = h.lane(0);
+        r1 = h.lane(l1);
+        r2 = h.lane(l2);
+        r3 = h.lane(l1 + l2);
+        t0 = h.lane(l3);
+        t1 = h.lane(l1 + l3);
+        t2 = h.lane(l2 + l3);
+        t3 = h.lane(l1 + l2 + l3);
+      }
     } else { // 4 lanes: two folds leave every sum whole, in one lane
       r0 = fa.lane(0);
       r1 = fa.lane(LaneSums.S1);
@@ -209,20 +227,30 @@ final class DecodeDots {
     float s1;
     float s2;
     float s3;
-    // Fold the four sums together (LaneSums); each then spans LANES/4 lanes, added by finish().
+    // Fold the four sums together (LaneSums), written out as in dot2x4 (same additions, same bits).
+    FloatVector a01 =
+        a0.blend(a1, LaneSums.BIT_1).add(a1.blend(a0, LaneSums.BIT_1).rearrange(LaneSums.XOR_1));
+    FloatVector a23 =
+        a2.blend(a3, LaneSums.BIT_1).add(a3.blend(a2, LaneSums.BIT_1).rearrange(LaneSums.XOR_1));
     FloatVector g =
-        LaneSums.fold(
-            LaneSums.fold(a0, a1, LaneSums.BIT_1, LaneSums.XOR_1),
-            LaneSums.fold(a2, a3, LaneSums.BIT_1, LaneSums.XOR_1),
-            LaneSums.BIT_2,
-            LaneSums.XOR_2);
+        a01.blend(a23, LaneSums.BIT_2)
+            .add(a23.blend(a01, LaneSums.BIT_2).rearrange(LaneSums.XOR_2));
+    int l1 = LaneSums.S1;
+    int l2 = LaneSums.S2;
     if (LANES >= 8) {
       g = g.add(g.rearrange(LaneSums.XOR_3));
     }
-    s0 = LaneSums.finish(g, 0);
-    s1 = LaneSums.finish(g, LaneSums.S1);
-    s2 = LaneSums.finish(g, LaneSums.S2);
-    s3 = LaneSums.finish(g, LaneSums.S1 + LaneSums.S2);
+    if (LANES == 16) { // each sum still spans two neighbouring lanes
+      s0 = g.lane(0) + g.lane(1);
+      s1 = g.lane(l1) + g.lane(l1 + 1);
+      s2 = g.lane(l2) + g.lane(l2 + 1);
+      s3 = g.lane(l1 + l2) + g.lane(l1 + l2 + 1);
+    } else {
+      s0 = g.lane(0);
+      s1 = g.lane(l1);
+      s2 = g.lane(l2);
+      s3 = g.lane(l1 + l2);
+    }
     for (; c < d; c++) {
       float x = q[qo + c];
       s0 = Math.fma(x, k0[o0 + c], s0);

@@ -1,6 +1,5 @@
 package dev.flashattn4j.kernel.decode;
 
-import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
 
@@ -31,7 +30,8 @@ final class LaneSums {
   // leaves x's pairwise sums (lane i + lane i^s) in the lanes whose bit s is 0 and y's in the
   // others. Folds at distances S1 = LANES/2 and S2 = LANES/4 leave four sums in LANES/4 lanes each
   // (one lane for 4-lane vectors); with 8 or 16 lanes a third fold (S3 = LANES/8) takes eight sums
-  // to LANES/8 lanes each, and finish() adds those.
+  // to LANES/8 lanes each. The kernels write the folds out (x.blend(y, bit) + y.blend(x,
+  // bit).rearrange(xor)): a vector passed to a call the JIT does not inline is boxed.
   static final int S1 = LANES / 2;
   static final int S2 = Math.max(1, LANES / 4);
   static final int S3 = Math.max(1, LANES / 8);
@@ -52,16 +52,5 @@ final class LaneSums {
       m[i] = (i & s) != 0;
     }
     return VectorMask.fromArray(DecodeSimd.SPECIES, m, 0);
-  }
-
-  /** Lane i: x[i] + x[i ^ s] where bit s of i is 0, y[i] + y[i ^ s] where it is 1. */
-  static FloatVector fold(
-      FloatVector x, FloatVector y, VectorMask<Float> bit, VectorShuffle<Float> xor) {
-    return x.blend(y, bit).add(y.blend(x, bit).rearrange(xor));
-  }
-
-  /** The sum that starts at lane {@code base} after the folds: one lane (8) or two (16). */
-  static float finish(FloatVector v, int base) {
-    return LANES == 16 ? v.lane(base) + v.lane(base + 1) : v.lane(base);
   }
 }
