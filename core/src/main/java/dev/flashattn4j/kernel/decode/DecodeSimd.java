@@ -54,10 +54,11 @@ final class DecodeSimd {
     return max;
   }
 
-  // 2. s[j] ← 2^(s[j] − m) for j in [from, to); returns Σ_j s[j], added in order.
+  // 2. s[j] ← 2^(s[j] − m) for j in [from, to); returns Σ_j s[j] (lanes, a fixed tree, the tail).
 
   static float exp2ShiftSum(boolean simd, float[] s, int from, int to, float m) {
     int j = from;
+    float sum = 0;
     if (simd) {
       // Simd.exp2 written out: a vector passed to a call the JIT does not inline is boxed.
       FloatVector mv = FloatVector.broadcast(SPECIES, m);
@@ -66,26 +67,32 @@ final class DecodeSimd {
       FloatVector c4 = FloatVector.broadcast(SPECIES, P4);
       FloatVector c5 = FloatVector.broadcast(SPECIES, P5);
       FloatVector one = FloatVector.broadcast(SPECIES, 1f);
+      FloatVector acc = FloatVector.zero(SPECIES);
       for (; j + LANES <= to; j += LANES) {
         FloatVector x = FloatVector.fromArray(SPECIES, s, j).sub(mv).max(-150f).min(127f);
         FloatVector shifted = x.add(ROUND);
         FloatVector f = x.sub(shifted.sub(ROUND));
         FloatVector p = f.fma(P0, P1).fma(f, c2).fma(f, c3).fma(f, c4).fma(f, c5).fma(f, one);
         IntVector e = shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23);
-        p.reinterpretAsInts()
-            .add(e)
-            .sub(ROUND_SHIFTED)
-            .max(0)
-            .reinterpretAsFloats()
-            .intoArray(s, j);
+        p = p.reinterpretAsInts().add(e).sub(ROUND_SHIFTED).max(0).reinterpretAsFloats();
+        p.intoArray(s, j);
+        acc = acc.add(p);
       }
+      // the lanes in a fixed tree (LaneSums), then the tail in order
+      if (LANES >= 16) {
+        acc = acc.add(acc.rearrange(LaneSums.ROTATE_8));
+      }
+      if (LANES >= 8) {
+        acc = acc.add(acc.rearrange(LaneSums.ROTATE_4));
+      }
+      acc = acc.add(acc.rearrange(LaneSums.ROTATE_2));
+      acc = acc.add(acc.rearrange(LaneSums.ROTATE_1));
+      sum = acc.lane(0);
     }
     for (; j < to; j++) {
-      s[j] = Simd.exp2(s[j] - m);
-    }
-    float sum = 0;
-    for (j = from; j < to; j++) {
-      sum += s[j];
+      float p = Simd.exp2(s[j] - m);
+      s[j] = p;
+      sum += p;
     }
     return sum;
   }

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class DecodeSimdTest {
 
   @Test
-  void exp2ShiftSumGivesSimdExp2BitsAndSumsInOrder() {
+  void exp2ShiftSumGivesSimdExp2Bits() {
     SplittableRandom rnd = new SplittableRandom(9);
     float[] x = new float[203];
     for (int i = 0; i < x.length; i++) {
@@ -22,7 +22,7 @@ class DecodeSimdTest {
     for (boolean simd : new boolean[] {true, false}) {
       float[] s = x.clone();
       float sum = DecodeSimd.exp2ShiftSum(simd, s, 3, 200, m);
-      float expected = 0;
+      double expected = 0;
       for (int j = 0; j < x.length; j++) {
         if (j < 3 || j >= 200) {
           assertEquals(x[j], s[j]); // outside the range: untouched
@@ -32,7 +32,7 @@ class DecodeSimdTest {
         assertEquals(Float.floatToRawIntBits(p), Float.floatToRawIntBits(s[j]), "x = " + x[j]);
         expected += p;
       }
-      assertEquals(expected, sum);
+      assertEquals(expected, sum, 1e-6 * expected); // summed in float, in another order
       assertEquals(0f, s[5]);
       assertEquals(1f, s[77]);
     }
