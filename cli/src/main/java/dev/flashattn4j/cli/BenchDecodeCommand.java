@@ -16,10 +16,9 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "bench-decode",
     mixinStandardHelpOptions = true,
-    description = {
-      "Per-step latency of the decode step over a paged KV cache, and the bytes of K and V read",
-      "per second next to this machine's measured read bandwidth."
-    })
+    description =
+        "Per-step latency of the decode step over a paged KV cache, and the bytes of K and V read"
+            + " per second next to this machine's measured read bandwidth.")
 final class BenchDecodeCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -72,7 +71,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
   @Option(
       names = "--max-gb",
       description =
-          "skip cases whose K and V exceed this many GB (default: ${DEFAULT-VALUE}; also capped at 60% of the heap)",
+          "skip cases whose K and V exceed this many GB (default: ${DEFAULT-VALUE}; also capped at 60%% of the heap)",
       defaultValue = "4")
   double maxGb;
 

@@ -26,10 +26,10 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "decode-demo",
     mixinStandardHelpOptions = true,
-    description = {
-      "Prefill random prompts into a paged KV cache, decode step by step, and check every step",
-      "against the oracle on the whole sequence so far. Exits 1 if a step is over the error budget."
-    })
+    description =
+        "Prefill random prompts into a paged KV cache, decode step by step, and check every step"
+            + " against the oracle on the whole sequence so far. Exits 1 if a step is over the error"
+            + " budget.")
 final class DecodeDemoCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
