@@ -81,6 +81,7 @@ final class DecodeBench {
         DecodeAttention.vectorLanes() + " float lanes",
         "JDK " + Runtime.version());
     verify();
+    warmUpJit();
     long bandwidthBytes = (long) s.bandwidthMib << 20;
     double before = ReadBandwidth.measure(bandwidthBytes, s.threads, 5);
     out.printf(
@@ -199,26 +200,45 @@ final class DecodeBench {
     AttentionOptions opts = AttentionOptions.builder().causal(Causal.BOTTOM_RIGHT).build();
     List<Double> ms = new ArrayList<>();
     try (DecodeAttention decode = DecodeAttention.builder().threads(s.threads).build()) {
-      long deadline = 0;
-      for (int step = 0; step < 10_000; step++) {
+      // Warm up: at least 3 steps and 0.2 s (or --min-time if less); then measure.
+      long warm = System.nanoTime() + (long) (Math.min(0.2, s.minSeconds) * 1e9);
+      for (int step = 0; step < 3 || System.nanoTime() < warm; step++) {
+        decode.decode(cache, 0, ids, q, opts, o, lse);
+      }
+      long deadline = System.nanoTime() + (long) (s.minSeconds * 1e9);
+      while (ms.size() < 5 || (System.nanoTime() < deadline && ms.size() < 10_000)) {
         long t0 = System.nanoTime();
         decode.decode(cache, 0, ids, q, opts, o, lse);
-        long t1 = System.nanoTime();
-        if (step == 2) {
-          deadline = t1 + (long) (s.minSeconds * 1e9); // steps 0..2 warm up
-        }
-        if (step > 2) {
-          ms.add((t1 - t0) / 1e6);
-          if (ms.size() >= 5 && t1 > deadline) {
-            break;
-          }
-        }
+        ms.add((System.nanoTime() - t0) / 1e6);
       }
     }
     double[] sorted = ms.stream().mapToDouble(Double::doubleValue).sorted().toArray();
     double median = sorted[sorted.length / 2];
     double gbps = kvBytes(storage, batch, len) / (median * 1e6);
     return new Row(storage, len, batch, median, sorted[0], sorted.length, gbps, readGbps);
+  }
+
+  /**
+   * Runs the step on a small cache for up to 1 s a storage (or --min-time, or 3000 steps), so that
+   * the JIT has compiled the SIMD kernels before the first case is timed (interpreted, they are
+   * about 100 times slower).
+   */
+  private void warmUpJit() {
+    Settings s = settings;
+    for (KvStorage storage : s.storages) {
+      PagedKvCache cache = filledCache(storage, 2, 300, new SplittableRandom(2));
+      int[] ids = cache.sequenceIds();
+      Tensor q = random(new SplittableRandom(3), 2, s.heads, 1, s.headDim);
+      Tensor o = Tensor.zeros(2, s.heads, 1, s.headDim);
+      float[] lse = new float[2 * s.heads];
+      AttentionOptions opts = AttentionOptions.builder().causal(Causal.BOTTOM_RIGHT).build();
+      long end = System.nanoTime() + (long) (Math.min(1.0, s.minSeconds) * 1e9);
+      try (DecodeAttention decode = DecodeAttention.builder().threads(s.threads).build()) {
+        for (int i = 0; i < 3000 && System.nanoTime() < end; i++) {
+          decode.decode(cache, 0, ids, q, opts, o, lse);
+        }
+      }
+    }
   }
 
   /** A cache holding {@code batch} sequences of {@code len} tokens of random K and V. */
