@@ -137,9 +137,10 @@ final class DecodePlan {
       partials = new float[Math.toIntExact(floats)];
     }
 
-    // Splits per (b, g): as asked, or enough for ~4 tasks per thread; never more than its chunks.
+    // Splits per (b, g): as asked, or enough for ~16 tasks per thread (small tasks even out the
+    // threads when one is slowed); never more than its chunks.
     int pairs = batch * kvHeads;
-    int autoSplits = Math.max(1, (4 * threads + pairs - 1) / Math.max(1, pairs));
+    int autoSplits = Math.max(1, (16 * threads + pairs - 1) / Math.max(1, pairs));
     int want = splits > 0 ? splits : autoSplits;
     int tasks = 0;
     for (int b = 0; b < batch; b++) {
