@@ -5,6 +5,7 @@ import dev.flashattn4j.api.AttentionResult;
 import dev.flashattn4j.api.Causal;
 import dev.flashattn4j.cache.KvStorage;
 import dev.flashattn4j.cache.PagedKvCache;
+import dev.flashattn4j.cli.bench.Machine;
 import dev.flashattn4j.kernel.decode.DecodeAttention;
 import dev.flashattn4j.kernel.decode.ReadBandwidth;
 import dev.flashattn4j.reference.ErrorBudget;
@@ -70,16 +71,15 @@ final class DecodeBench {
    */
   List<Row> run() {
     Settings s = settings;
+    out.println(Machine.detect().describe());
     out.printf(
         Locale.ROOT,
-        "decode benchmark: H_q = %d, H_kv = %d, d = %d, page %d tokens, %d thread(s), %s, %s%n",
+        "decode benchmark: H_q = %d, H_kv = %d, d = %d, page %d tokens, %d thread(s)%n",
         s.heads,
         s.kvHeads,
         s.headDim,
         s.pageSize,
-        s.threads,
-        DecodeAttention.vectorLanes() + " float lanes",
-        "JDK " + Runtime.version());
+        s.threads);
     verify();
     warmUpJit();
     long bandwidthBytes = (long) s.bandwidthMib << 20;
