@@ -455,7 +455,9 @@ public final class PagedKvCache {
 
   /** How many sequences share a page (0: free). */
   public int refCount(int page) {
-    Objects.checkIndex(page, pages);
+    if (page < 0 || page >= pages) {
+      throw new IllegalArgumentException("page " + page + " is not in [0, " + pages + ")");
+    }
     return refCount[page];
   }
 
@@ -468,8 +470,13 @@ public final class PagedKvCache {
   public void read(int layer, int seqId, int position, int head, boolean key, float[] out) {
     Sequence s = sequence(seqId);
     checkLayer(layer);
-    Objects.checkIndex(position, s.length);
-    Objects.checkIndex(head, kvHeads);
+    if (position < 0 || position >= s.length) {
+      throw new IllegalArgumentException(
+          "position " + position + " is not in sequence " + seqId + " of length " + s.length);
+    }
+    if (head < 0 || head >= kvHeads) {
+      throw new IllegalArgumentException("head " + head + " is not in [0, " + kvHeads + ")");
+    }
     int cols = key ? headDim : valueDim;
     int page = s.table[position / pageSize];
     int at = rowOffset(head, position % pageSize, cols);
