@@ -136,7 +136,22 @@ final class DecodeSimd {
       float[][] rows,
       int[] offsets,
       int dv) {
-    int c = 0;
+    accumulateFrom(simd, acc, ao, p, from, to, rows, offsets, 0, dv);
+  }
+
+  /** {@link #accumulate} for the columns [c0, dv) only. */
+  private static void accumulateFrom(
+      boolean simd,
+      float[] acc,
+      int ao,
+      float[] p,
+      int from,
+      int to,
+      float[][] rows,
+      int[] offsets,
+      int c0,
+      int dv) {
+    int c = c0;
     if (simd) {
       for (; c + 8 * LANES <= dv; c += 8 * LANES) {
         accumulate8(acc, ao + c, p, from, to, rows, offsets, c);
@@ -178,6 +193,108 @@ final class DecodeSimd {
       }
       acc[ao + c] = a;
     }
+  }
+
+  /**
+   * {@link #accumulate} for two rows at once (acc at ao0 with p0, acc at ao1 with p1): each load of
+   * a value row serves both, sixteen accumulator vectors stay in registers. Every accumulator adds
+   * in the same order as {@link #accumulate}, so the bits are the same.
+   */
+  static void accumulate2(
+      boolean simd,
+      float[] acc,
+      int ao0,
+      int ao1,
+      float[] p0,
+      float[] p1,
+      int from,
+      int to,
+      float[][] rows,
+      int[] offsets,
+      int dv) {
+    int c = 0;
+    if (simd) {
+      for (; c + 8 * LANES <= dv; c += 8 * LANES) {
+        accumulate8x2(acc, ao0 + c, ao1 + c, p0, p1, from, to, rows, offsets, c);
+      }
+    }
+    accumulateFrom(simd, acc, ao0, p0, from, to, rows, offsets, c, dv);
+    accumulateFrom(simd, acc, ao1, p1, from, to, rows, offsets, c, dv);
+  }
+
+  private static void accumulate8x2(
+      float[] acc,
+      int ao0,
+      int ao1,
+      float[] p0,
+      float[] p1,
+      int from,
+      int to,
+      float[][] rows,
+      int[] offsets,
+      int c) {
+    FloatVector a0 = FloatVector.fromArray(SPECIES, acc, ao0);
+    FloatVector a1 = FloatVector.fromArray(SPECIES, acc, ao0 + LANES);
+    FloatVector a2 = FloatVector.fromArray(SPECIES, acc, ao0 + 2 * LANES);
+    FloatVector a3 = FloatVector.fromArray(SPECIES, acc, ao0 + 3 * LANES);
+    FloatVector a4 = FloatVector.fromArray(SPECIES, acc, ao0 + 4 * LANES);
+    FloatVector a5 = FloatVector.fromArray(SPECIES, acc, ao0 + 5 * LANES);
+    FloatVector a6 = FloatVector.fromArray(SPECIES, acc, ao0 + 6 * LANES);
+    FloatVector a7 = FloatVector.fromArray(SPECIES, acc, ao0 + 7 * LANES);
+    FloatVector b0 = FloatVector.fromArray(SPECIES, acc, ao1);
+    FloatVector b1 = FloatVector.fromArray(SPECIES, acc, ao1 + LANES);
+    FloatVector b2 = FloatVector.fromArray(SPECIES, acc, ao1 + 2 * LANES);
+    FloatVector b3 = FloatVector.fromArray(SPECIES, acc, ao1 + 3 * LANES);
+    FloatVector b4 = FloatVector.fromArray(SPECIES, acc, ao1 + 4 * LANES);
+    FloatVector b5 = FloatVector.fromArray(SPECIES, acc, ao1 + 5 * LANES);
+    FloatVector b6 = FloatVector.fromArray(SPECIES, acc, ao1 + 6 * LANES);
+    FloatVector b7 = FloatVector.fromArray(SPECIES, acc, ao1 + 7 * LANES);
+    for (int j = from; j < to; j++) {
+      float[] v = rows[j];
+      int vo = offsets[j] + c;
+      FloatVector x = FloatVector.broadcast(SPECIES, p0[j]);
+      FloatVector y = FloatVector.broadcast(SPECIES, p1[j]);
+      FloatVector w = FloatVector.fromArray(SPECIES, v, vo);
+      a0 = w.fma(x, a0);
+      b0 = w.fma(y, b0);
+      w = FloatVector.fromArray(SPECIES, v, vo + LANES);
+      a1 = w.fma(x, a1);
+      b1 = w.fma(y, b1);
+      w = FloatVector.fromArray(SPECIES, v, vo + 2 * LANES);
+      a2 = w.fma(x, a2);
+      b2 = w.fma(y, b2);
+      w = FloatVector.fromArray(SPECIES, v, vo + 3 * LANES);
+      a3 = w.fma(x, a3);
+      b3 = w.fma(y, b3);
+      w = FloatVector.fromArray(SPECIES, v, vo + 4 * LANES);
+      a4 = w.fma(x, a4);
+      b4 = w.fma(y, b4);
+      w = FloatVector.fromArray(SPECIES, v, vo + 5 * LANES);
+      a5 = w.fma(x, a5);
+      b5 = w.fma(y, b5);
+      w = FloatVector.fromArray(SPECIES, v, vo + 6 * LANES);
+      a6 = w.fma(x, a6);
+      b6 = w.fma(y, b6);
+      w = FloatVector.fromArray(SPECIES, v, vo + 7 * LANES);
+      a7 = w.fma(x, a7);
+      b7 = w.fma(y, b7);
+    }
+    a0.intoArray(acc, ao0);
+    a1.intoArray(acc, ao0 + LANES);
+    a2.intoArray(acc, ao0 + 2 * LANES);
+    a3.intoArray(acc, ao0 + 3 * LANES);
+    a4.intoArray(acc, ao0 + 4 * LANES);
+    a5.intoArray(acc, ao0 + 5 * LANES);
+    a6.intoArray(acc, ao0 + 6 * LANES);
+    a7.intoArray(acc, ao0 + 7 * LANES);
+    b0.intoArray(acc, ao1);
+    b1.intoArray(acc, ao1 + LANES);
+    b2.intoArray(acc, ao1 + 2 * LANES);
+    b3.intoArray(acc, ao1 + 3 * LANES);
+    b4.intoArray(acc, ao1 + 4 * LANES);
+    b5.intoArray(acc, ao1 + 5 * LANES);
+    b6.intoArray(acc, ao1 + 6 * LANES);
+    b7.intoArray(acc, ao1 + 7 * LANES);
   }
 
   /** Eight vectors of the accumulator from {@code ao}: eight independent FMA chains. */

@@ -131,11 +131,20 @@ final class DecodeWorker implements Callable<Void> {
         if (a < e && pair) {
           DecodeDots.scores2(
               simd, qs, r * p.headDim, (r + 1) * p.headDim, kRows, kOff, a, e, p.headDim, s, s2);
-          update(r, s, a, e);
-          update(r + 1, s2, a, e);
+          boolean u0 = softmax(r, s, a, e);
+          boolean u1 = softmax(r + 1, s2, a, e);
+          if (u0 && u1) {
+            DecodeSimd.accumulate2(simd, acc, r * dv, (r + 1) * dv, s, s2, a, e, vRows, vOff, dv);
+          } else if (u0) {
+            DecodeSimd.accumulate(simd, acc, r * dv, s, a, e, vRows, vOff, dv);
+          } else if (u1) {
+            DecodeSimd.accumulate(simd, acc, (r + 1) * dv, s2, a, e, vRows, vOff, dv);
+          }
         } else if (a < e) {
           DecodeDots.scores(simd, qs, r * p.headDim, kRows, kOff, a, e, p.headDim, s);
-          update(r, s, a, e);
+          if (softmax(r, s, a, e)) {
+            DecodeSimd.accumulate(simd, acc, r * dv, s, a, e, vRows, vOff, dv);
+          }
         }
         r += pair ? 2 : 1;
       }
@@ -148,9 +157,11 @@ final class DecodeWorker implements Callable<Void> {
 
   /**
    * Folds the scores {@code sc[a, e)} (q_r · k_j of the block's visible keys) into row r's running
-   * state.
+   * max and sum, rescales its accumulator, and turns the scores into P = 2^(S − m_new).
+   *
+   * @return true when the caller must add P·V to the accumulator (false: no key was visible)
    */
-  private void update(int r, float[] sc, int a, int e) {
+  private boolean softmax(int r, float[] sc, int a, int e) {
     DecodePlan p = plan;
     boolean simd = p.simd;
     int dv = p.valueDim;
@@ -168,9 +179,9 @@ final class DecodeWorker implements Callable<Void> {
     }
     float mNew = Math.max(m[r], blockMax);
     if (mNew == Float.NEGATIVE_INFINITY) {
-      return;
+      return false;
     }
-    // P = 2^(S − m_new); l = 2^(m − m_new)·l + rowsum P; acc = 2^(m − m_new)·acc + P V
+    // P = 2^(S − m_new); l = 2^(m − m_new)·l + rowsum P; acc = 2^(m − m_new)·acc (+ P V, after)
     float sum = DecodeSimd.exp2ShiftSum(simd, sc, a, e, mNew);
     if (l[r] > 0) {
       float alpha = Simd.exp2(m[r] - mNew);
@@ -181,7 +192,7 @@ final class DecodeWorker implements Callable<Void> {
     }
     l[r] += sum;
     m[r] = mNew;
-    DecodeSimd.accumulate(simd, acc, r * dv, sc, a, e, vRows, vOff, dv);
+    return true;
   }
 
   /** Points kRows/vRows at keys [j0, j0 + n) of head g (widening them first from float16). */
