@@ -104,9 +104,10 @@ final class DecodeBench {
     out.flush();
     List<Row> rows = new ArrayList<>();
     double budget = Math.min(s.maxGb, 0.6 * Runtime.getRuntime().maxMemory() / 1e9);
-    for (KvStorage storage : s.storages) {
-      for (int batch : s.batches) {
-        for (int len : s.cacheLens) {
+    // Storages innermost: float32 and float16 of a case run back to back, under the same noise.
+    for (int batch : s.batches) {
+      for (int len : s.cacheLens) {
+        for (KvStorage storage : s.storages) {
           double gb = kvBytes(storage, batch, len) / 1e9;
           if (gb > budget) {
             out.printf(
@@ -192,6 +193,7 @@ final class DecodeBench {
 
   private Row measure(KvStorage storage, int batch, int len, double readGbps) {
     Settings s = settings;
+    System.gc(); // the last case's cache, before this one takes its place (not timed)
     PagedKvCache cache = filledCache(storage, batch, len, new SplittableRandom(len * 31L + batch));
     int[] ids = cache.sequenceIds();
     Tensor q = random(new SplittableRandom(5), batch, s.heads, 1, s.headDim);
