@@ -6,6 +6,7 @@ import dev.flashattn4j.api.Causal;
 import dev.flashattn4j.cache.KvStorage;
 import dev.flashattn4j.cache.PagedKvCache;
 import dev.flashattn4j.cli.bench.Machine;
+import dev.flashattn4j.kernel.FmaPeak;
 import dev.flashattn4j.kernel.decode.DecodeAttention;
 import dev.flashattn4j.kernel.decode.ReadBandwidth;
 import dev.flashattn4j.reference.ErrorBudget;
@@ -90,9 +91,17 @@ final class DecodeBench {
         s.bandwidthMib,
         s.threads,
         before);
+    double peak = FmaPeak.measure(300, s.threads);
     out.printf(
         Locale.ROOT,
-        "%-8s %9s %6s %11s %9s %7s %10s %9s%n",
+        "FMA peak (%d threads): %.0f GFLOP/s; a step does 4·H_q·d FLOPs per cached token, %.1f per"
+            + " byte of K and V read (float32)%n",
+        s.threads,
+        peak,
+        4.0 * s.heads * s.headDim / (s.kvHeads * 2.0 * s.headDim * 4));
+    out.printf(
+        Locale.ROOT,
+        "%-8s %9s %6s %11s %9s %7s %10s %9s %9s %8s%n",
         "storage",
         "cache_len",
         "batch",
@@ -100,7 +109,9 @@ final class DecodeBench {
         "min_ms",
         "steps",
         "kv_GB/s",
-        "of_read");
+        "of_read",
+        "GFLOP/s",
+        "of_FMA");
     out.flush();
     List<Row> rows = new ArrayList<>();
     double budget = Math.min(s.maxGb, 0.6 * Runtime.getRuntime().maxMemory() / 1e9);
@@ -125,7 +136,7 @@ final class DecodeBench {
           rows.add(row);
           out.printf(
               Locale.ROOT,
-              "%-8s %9d %6d %11.3f %9.3f %7d %10.2f %8.0f%%%n",
+              "%-8s %9d %6d %11.3f %9.3f %7d %10.2f %8.0f%% %9.1f %7.0f%%%n",
               name(storage),
               len,
               batch,
@@ -133,7 +144,9 @@ final class DecodeBench {
               row.minMs,
               row.steps,
               row.kvGbPerSecond,
-              100 * row.kvGbPerSecond / before);
+              100 * row.kvGbPerSecond / before,
+              flops(batch, len) / (row.medianMs * 1e6),
+              100 * flops(batch, len) / (row.medianMs * 1e6) / peak);
           out.flush();
         }
       }
@@ -184,6 +197,11 @@ final class DecodeBench {
 
   private static String name(KvStorage storage) {
     return storage.name().toLowerCase(Locale.ROOT);
+  }
+
+  /** FLOPs of one step: 4·B·H_q·L·d (q·k and p·v, two FLOPs per multiply-add). */
+  private double flops(int batch, int len) {
+    return 4.0 * batch * len * settings.heads * settings.headDim;
   }
 
   private long kvBytes(KvStorage storage, int batch, int len) {
