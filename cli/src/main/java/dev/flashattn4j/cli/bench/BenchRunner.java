@@ -34,6 +34,9 @@ public final class BenchRunner {
   /** Least time spent in warm-up calls of each case, so that the JIT has compiled the kernel. */
   static final long MIN_WARMUP_NANOS = 200_000_000L;
 
+  /** Most time spent warming up one case. */
+  static final long MAX_WARMUP_NANOS = 10_000_000_000L;
+
   /**
    * Runs the fast kernel on small shapes for about a second, so that the first timed case does not
    * measure the interpreter: the Vector API is only fast once C2 has compiled the loops.
@@ -82,9 +85,21 @@ public final class BenchRunner {
       try (FlashForward f = new FlashForward(KernelConfig.defaults().withThreads(c.threads()))) {
         Tensor out = Tensor.zeros(c.batch(), c.heads(), c.n(), c.d());
         float[] lse = new float[c.batch() * c.heads() * c.n()];
+        // Warm up for --warmup calls and 200 ms, and on until a call is within 30% of the
+        // fastest so far (the JIT may still be compiling on a busy machine), at most 10 s.
         long start = System.nanoTime();
-        for (int i = 0; i < warmup || System.nanoTime() - start < MIN_WARMUP_NANOS; i++) {
+        long best = Long.MAX_VALUE;
+        long last = Long.MAX_VALUE;
+        for (int i = 0; ; i++) {
+          long elapsed = System.nanoTime() - start;
+          boolean settled = i >= warmup && elapsed >= MIN_WARMUP_NANOS && last <= best * 1.3;
+          if (settled || elapsed > MAX_WARMUP_NANOS) {
+            break;
+          }
+          long t0 = System.nanoTime();
           f.forward(in[0], in[1], in[2], options, out, lse);
+          last = System.nanoTime() - t0;
+          best = Math.min(best, last);
         }
         for (int i = 0; i < iters; i++) {
           long t0 = System.nanoTime();
