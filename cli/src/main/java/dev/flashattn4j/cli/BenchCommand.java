@@ -227,6 +227,9 @@ public final class BenchCommand implements Callable<Integer> {
         throw new BadInputException("--kernel must be fast, paper or naive, not '" + k + "'");
       }
     }
+    if (ts.size() > 1 && kernels.stream().anyMatch(k -> !k.equals("fast"))) {
+      skipped.add("paper and naive are single-threaded: they run at 1 thread only");
+    }
     for (String k : kernels) {
       for (int d : ds) {
         for (int n : ns) {

@@ -5,6 +5,7 @@ import dev.flashattn4j.api.AttentionOptions;
 import dev.flashattn4j.api.AttentionResult;
 import dev.flashattn4j.api.AttentionShape;
 import dev.flashattn4j.tensor.Tensor;
+import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
@@ -192,7 +193,7 @@ public final class FlashForward implements AutoCloseable {
           "output "
               + output
               + " must be (B, H_q, N_q, d_v) = "
-              + java.util.Arrays.toString(s.outputShape(4)));
+              + Arrays.toString(s.outputShape(4)));
     }
     if (lse.length != s.outputRows()) {
       throw new IllegalArgumentException(

@@ -3,6 +3,7 @@ package dev.flashattn4j.kernel;
 import static dev.flashattn4j.kernel.Simd.LANES;
 import static dev.flashattn4j.kernel.Simd.SPECIES;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -40,8 +41,8 @@ final class OnlineSoftmax {
 
   /** Starts a block of {@code rows} rows: m = −∞, l = 0. */
   void reset(int rows) {
-    java.util.Arrays.fill(rowMax, 0, rows, Float.NEGATIVE_INFINITY);
-    java.util.Arrays.fill(rowSum, 0, rows, 0f);
+    Arrays.fill(rowMax, 0, rows, Float.NEGATIVE_INFINITY);
+    Arrays.fill(rowSum, 0, rows, 0f);
   }
 
   /**
