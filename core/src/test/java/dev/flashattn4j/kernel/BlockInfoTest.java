@@ -13,12 +13,34 @@ class BlockInfoTest {
 
   static Tile[] tiles(AttentionOptions o, int i0, int rows, int nq, int nk, int bc) {
     BlockInfo info = new BlockInfo(rows);
-    info.set(o, i0, rows, nq, nk);
+    info.set(o, positions(i0, rows, 1), rows, nq, nk);
     Tile[] t = new Tile[(nk + bc - 1) / bc];
     for (int j = 0; j < t.length; j++) {
       t[j] = info.classify(j * bc, Math.min(bc, nk - j * bc));
     }
     return t;
+  }
+
+  /** Query indices of packed rows: {@code group} heads per index, from index i0. */
+  static int[] positions(int i0, int rows, int group) {
+    int[] p = new int[rows];
+    for (int r = 0; r < rows; r++) {
+      p[r] = i0 + r / group;
+    }
+    return p;
+  }
+
+  @Test
+  void packedHeadsOfAGroupShareTheirQueryIndexRange() {
+    // 4 heads per K/V head: 64 packed rows are the query indices 16..31, 4 rows each
+    AttentionOptions o = AttentionOptions.builder().causal(Causal.TOP_LEFT).build();
+    BlockInfo info = new BlockInfo(64);
+    info.set(o, positions(16, 64, 4), 64, 256, 256);
+    assertEquals(0, info.lo);
+    assertEquals(32, info.hi);
+    assertEquals(Tile.FULL, info.classify(0, 16));
+    assertEquals(Tile.PARTIAL, info.classify(16, 16));
+    assertEquals(Tile.SKIP, info.classify(32, 16));
   }
 
   @Test
@@ -49,7 +71,7 @@ class BlockInfoTest {
         List.of(Tile.FULL, Tile.FULL, Tile.FULL, Tile.FULL), List.of(tiles(o, 0, 1, 1, 200, 64)));
     // 10 rows over 4 keys: rows 0..5 see nothing, rows 6..9 see keys 0..i-6
     BlockInfo info = new BlockInfo(10);
-    info.set(o, 0, 10, 10, 4);
+    info.set(o, positions(0, 10, 1), 10, 10, 4);
     assertEquals(Tile.PARTIAL, info.classify(0, 4));
     assertEquals(0, info.end[5] - info.start[5]);
   }
