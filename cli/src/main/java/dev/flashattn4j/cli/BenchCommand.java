@@ -105,6 +105,13 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--no-progress", description = "no progress bar.")
   boolean noProgress;
 
+  // --plot: drawn by viz (BenchPlot), kept apart from the timing
+  @Option(
+      names = "--plot",
+      paramLabel = "FILE.png",
+      description = "also draw GFLOP/s against N per kernel and thread count, with the FMA peak.")
+  Path plot;
+
   @Override
   public Integer call() throws IOException {
     List<BenchCase> cases = new ArrayList<>();
@@ -114,6 +121,9 @@ public final class BenchCommand implements Callable<Integer> {
         && csv.toAbsolutePath().getParent() != null
         && !Files.isDirectory(csv.toAbsolutePath().getParent())) {
       throw new BadInputException("--csv: no directory " + csv.toAbsolutePath().getParent());
+    }
+    if (plot != null) {
+      OutputFile.check(plot, "--plot");
     }
     Map<Integer, Double> peaks = new LinkedHashMap<>();
     for (BenchCase c : cases) {
@@ -164,6 +174,10 @@ public final class BenchCommand implements Callable<Integer> {
     if (csv != null) {
       report.writeCsv(csv);
       spec.commandLine().getOut().println("wrote " + csv);
+    }
+    if (plot != null && !rescored.isEmpty()) {
+      BenchPlot.write(rescored, peaks, report.machine(), plot);
+      spec.commandLine().getOut().println("wrote " + plot);
     }
     return 0;
   }

@@ -52,6 +52,14 @@ public final class IoCommand implements Callable<Integer> {
   @Option(names = "--sweep", description = "Print HBM accesses against block size B_c.")
   boolean sweep;
 
+  // --plot: drawn by viz (IoPlot); kept apart from the counting above
+  @Option(
+      names = "--plot",
+      paramLabel = "FILE.png",
+      description =
+          "Also draw HBM accesses of both algorithms against N (log-log) and against block size.")
+  java.nio.file.Path plot;
+
   @Override
   public Integer call() {
     int keys = nk == null ? n : nk;
@@ -73,12 +81,19 @@ public final class IoCommand implements Callable<Integer> {
                   + " N_q·N_k = %d and N_q·N_k·d = %d); --sweep alone prints the closed forms",
               n, keys, d, MAX_SCORES, MAX_WORK));
     }
+    if (plot != null) {
+      OutputFile.check(plot, "--plot");
+    }
     PrintWriter out = spec.commandLine().getOut();
     if (blocks != null) {
       report(out, blocks);
     }
     if (sweep) {
       printSweep(out, sweepRows(n, keys, d));
+    }
+    if (plot != null) {
+      IoPlot.write(n, keys, d, sram, plot);
+      out.printf("wrote %s%n", plot);
     }
     out.flush();
     return 0;
@@ -132,11 +147,14 @@ public final class IoCommand implements Callable<Integer> {
         flash.peakSram(), b.sram());
 
     boolean exact = flash.equals(flashModel) && standard.equals(standardModel);
+    double ratio = (double) standard.accesses() / flash.accesses();
     out.printf(
         Locale.ROOT,
-        "Algorithm 1 makes %.2f× fewer HBM accesses. Theorem 2: Θ(N²d²/M) = %.4g against"
+        "Algorithm 1 makes %.2f× %s HBM accesses%s. Theorem 2: Θ(N²d²/M) = %.4g against"
             + " Θ(Nd + N²) = %.4g%n",
-        (double) standard.accesses() / flash.accesses(),
+        ratio >= 1 ? ratio : 1 / ratio,
+        ratio >= 1 ? "fewer" : "more",
+        ratio >= 1 ? "" : " (this SRAM is too small for tiling to pay)",
         IoModel.theorem2Algorithm1(Math.max(b.nq(), b.nk()), d, b.sram()),
         IoModel.theorem2Standard(Math.max(b.nq(), b.nk()), d));
     out.println(exact ? "counted = closed form: yes" : "counted = closed form: NO");

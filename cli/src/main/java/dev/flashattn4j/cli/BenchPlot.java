@@ -1,0 +1,54 @@
+package dev.flashattn4j.cli;
+
+import dev.flashattn4j.api.Causal;
+import dev.flashattn4j.cli.bench.BenchCase;
+import dev.flashattn4j.cli.bench.BenchRow;
+import dev.flashattn4j.cli.bench.Machine;
+import dev.flashattn4j.viz.chart.BenchChart;
+import dev.flashattn4j.viz.chart.BenchPoint;
+import dev.flashattn4j.viz.chart.Peak;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/** {@code bench --plot}: the rows of a benchmark run as a chart of GFLOP/s against N. */
+final class BenchPlot {
+
+  private BenchPlot() {}
+
+  /**
+   * Draws GFLOP/s against N per kernel and thread count, with the FMA peak of each thread count.
+   *
+   * @param peaks the measured FMA peak (GFLOP/s) by thread count
+   */
+  static void write(List<BenchRow> rows, Map<Integer, Double> peaks, Machine machine, Path png) {
+    List<BenchPoint> points =
+        rows.stream()
+            .map(
+                r -> {
+                  BenchCase c = r.benchCase();
+                  return new BenchPoint(
+                      c.kernel(), c.threads(), c.d(), c.causal() != Causal.NONE, c.n(), r.gflops());
+                })
+            .toList();
+    List<Peak> lines =
+        peaks.entrySet().stream()
+            .map(
+                e ->
+                    new Peak(
+                        "FMA peak, " + e.getKey() + (e.getKey() == 1 ? " thread" : " threads"),
+                        e.getValue()))
+            .toList();
+    BenchCase first = rows.getFirst().benchCase();
+    String subtitle =
+        String.format(
+            "%s, %d cores · JDK %s · %s · B = %d, H = %d",
+            machine.cpu(),
+            machine.cores(),
+            machine.jdk(),
+            machine.vectors(),
+            first.batch(),
+            first.heads());
+    OutputFile.write(png, () -> BenchChart.write(points, lines, subtitle, png));
+  }
+}

@@ -1,0 +1,110 @@
+package dev.flashattn4j.viz.chart;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.flashattn4j.paper.BlockSizes;
+import dev.flashattn4j.paper.IoModel;
+import java.awt.Color;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ChartsTest {
+
+  @TempDir Path dir;
+
+  @Test
+  void benchChartDrawsEverySeriesAndThePeak() throws Exception {
+    List<BenchPoint> points = new ArrayList<>();
+    for (int n : new int[] {512, 1024, 2048, 4096}) {
+      points.add(new BenchPoint("fast", 1, 64, false, n, 40 + n / 200.0));
+      points.add(new BenchPoint("fast", 2, 64, false, n, 80 + n / 100.0));
+      points.add(new BenchPoint("paper", 1, 64, false, n, 2.5));
+    }
+    Path png = dir.resolve("bench.png");
+    BenchChart.write(
+        points,
+        List.of(new Peak("FMA peak, 1 thread", 99), new Peak("FMA peak, 2 threads", 198)),
+        "test machine",
+        png);
+    BufferedImage img = ImageIO.read(png.toFile());
+    keep(png, "bench.png");
+    assertEquals(BenchChart.WIDTH, img.getWidth());
+    assertEquals(BenchChart.HEIGHT, img.getHeight());
+    // one colour per series: blue, vermillion, green lines are all there
+    assertTrue(pixels(img, ChartStyle.colour(0)) > 200, "series 1 drawn");
+    assertTrue(pixels(img, ChartStyle.colour(1)) > 200, "series 2 drawn");
+    assertTrue(pixels(img, ChartStyle.colour(2)) > 200, "series 3 drawn");
+    assertTrue(pixels(img, Color.DARK_GRAY) > 200, "peak lines drawn");
+  }
+
+  @Test
+  void ioChartDrawsBothAlgorithmsAgainstNAndBlockSize() throws Exception {
+    int d = 64;
+    int m = 100_000;
+    List<IoPoint> byN = new ArrayList<>();
+    for (int n = 128; n <= 16384; n *= 2) {
+      byN.add(
+          new IoPoint(
+              n,
+              IoModel.algorithm1(1, BlockSizes.of(m, d, n, n), d, d).accesses(),
+              IoModel.standard(1, n, n, d, d).accesses()));
+    }
+    List<IoPoint> byBlock = new ArrayList<>();
+    for (IoModel.SweepRow r : IoModel.sweep(1, 1024, 1024, d, d)) {
+      byBlock.add(new IoPoint(r.blocks().bc(), r.algorithm1().accesses(), r.standard().accesses()));
+    }
+    Path png = dir.resolve("io.png");
+    IoChart.write(byN, "d = 64, M = 100,000", byBlock, "N = 1024, d = 64", png);
+    keep(png, "io.png");
+    BufferedImage img = ImageIO.read(png.toFile());
+    assertEquals(IoChart.WIDTH, img.getWidth());
+    assertTrue(pixels(img, ChartStyle.colour(0)) > 300);
+    assertTrue(pixels(img, ChartStyle.colour(1)) > 300);
+    // both halves have both series
+    BufferedImage left = img.getSubimage(0, 0, IoChart.WIDTH / 2, IoChart.HEIGHT);
+    BufferedImage right = img.getSubimage(IoChart.WIDTH / 2, 0, IoChart.WIDTH / 2, IoChart.HEIGHT);
+    assertTrue(
+        pixels(left, ChartStyle.colour(0)) > 100 && pixels(left, ChartStyle.colour(1)) > 100);
+    assertTrue(
+        pixels(right, ChartStyle.colour(0)) > 100 && pixels(right, ChartStyle.colour(1)) > 100);
+  }
+
+  @Test
+  void noPointsIsAnErrorAndWritesNothing() {
+    Path png = dir.resolve("none.png");
+    assertThrows(IllegalArgumentException.class, () -> BenchChart.write(List.of(), 100, png));
+    assertFalse(Files.exists(png));
+  }
+
+  /** Pixels within a small distance of colour c. */
+  private static int pixels(BufferedImage img, Color c) {
+    int count = 0;
+    for (int y = 0; y < img.getHeight(); y++) {
+      for (int x = 0; x < img.getWidth(); x++) {
+        Color p = new Color(img.getRGB(x, y));
+        if (Math.abs(p.getRed() - c.getRed())
+                + Math.abs(p.getGreen() - c.getGreen())
+                + Math.abs(p.getBlue() - c.getBlue())
+            <= 24) {
+          count++;
+        }
+      }
+    }
+    return count;
+  }
+
+  private static void keep(Path png, String name) throws Exception {
+    Path dir = Path.of("target", "charts");
+    Files.createDirectories(dir);
+    Files.copy(png, dir.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+  }
+}
