@@ -12,7 +12,7 @@ mkdir -p "$out"
 shapes=(--n 1024,4096 --d 64,128 --heads 8 --batch 1 --causal both --threads 1,2)
 
 ./flashattn bench "${shapes[@]}" --kernel fast,paper,naive --iters 7 --no-progress \
-  --csv "$out/java.csv" | tee "$out/java.txt"
+  --csv "$out/java.csv" --plot "$out/java.png" | tee "$out/java.txt"
 peaks=$(awk -F, 'NR > 1 && $1 == "fast" { p[$2] = $12 } END { s = ""; for (t in p) s = s t "=" p[t] ","; print s }' "$out/java.csv")
 "$py" scripts/bench_torch.py "${shapes[@]}" --iters 7 --peak "$peaks" --csv "$out/torch.csv" \
   | tee "$out/torch.txt"
