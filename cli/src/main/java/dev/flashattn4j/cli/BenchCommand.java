@@ -169,7 +169,11 @@ public final class BenchCommand implements Callable<Integer> {
               peaks.get(r.benchCase().threads()),
               r.extraBytes()));
     }
-    BenchReport report = new BenchReport(Machine.detect(), peaks, rescored, skipped);
+    Map<Integer, Double> sustained = new LinkedHashMap<>();
+    for (int t : peaks.keySet()) {
+      sustained.put(t, FmaPeak.sustained(500, t));
+    }
+    BenchReport report = new BenchReport(Machine.detect(), peaks, sustained, rescored, skipped);
     report.print(spec.commandLine().getOut());
     if (csv != null) {
       report.writeCsv(csv);

@@ -67,6 +67,48 @@ public final class FmaPeak {
     return total;
   }
 
+  /**
+   * GFLOP/s that {@code threads} threads running the loop together get over the same {@code millis}
+   * ms of wall time: what the machine gives now. Below {@code threads} times the one-thread peak
+   * when other processes hold some of the cores (a shared machine), which caps what any
+   * multi-threaded kernel can reach at that moment.
+   */
+  public static double sustained(int millis, int threads) {
+    run(200_000);
+    long[] iters = new long[threads];
+    Thread[] team = new Thread[threads];
+    long end = System.nanoTime() + millis * 1_000_000L;
+    long t0 = System.nanoTime();
+    for (int t = 0; t < threads; t++) {
+      int index = t;
+      team[t] =
+          Thread.ofPlatform()
+              .unstarted(
+                  () -> {
+                    float sink = 0;
+                    long n = 0;
+                    while (System.nanoTime() < end) {
+                      sink += run(10_000);
+                      n += 10_000;
+                    }
+                    iters[index] = sink == 42f ? n + 1 : n;
+                  });
+      team[t].start();
+    }
+    long total = 0;
+    for (int t = 0; t < threads; t++) {
+      try {
+        team[t].join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+      total += iters[t];
+    }
+    double secs = (System.nanoTime() - t0) / 1e9;
+    return flops(total) / secs / 1e9;
+  }
+
   private static double flops(long iters) {
     return 2.0 * CHAINS * Simd.LANES * iters;
   }
