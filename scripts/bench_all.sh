@@ -9,6 +9,7 @@ cd "$here"
 py="${1:-/work/venv/bin/python}"
 out=docs/bench
 mkdir -p "$out"
+{ date -u; uptime; } > "$out/load.txt"
 shapes=(--n 1024,4096 --d 64,128 --heads 8 --batch 1 --causal both --threads 1,2)
 
 ./flashattn bench "${shapes[@]}" --kernel fast,paper,naive --iters 7 --no-progress \
@@ -25,3 +26,4 @@ FLASHATTN_JAVA_OPTS="-Xmx150m" ./flashattn bench --n 65536 --d 64 --heads 1 --ca
   --threads 2 --kernel fast --warmup 0 --iters 1 --no-progress | tee "$out/java-64k.txt"
 make -s bench ARGS='ExpBenchmark -wi 3 -i 5 -w 1 -r 1' 2>&1 | grep -E '^(Benchmark|ExpBenchmark)' \
   | tee "$out/exp.txt"
+{ date -u; uptime; } >> "$out/load.txt"
