@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""Markdown tables for docs/BENCHMARKS.md from docs/bench/java.csv and docs/bench/torch.csv.
+"""The results section of docs/BENCHMARKS.md, from what scripts/bench_all.sh wrote in docs/bench.
 
 For each shape: the fast kernel's median and best GFLOP/s and % of the FMA peak of the same run,
-PyTorch's, their ratio, and the 2-thread speedup. Standard library only.
+PyTorch's, their ratio, and the 2-thread speedup; the paper and naive rows; the 256-bit, scalar,
+N = 65,536 and exp runs; the machine's load. Standard library only.
 Usage: python3 scripts/bench_report.py [docs/bench]
 """
 
 import csv
 import os
+import re
 import sys
 
 
@@ -16,8 +18,28 @@ def load(path):
         return list(csv.DictReader(f))
 
 
+def text(d, name):
+    path = os.path.join(d, name)
+    return open(path).read() if os.path.exists(path) else ""
+
+
+def fast_line(txt):
+    """The numbers of the first `fast` row of a ./flashattn bench table, and the header lines."""
+    rows = [l.split() for l in txt.splitlines() if l.startswith("fast ")]
+    head = [l for l in txt.splitlines() if l.startswith(("FMA peak", "FMA rate", "JDK"))]
+    return (rows[0] if rows else None), head
+
+
 def main(argv):
     d = argv[0] if argv else "docs/bench"
+    load_txt = text(d, "load.txt").strip().splitlines()
+    if load_txt:
+        print("Load before and after: " + "; ".join(l.strip() for l in load_txt if "load" in l) + "\n")
+    jt = text(d, "java.txt")
+    for l in jt.splitlines():
+        if l.startswith(("FMA peak", "FMA rate")):
+            print("- " + l)
+    print()
     java = load(os.path.join(d, "java.csv"))
     torch = {(r["threads"], r["n"], r["d"], r["causal"]): r for r in load(os.path.join(d, "torch.csv"))}
     fast = {(r["threads"], r["n"], r["d"], r["causal"]): r for r in java if r["kernel"] == "fast"}
@@ -51,6 +73,32 @@ def main(argv):
         t1, t2 = torch.get(("1", n, dd, c)), torch.get(("2", n, dd, c))
         s_t = float(t1["median_ms"]) / float(t2["median_ms"]) if t1 and t2 else float("nan")
         print(f"| {n} | {dd} | {c} | {s_med:.2f}× | {s_best:.2f}× | {s_t:.2f}× |")
+    print()
+    print("| kernel | N | d | causal | median ms | GFLOP/s | % peak | extra memory per call |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in java:
+        if r["kernel"] == "fast":
+            continue
+        print(f"| {r['kernel']} | {r['n']} | {r['d']} | {r['causal']} | {float(r['median_ms']):.1f} "
+              f"| {float(r['gflop_per_s']):.1f} | {float(r['pct_of_peak']):.1f}% "
+              f"| {int(r['extra_bytes']) / 2**20:.1f} MiB |")
+    skipped = [l for l in jt.splitlines() if l.startswith("skipped:")]
+    if skipped:
+        print()
+        print("Skipped: " + "; ".join(l[len("skipped: "):] for l in skipped) + ".")
+    print()
+    for name, what in (("java-256bit.txt", "256-bit vectors"), ("java-scalar.txt", "scalar twins"),
+                       ("java-64k.txt", "N = 65,536, d = 64, H = 1, -Xmx150m")):
+        row, head = fast_line(text(d, name))
+        if row:
+            print(f"- {what}: T={row[1]} N={row[4]} d={row[5]} {row[6]}: {row[7]} ms, {row[8]} GFLOP/s, "
+                  f"{row[9]} of the peak; extra memory {row[10]} {row[11]}. "
+                  + " ".join(h for h in head if h.startswith("FMA peak")))
+    exp = text(d, "exp.txt")
+    for l in exp.splitlines():
+        m = re.match(r"ExpBenchmark\.(\w+)\s+avgt\s+\d+\s+([\d.]+)\s+±\s+([\d.]+)", l)
+        if m:
+            print(f"- ExpBenchmark.{m.group(1)}: {m.group(2)} ± {m.group(3)} ns per 8192 floats")
 
 
 if __name__ == "__main__":
