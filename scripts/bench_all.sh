@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The measurements of docs/BENCHMARKS.md, in one session: the Java kernels (with the FMA peak),
 # PyTorch's CPU SDPA on the same shapes right after, the 256-bit and scalar paths, the memory
-# check at N = 65,536, and the exp2 micro-benchmark. Writes docs/bench/*.csv and *.txt.
+# check at N = 65,536, the exp2 micro-benchmark and the cost of each option. Writes docs/bench/*.csv and *.txt.
 # Usage: scripts/bench_all.sh [python with torch, default /work/venv/bin/python]
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,4 +26,6 @@ FLASHATTN_JAVA_OPTS="-Xmx150m" ./flashattn bench --n 65536 --d 64 --heads 1 --ca
   --threads 2 --kernel fast --warmup 0 --iters 1 --no-progress | tee "$out/java-64k.txt"
 make -s bench ARGS='ExpBenchmark -wi 3 -i 5 -w 1 -r 1' 2>&1 | grep -E '^(Benchmark|ExpBenchmark)' \
   | tee "$out/exp.txt"
+make -s bench ARGS='OptionsBenchmark' 2>&1 | grep -E '^(Benchmark|OptionsBenchmark)' \
+  | tee "$out/options.txt"
 { date -u; uptime; } >> "$out/load.txt"

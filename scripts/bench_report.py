@@ -3,7 +3,7 @@
 
 For each shape: the fast kernel's median and best GFLOP/s and % of the FMA peak of the same run,
 PyTorch's, their ratio, and the 2-thread speedup; the paper and naive rows; the 256-bit, scalar,
-N = 65,536 and exp runs; the machine's load. Standard library only.
+N = 65,536, exp and options runs; the machine's load. Standard library only.
 Usage: python3 scripts/bench_report.py [docs/bench]
 """
 
@@ -99,6 +99,21 @@ def main(argv):
         m = re.match(r"ExpBenchmark\.(\w+)\s+avgt\s+\d+\s+([\d.]+)\s+±\s+([\d.]+)", l)
         if m:
             print(f"- ExpBenchmark.{m.group(1)}: {m.group(2)} ± {m.group(3)} ns per 8192 floats")
+    opts = []
+    for l in text(d, "options.txt").splitlines():
+        m = re.match(r"OptionsBenchmark\.forward\s+(\w+)\s+avgt\s+\d+\s+([\d.]+)\s+±\s+([\d.]+)", l)
+        if m:
+            opts.append((m.group(1), float(m.group(2)), float(m.group(3))))
+    if opts:
+        plain = dict((o, t) for o, t, _ in opts).get("plain")
+        print()
+        print("Cost of each option (`OptionsBenchmark`, 1 thread, H = 8, N = 2048, d = 64):")
+        print()
+        print("| option | ms per call | vs plain |")
+        print("|---|---|---|")
+        for o, t, e in opts:
+            rel = f"{t / plain:.2f}×" if plain else ""
+            print(f"| {o} | {t:.1f} ± {e:.1f} | {rel} |")
 
 
 if __name__ == "__main__":
