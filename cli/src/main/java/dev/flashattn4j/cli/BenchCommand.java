@@ -82,7 +82,8 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--warmup",
       defaultValue = "2",
-      description = "untimed calls first (default ${DEFAULT-VALUE}).")
+      description =
+          "at least this many untimed calls first, then on until the timings settle (default ${DEFAULT-VALUE}).")
   int warmup;
 
   @Option(
