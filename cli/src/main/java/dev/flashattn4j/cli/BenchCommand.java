@@ -82,7 +82,8 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--warmup",
       defaultValue = "2",
-      description = "untimed calls first (default ${DEFAULT-VALUE}).")
+      description =
+          "at least this many untimed calls first, then on until the timings settle (default ${DEFAULT-VALUE}).")
   int warmup;
 
   @Option(
@@ -182,7 +183,11 @@ public final class BenchCommand implements Callable<Integer> {
               peaks.get(r.benchCase().threads()),
               r.extraBytes()));
     }
-    BenchReport report = new BenchReport(Machine.detect(), peaks, rescored, skipped);
+    Map<Integer, Double> sustained = new LinkedHashMap<>();
+    for (int t : peaks.keySet()) {
+      sustained.put(t, FmaPeak.sustained(500, t));
+    }
+    BenchReport report = new BenchReport(Machine.detect(), peaks, sustained, rescored, skipped);
     report.print(spec.commandLine().getOut());
     if (csv != null) {
       report.writeCsv(csv);
@@ -253,6 +258,9 @@ public final class BenchCommand implements Callable<Integer> {
       if (!k.equals("fast") && !k.equals("paper") && !k.equals("naive")) {
         throw new BadInputException("--kernel must be fast, paper or naive, not '" + k + "'");
       }
+    }
+    if (ts.size() > 1 && kernels.stream().anyMatch(k -> !k.equals("fast"))) {
+      skipped.add("paper and naive are single-threaded: they run at 1 thread only");
     }
     for (String k : kernels) {
       for (int d : ds) {

@@ -147,11 +147,14 @@ public final class IoCommand implements Callable<Integer> {
         flash.peakSram(), b.sram());
 
     boolean exact = flash.equals(flashModel) && standard.equals(standardModel);
+    double ratio = (double) standard.accesses() / flash.accesses();
     out.printf(
         Locale.ROOT,
-        "Algorithm 1 makes %.2f× fewer HBM accesses. Theorem 2: Θ(N²d²/M) = %.4g against"
+        "Algorithm 1 makes %.2f× %s HBM accesses%s. Theorem 2: Θ(N²d²/M) = %.4g against"
             + " Θ(Nd + N²) = %.4g%n",
-        (double) standard.accesses() / flash.accesses(),
+        ratio >= 1 ? ratio : 1 / ratio,
+        ratio >= 1 ? "fewer" : "more",
+        ratio >= 1 ? "" : " (this SRAM is too small for tiling to pay)",
         IoModel.theorem2Algorithm1(Math.max(b.nq(), b.nk()), d, b.sram()),
         IoModel.theorem2Standard(Math.max(b.nq(), b.nk()), d));
     out.println(exact ? "counted = closed form: yes" : "counted = closed form: NO");

@@ -39,7 +39,20 @@ public final class Main implements Runnable {
 
   /** A command line with the project's error handling, for {@link #main} and for tests. */
   public static CommandLine commandLine() {
-    CommandLine cl = new CommandLine(new Main()); // picocli exits 2 on invalid flags
+    CommandLine cl = new CommandLine(new Main());
+    cl.setParameterExceptionHandler(
+        (ex, args) -> {
+          // One line, as for every other bad input; the usage is one --help away.
+          PrintWriter err = ex.getCommandLine().getErr();
+          err.println(
+              "error: "
+                  + ex.getMessage()
+                  + " (see: flashattn "
+                  + commandPath(ex.getCommandLine())
+                  + "--help)");
+          err.flush();
+          return EXIT_BAD_INPUT;
+        });
     cl.setExecutionExceptionHandler(
         (ex, cmd, parseResult) -> {
           if (ex instanceof BadInputException || ex instanceof IllegalArgumentException) {
@@ -51,6 +64,12 @@ public final class Main implements Runnable {
           throw ex;
         });
     return cl;
+  }
+
+  private static String commandPath(CommandLine cmd) {
+    String path = cmd.getCommandSpec().qualifiedName(" ");
+    int space = path.indexOf(' ');
+    return space < 0 ? "" : path.substring(space + 1) + " ";
   }
 
   public static void main(String[] args) {

@@ -46,6 +46,7 @@ class BenchCommandTest {
     assertTrue(out.contains("machine: "), out);
     assertTrue(out.contains("JDK "), out);
     assertTrue(out.contains("FMA peak"), out);
+    assertTrue(out.contains("FMA rate the machine gave"), out);
     assertTrue(out.contains("median ms") && out.contains("GFLOP/s") && out.contains("% peak"), out);
     // naive at N = 48 is 4·2·48²·8 = 147 KFLOP, over the 100 KFLOP limit: skipped with a note;
     // causal it is half that, and runs

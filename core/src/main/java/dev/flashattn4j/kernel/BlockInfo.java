@@ -44,20 +44,21 @@ final class BlockInfo {
   }
 
   /**
-   * Sets the ranges of query rows [i0, i0 + rows).
+   * Sets the ranges of the block's rows.
    *
+   * @param pos the query index (in [0, N_q)) of each row; rows of the same index share a range
    * @param nq N_q
    * @param nk N_k
    */
-  void set(AttentionOptions options, int i0, int rows, int nq, int nk) {
+  void set(AttentionOptions options, int[] pos, int rows, int nq, int nk) {
     boolean limited = options.hasRangeLimit();
     lo = nk;
     hi = 0;
     maxStart = 0;
     minEnd = nk;
     for (int r = 0; r < rows; r++) {
-      int s = limited ? options.keyStart(i0 + r, nq, nk) : 0;
-      int e = limited ? options.keyEnd(i0 + r, nq, nk) : nk;
+      int s = limited ? options.keyStart(pos[r], nq, nk) : 0;
+      int e = limited ? options.keyEnd(pos[r], nq, nk) : nk;
       if (e < s) {
         e = s; // an empty range
       }

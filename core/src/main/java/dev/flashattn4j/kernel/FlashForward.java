@@ -5,6 +5,7 @@ import dev.flashattn4j.api.AttentionOptions;
 import dev.flashattn4j.api.AttentionResult;
 import dev.flashattn4j.api.AttentionShape;
 import dev.flashattn4j.tensor.Tensor;
+import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
@@ -14,11 +15,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * stream the key tiles of B_c keys, keep the running max m, sum l and the unnormalised Oᵀ block in
  * a per-thread {@link Workspace}, normalise once at the end, write O and the LSE.
  *
- * <p>Work is one flat list of (batch, head, query block) items, shared by a fixed team of threads
- * ({@link KernelConfig#threads()}). Each output row is computed by exactly one item, always in the
- * same order, so the result is bit-for-bit the same for any thread count. GQA/MQA read the shared
- * K/V head in place; masks are read through their broadcast strides; tiles that no row of a block
- * can see (causal, window) are skipped, and only the diagonal band is cut element by element.
+ * <p>Work is one flat list of (batch, K/V head, query block) items, shared by a fixed team of
+ * threads ({@link KernelConfig#threads()}). Each output row is computed by exactly one item, always
+ * in the same order, so the result is bit-for-bit the same for any thread count. GQA/MQA read the
+ * shared K/V head in place; masks are read through their broadcast strides; tiles that no row of a
+ * block can see (causal, window) are skipped, and only the diagonal band is cut element by element.
  *
  * <p>An instance owns its threads and workspaces: {@link #close()} it when done (the shared
  * instances of {@link #shared(int)} live as long as the JVM). Calls on one instance run one at a
@@ -47,6 +48,8 @@ public final class FlashForward implements AutoCloseable {
   private int br;
   private int bc;
   private int blocksPerHead;
+  private int group;
+  private int packedRows;
   private int items;
   private float qScale;
   private float capFactor;
@@ -129,10 +132,15 @@ public final class FlashForward implements AutoCloseable {
       this.shape = s;
       int d = s.headDim();
       int dv = s.valueDim();
-      br = config.tileRows(s.queryRows(), d, dv);
+      // The g = H_q / H_kv query heads that share a K/V head are packed into the rows of one
+      // block (row p is query i = p / g of head h_kv·g + p % g), so K and V are read once per
+      // group, and a decode step (N_q = 1) fills g lanes instead of one.
+      group = s.groupSize();
+      packedRows = group * s.queryRows();
+      br = config.tileRows(packedRows, d, dv);
       bc = config.tileCols(br, d, dv);
-      blocksPerHead = (s.queryRows() + br - 1) / br;
-      items = s.batch() * s.queryHeads() * blocksPerHead;
+      blocksPerHead = (packedRows + br - 1) / br;
+      items = s.batch() * s.kvHeads() * blocksPerHead;
       float scale = options.scaleFor(d);
       float cap = options.softcap();
       // Scores in base 2: Q is scaled by scale·log2(e), or by scale/c before the soft cap.
@@ -192,7 +200,7 @@ public final class FlashForward implements AutoCloseable {
           "output "
               + output
               + " must be (B, H_q, N_q, d_v) = "
-              + java.util.Arrays.toString(s.outputShape(4)));
+              + Arrays.toString(s.outputShape(4)));
     }
     if (lse.length != s.outputRows()) {
       throw new IllegalArgumentException(
@@ -213,29 +221,34 @@ public final class FlashForward implements AutoCloseable {
     }
   }
 
-  /** One (batch, head, query block): the whole FlashAttention-2 inner loop. */
+  /** One (batch, K/V head, block of packed query rows): the whole FlashAttention-2 inner loop. */
   private void block(int item, Workspace ws) {
     final AttentionShape s = shape;
     final int nq = s.queryRows();
     final int nk = s.keyRows();
     final int d = s.headDim();
     final int dv = s.valueDim();
-    int bh = item / blocksPerHead;
+    int bk = item / blocksPerHead;
     // The last query blocks first: under causality they hold the most keys.
     int qb = blocksPerHead - 1 - item % blocksPerHead;
-    int b = bh / s.queryHeads();
-    int h = bh % s.queryHeads();
-    int hk = s.kvHead(h);
-    int i0 = qb * br;
-    int rows = Math.min(br, nq - i0);
+    int b = bk / s.kvHeads();
+    int hk = bk % s.kvHeads();
+    int p0 = qb * br;
+    int rows = Math.min(br, packedRows - p0);
     int lanes = vector ? Simd.LANES : 1;
     int rowsPad = (rows + lanes - 1) / lanes * lanes;
+    int[] head = ws.rowHead;
+    int[] pos = ws.rowPos;
+    for (int r = 0; r < rows; r++) {
+      head[r] = hk * group + (p0 + r) % group;
+      pos[r] = (p0 + r) / group;
+    }
 
-    // Qᵀ panel: qt[c·B_r + r] = q[i0 + r][c] · scale · log2(e); padding rows are 0.
+    // Qᵀ panel: qt[c·B_r + r] = q[head r, pos r][c] · scale · log2(e); padding rows are 0.
     float[] qt = ws.qt;
     float[] qd = q.data();
     for (int r = 0; r < rows; r++) {
-      int src = q.rowOffset(b, h, i0 + r);
+      int src = q.rowOffset(b, head[r], pos[r]);
       for (int c = 0, dst = r; c < d; c++, dst += br) {
         qt[dst] = qd[src + c] * qScale;
       }
@@ -249,7 +262,7 @@ public final class FlashForward implements AutoCloseable {
     OnlineSoftmax sm = ws.softmax;
     sm.reset(rowsPad);
     BlockInfo info = ws.info;
-    info.set(options, i0, rows, nq, nk);
+    info.set(options, pos, rows, nq, nk);
     AttentionMask mask = options.mask();
     float[] st = ws.s;
     float[] ot = ws.ot;
@@ -274,7 +287,7 @@ public final class FlashForward implements AutoCloseable {
         TileMask.softcap(st, br, rowsPad, keys, capFactor, vector);
       }
       if (mask != null) {
-        TileMask.apply(mask, b, h, i0, j0, st, br, rows, keys);
+        TileMask.apply(mask, b, head, pos, j0, st, br, rows, keys);
       }
       if (tile == BlockInfo.Tile.PARTIAL) {
         TileMask.cutRange(info.start, info.end, j0, st, br, rows, keys);
@@ -298,11 +311,10 @@ public final class FlashForward implements AutoCloseable {
 
     // O_i = Oᵀ / l; LSE_i = m·ln 2 + ln l; a row that saw no key gets O = 0, LSE = −∞
     float[] od = out.data();
-    int lseBase = bh * nq + i0;
     for (int r = 0; r < rows; r++) {
       float rowLse = first ? Float.NEGATIVE_INFINITY : sm.lse(r);
-      lse[lseBase + r] = rowLse;
-      int dst = out.rowOffset(b, h, i0 + r);
+      lse[(b * s.queryHeads() + head[r]) * nq + pos[r]] = rowLse;
+      int dst = out.rowOffset(b, head[r], pos[r]);
       if (rowLse == Float.NEGATIVE_INFINITY) {
         for (int c = 0; c < dv; c++) {
           od[dst + c] = 0f;
@@ -328,15 +340,23 @@ public final class FlashForward implements AutoCloseable {
     return total;
   }
 
-  /** The bytes one thread's workspace needs for a call of this shape (the documented budget). */
-  public long workspaceBytesPerThread(int nq, int d, int dv) {
-    int r = config.tileRows(nq, d, dv);
+  /**
+   * The bytes one thread's workspace needs for a call of this shape (the documented budget).
+   *
+   * @param rows the query rows of one K/V head: (H_q / H_kv)·N_q
+   */
+  public long workspaceBytesPerThread(int rows, int d, int dv) {
+    int r = config.tileRows(rows, d, dv);
     return Workspace.bytes(r, config.tileCols(r, d, dv), d, dv);
   }
 
-  /** The tile sizes (B_r, B_c) this kernel uses for a call of this shape. */
-  public int[] tiles(int nq, int d, int dv) {
-    int r = config.tileRows(nq, d, dv);
+  /**
+   * The tile sizes (B_r, B_c) this kernel uses for a call of this shape.
+   *
+   * @param rows the query rows of one K/V head: (H_q / H_kv)·N_q
+   */
+  public int[] tiles(int rows, int d, int dv) {
+    int r = config.tileRows(rows, d, dv);
     return new int[] {r, config.tileCols(r, d, dv)};
   }
 

@@ -3,6 +3,7 @@ package dev.flashattn4j.kernel;
 import static dev.flashattn4j.kernel.Simd.LANES;
 import static dev.flashattn4j.kernel.Simd.SPECIES;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -40,8 +41,8 @@ final class OnlineSoftmax {
 
   /** Starts a block of {@code rows} rows: m = −∞, l = 0. */
   void reset(int rows) {
-    java.util.Arrays.fill(rowMax, 0, rows, Float.NEGATIVE_INFINITY);
-    java.util.Arrays.fill(rowSum, 0, rows, 0f);
+    Arrays.fill(rowMax, 0, rows, Float.NEGATIVE_INFINITY);
+    Arrays.fill(rowSum, 0, rows, 0f);
   }
 
   /**
@@ -65,17 +66,17 @@ final class OnlineSoftmax {
     FloatVector c5 = FloatVector.broadcast(SPECIES, Simd.P5);
     FloatVector one = FloatVector.broadcast(SPECIES, 1f);
     for (int r = 0; r < rows; r += LANES) {
+      int end = r + keys * ld;
       FloatVector mOld = FloatVector.fromArray(SPECIES, rowMax, r);
       // m_new = max(m, max_j s_j), in two independent chains
       FloatVector max0 = mOld;
       FloatVector max1 = mOld;
-      int j = 0;
       int i = r;
-      for (; j + 2 <= keys; j += 2, i += 2 * ld) {
+      for (int pairs = end - ld; i < pairs; i += 2 * ld) {
         max0 = max0.max(FloatVector.fromArray(SPECIES, s, i));
         max1 = max1.max(FloatVector.fromArray(SPECIES, s, i + ld));
       }
-      if (j < keys) {
+      if (i < end) {
         max0 = max0.max(FloatVector.fromArray(SPECIES, s, i));
       }
       FloatVector max = max0.max(max1);
@@ -83,14 +84,14 @@ final class OnlineSoftmax {
       // p_j = exp2(s_j − m_use) in place; the sum alternates between two chains
       FloatVector sum0 = FloatVector.zero(SPECIES);
       FloatVector sum1 = sum0;
-      for (j = 0, i = r; j < keys; j++, i += ld) {
+      for (i = r; i < end; i += ld) {
         FloatVector x = FloatVector.fromArray(SPECIES, s, i).sub(use).max(Simd.EXP2_FLOOR);
         FloatVector shifted = x.add(Simd.ROUND);
         FloatVector f = x.sub(shifted.sub(Simd.ROUND));
         FloatVector p = f.fma(Simd.P0, Simd.P1).fma(f, c2).fma(f, c3).fma(f, c4).fma(f, c5);
         p = p.fma(f, one);
         IntVector e = shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23);
-        p = p.reinterpretAsInts().add(e).sub(Simd.ROUND_SHIFTED).max(0).reinterpretAsFloats();
+        p = p.reinterpretAsInts().add(e).max(0).reinterpretAsFloats();
         p.intoArray(s, i);
         FloatVector t = sum1;
         sum1 = sum0.add(p);
@@ -108,7 +109,7 @@ final class OnlineSoftmax {
       FloatVector a = f.fma(Simd.P0, Simd.P1).fma(f, c2).fma(f, c3).fma(f, c4).fma(f, c5);
       a = a.fma(f, one);
       IntVector e = shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23);
-      a = a.reinterpretAsInts().add(e).sub(Simd.ROUND_SHIFTED).max(0).reinterpretAsFloats();
+      a = a.reinterpretAsInts().add(e).max(0).reinterpretAsFloats();
       a.intoArray(alpha, r);
       FloatVector l = FloatVector.fromArray(SPECIES, rowSum, r);
       l.fma(a, FloatVector.fromArray(SPECIES, tileSum, r)).intoArray(rowSum, r);

@@ -79,11 +79,6 @@ public final class Simd {
   /** 1.5·2^23: adding it rounds a float of magnitude below 2^22 to the nearest integer. */
   static final float ROUND = 12582912f;
 
-  private static final int ROUND_BITS = Float.floatToRawIntBits(ROUND);
-
-  /** The bits of ROUND shifted into the exponent field: subtracting it leaves n·2^23. */
-  static final int ROUND_SHIFTED = ROUND_BITS << 23;
-
   /**
    * The floor of the softmax's exp2: far enough below −126 that the exponent underflows to a
    * negative int, which {@code max(0)} turns into +0 (so −∞ and every x &lt; −127 give exactly 0).
@@ -109,8 +104,9 @@ public final class Simd {
     p = Math.fma(p, f, P4);
     p = Math.fma(p, f, P5);
     p = Math.fma(p, f, 1f);
-    int bits =
-        Float.floatToRawIntBits(p) + (Float.floatToRawIntBits(shifted) << 23) - ROUND_SHIFTED;
+    // shifted's bits are ROUND's plus n, and ROUND's bits (0x4B400000) shifted left by 23 are 0
+    // mod 2^32: the shift leaves exactly n·2^23, the exponent to add
+    int bits = Float.floatToRawIntBits(p) + (Float.floatToRawIntBits(shifted) << 23);
     return Float.intBitsToFloat(Math.max(bits, 0));
   }
 
@@ -130,7 +126,7 @@ public final class Simd {
     p = p.fma(f, FloatVector.broadcast(SPECIES, 1f));
     IntVector bits =
         p.reinterpretAsInts().add(shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23));
-    return bits.sub(ROUND_SHIFTED).max(0).reinterpretAsFloats();
+    return bits.max(0).reinterpretAsFloats();
   }
 
   // ---------------------------------------------------------------- BLAS-1

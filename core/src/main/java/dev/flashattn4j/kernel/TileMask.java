@@ -43,17 +43,26 @@ final class TileMask {
    * Adds the user's mask, in base 2: s(i, j) += log2(e)·bias(i, j), or −∞ where a boolean mask
    * drops the score. The mask is read in place through its broadcast strides, never expanded.
    *
-   * @param i0 the query row of tile row 0
+   * @param head the query head of each tile row
+   * @param pos the query index of each tile row
    * @param j0 the key of tile column 0
    * @param rows the real rows of the tile
    */
   static void apply(
-      AttentionMask mask, int b, int h, int i0, int j0, float[] s, int ld, int rows, int keys) {
+      AttentionMask mask,
+      int b,
+      int[] head,
+      int[] pos,
+      int j0,
+      float[] s,
+      int ld,
+      int rows,
+      int keys) {
     int ks = mask.keyStride();
     if (mask.isBoolean()) {
       boolean[] keep = mask.keepArray();
       for (int r = 0; r < rows; r++) {
-        int m = mask.rowOffset(b, h, i0 + r) + j0 * ks;
+        int m = mask.rowOffset(b, head[r], pos[r]) + j0 * ks;
         for (int j = 0; j < keys; j++, m += ks) {
           if (!keep[m]) {
             s[j * ld + r] = Float.NEGATIVE_INFINITY;
@@ -63,7 +72,7 @@ final class TileMask {
     } else {
       float[] bias = mask.biasArray();
       for (int r = 0; r < rows; r++) {
-        int m = mask.rowOffset(b, h, i0 + r) + j0 * ks;
+        int m = mask.rowOffset(b, head[r], pos[r]) + j0 * ks;
         for (int j = 0; j < keys; j++, m += ks) {
           s[j * ld + r] += LOG2E * bias[m];
         }

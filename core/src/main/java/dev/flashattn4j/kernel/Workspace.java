@@ -8,7 +8,7 @@ package dev.flashattn4j.kernel;
  *   Qᵀ panel (scaled)     d   · B_r
  *   S / P tile            B_c · B_r
  *   Oᵀ accumulator        d_v · B_r
- *   m, l, α               3   · B_r     (+ 2 · B_r ints of key ranges)
+ *   m, l, α, Σp           4   · B_r     (+ 4 · B_r ints: key ranges, head and index of rows)
  * </pre>
  *
  * about 50 KiB for d = d_v = 64, B_r = 64, B_c = 64: it depends on the tile, never on N.
@@ -20,6 +20,8 @@ final class Workspace {
   float[] ot = new float[0];
   OnlineSoftmax softmax = new OnlineSoftmax(0);
   BlockInfo info = new BlockInfo(0);
+  int[] rowHead = new int[0];
+  int[] rowPos = new int[0];
 
   /** Makes room for tiles of {@code br} rows and {@code bc} keys with head dims d, d_v. */
   void ensure(int br, int bc, int d, int dv) {
@@ -35,17 +37,19 @@ final class Workspace {
     if (softmax.rowMax.length < br) {
       softmax = new OnlineSoftmax(br);
       info = new BlockInfo(br);
+      rowHead = new int[br];
+      rowPos = new int[br];
     }
   }
 
   /** The bytes a workspace needs for these tiles (the budget above). */
   static long bytes(int br, int bc, int d, int dv) {
-    return (long) Float.BYTES * br * ((long) d + bc + dv + 3) + (long) Integer.BYTES * 2 * br;
+    return (long) Float.BYTES * br * ((long) d + bc + dv + 4) + (long) Integer.BYTES * 4 * br;
   }
 
   /** The bytes this workspace holds now. */
   long bytes() {
-    return (long) Float.BYTES * (qt.length + s.length + ot.length + 3L * softmax.rowMax.length)
-        + (long) Integer.BYTES * 2 * info.start.length;
+    return (long) Float.BYTES * (qt.length + s.length + ot.length + 4L * softmax.rowMax.length)
+        + (long) Integer.BYTES * 4 * info.start.length;
   }
 }

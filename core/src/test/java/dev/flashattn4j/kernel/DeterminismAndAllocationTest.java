@@ -88,6 +88,52 @@ class DeterminismAndAllocationTest {
   }
 
   @Test
+  void concurrentCallersOfOneKernelGetTheirOwnResults() throws Exception {
+    // the facade's shared kernels are used from any thread: calls take turns, results stay apart
+    try (FlashForward f = new FlashForward(KernelConfig.defaults().withThreads(2))) {
+      Tensor[][] inputs = new Tensor[4][];
+      AttentionResult[] expected = new AttentionResult[4];
+      for (int c = 0; c < 4; c++) {
+        inputs[c] =
+            new Tensor[] {
+              TestTensors.normal(10 + c, 1, 2, 70 + c, 16),
+              TestTensors.normal(20 + c, 1, 2, 90, 16),
+              TestTensors.normal(30 + c, 1, 2, 90, 16)
+            };
+        expected[c] =
+            f.forward(inputs[c][0], inputs[c][1], inputs[c][2], AttentionOptions.DEFAULTS);
+      }
+      Thread[] callers = new Thread[4];
+      Throwable[] failures = new Throwable[4];
+      for (int c = 0; c < 4; c++) {
+        int index = c;
+        callers[c] =
+            Thread.ofPlatform()
+                .start(
+                    () -> {
+                      try {
+                        for (int i = 0; i < 50; i++) {
+                          Tensor[] in = inputs[index];
+                          AttentionResult r =
+                              f.forward(in[0], in[1], in[2], AttentionOptions.DEFAULTS);
+                          assertArrayEquals(
+                              expected[index].output().toArray(), r.output().toArray());
+                        }
+                      } catch (Throwable t) {
+                        failures[index] = t;
+                      }
+                    });
+      }
+      for (int c = 0; c < 4; c++) {
+        callers[c].join();
+        if (failures[c] != null) {
+          throw new AssertionError("caller " + c, failures[c]);
+        }
+      }
+    }
+  }
+
+  @Test
   void theWorkspaceIsSizedByTheTileNotBySequenceLength() {
     try (FlashForward f = new FlashForward(KernelConfig.defaults().withThreads(1))) {
       long small = f.workspaceBytesPerThread(1024, 64, 64);

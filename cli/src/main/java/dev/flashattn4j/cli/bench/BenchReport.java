@@ -16,11 +16,17 @@ import java.util.Map;
  *
  * @param machine what it ran on
  * @param peaks the FMA peak in GFLOP/s for each thread count, measured in the same run
+ * @param sustained the FMA rate all threads of each count got together at the end of the run (below
+ *     the peak when other processes share the cores)
  * @param rows one per timed case, in the order they ran
  * @param skipped one line per case left out, saying why
  */
 public record BenchReport(
-    Machine machine, Map<Integer, Double> peaks, List<BenchRow> rows, List<String> skipped) {
+    Machine machine,
+    Map<Integer, Double> peaks,
+    Map<Integer, Double> sustained,
+    List<BenchRow> rows,
+    List<String> skipped) {
 
   /** The CSV header: the columns of {@link #writeCsv}. */
   public static final String CSV_HEADER =
@@ -36,6 +42,13 @@ public record BenchReport(
             p.append(
                 String.format(Locale.ROOT, " %d thread%s %.1f GFLOP/s;", t, t == 1 ? "" : "s", g)));
     out.println(p.substring(0, p.length() - 1));
+    StringBuilder q =
+        new StringBuilder("FMA rate the machine gave at the end (all threads at once):");
+    sustained.forEach(
+        (t, g) ->
+            q.append(
+                String.format(Locale.ROOT, " %d thread%s %.1f GFLOP/s;", t, t == 1 ? "" : "s", g)));
+    out.println(q.substring(0, q.length() - 1));
     out.printf(
         Locale.ROOT,
         "%-6s %7s %3s %3s %7s %4s %-12s %11s %9s %7s %12s%n",

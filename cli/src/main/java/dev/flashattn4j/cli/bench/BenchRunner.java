@@ -34,23 +34,69 @@ public final class BenchRunner {
   /** Least time spent in warm-up calls of each case, so that the JIT has compiled the kernel. */
   static final long MIN_WARMUP_NANOS = 200_000_000L;
 
+  /** Most time spent warming up one case. */
+  static final long MAX_WARMUP_NANOS = 10_000_000_000L;
+
   /**
-   * Runs the fast kernel on small shapes for about a second, so that the first timed case does not
-   * measure the interpreter: the Vector API is only fast once C2 has compiled the loops.
+   * Runs the fast kernel on small shapes until its timings settle (about a second), so that the
+   * first timed case does not measure the interpreter: the Vector API is only fast once C2 has
+   * compiled the loops.
    *
    * @param ds the head dimensions that will be timed
    */
   public static void warmUpJit(List<Integer> ds) {
-    long end = System.nanoTime() + 1_000_000_000L;
     try (FlashForward f = new FlashForward(KernelConfig.defaults().withThreads(1))) {
-      while (System.nanoTime() < end) {
-        for (int d : ds) {
-          for (Causal c : new Causal[] {Causal.NONE, Causal.TOP_LEFT}) {
-            Tensor[] in = inputs(new BenchCase("fast", 1, 1, 1, 256, d, c));
-            f.forward(in[0], in[1], in[2], AttentionOptions.builder().causal(c).build());
+      for (int d : ds) {
+        for (Causal c : new Causal[] {Causal.NONE, Causal.TOP_LEFT}) {
+          Tensor[] in = inputs(new BenchCase("fast", 1, 1, 2, 256, d, c));
+          AttentionOptions o = AttentionOptions.builder().causal(c).build();
+          Warmup w = new Warmup(0, 1_000_000_000L / ds.size() / 2);
+          while (!w.done()) {
+            long t0 = System.nanoTime();
+            f.forward(in[0], in[1], in[2], o);
+            w.record(System.nanoTime() - t0);
           }
         }
       }
+    }
+  }
+
+  /**
+   * When to stop warming up: after {@code calls} calls and {@code minNanos}, once the fastest call
+   * has not improved by 10% for half the time spent so far (the JIT compiles the kernel in the
+   * background, later on a busy machine; until then the Vector API runs boxed and slow), and after
+   * at most 10 s.
+   */
+  static final class Warmup {
+    private final int calls;
+    private final long minNanos;
+    private final long start = System.nanoTime();
+    private long best = Long.MAX_VALUE;
+    private long improvedAt = start;
+    private int done;
+
+    Warmup(int calls, long minNanos) {
+      this.calls = calls;
+      this.minNanos = minNanos;
+    }
+
+    void record(long nanos) {
+      done++;
+      if (nanos < best * 0.9) {
+        improvedAt = System.nanoTime();
+      }
+      best = Math.min(best, nanos);
+    }
+
+    boolean done() {
+      long now = System.nanoTime();
+      long elapsed = now - start;
+      if (elapsed > MAX_WARMUP_NANOS) {
+        return true;
+      }
+      return done >= Math.max(1, calls)
+          && elapsed >= minNanos
+          && now - improvedAt >= Math.max(100_000_000L, elapsed / 2);
     }
   }
 
@@ -82,9 +128,11 @@ public final class BenchRunner {
       try (FlashForward f = new FlashForward(KernelConfig.defaults().withThreads(c.threads()))) {
         Tensor out = Tensor.zeros(c.batch(), c.heads(), c.n(), c.d());
         float[] lse = new float[c.batch() * c.heads() * c.n()];
-        long start = System.nanoTime();
-        for (int i = 0; i < warmup || System.nanoTime() - start < MIN_WARMUP_NANOS; i++) {
+        Warmup w = new Warmup(warmup, MIN_WARMUP_NANOS);
+        while (!w.done()) {
+          long t0 = System.nanoTime();
           f.forward(in[0], in[1], in[2], options, out, lse);
+          w.record(System.nanoTime() - t0);
         }
         for (int i = 0; i < iters; i++) {
           long t0 = System.nanoTime();
