@@ -75,6 +75,166 @@ final class DecodeDots {
     }
   }
 
+  /**
+   * True when {@link #scores4} applies: 16-lane vectors and d a multiple of 16 (its butterfly
+   * leaves the sixteen sums of four rows × four keys in one lane each).
+   */
+  static boolean scores4Applies(boolean simd, int d) {
+    return simd && LANES == 16 && d % LANES == 0;
+  }
+
+  /**
+   * The scores of four query rows (at qo, qo + d, qo + 2d, qo + 3d) into s0..s3, for keys [from,
+   * to): each load of a key serves the four rows, and four keys at a time are reduced by one
+   * butterfly over sixteen vector sums, which leaves each score whole in one lane (no lane
+   * extraction). Keys past the last group of four go through {@code dotVector}. Only where {@link
+   * #scores4Applies}.
+   */
+  static void scores4(
+      float[] q,
+      int qo,
+      float[][] rows,
+      int[] offsets,
+      int from,
+      int to,
+      int d,
+      float[] s0,
+      float[] s1,
+      float[] s2,
+      float[] s3,
+      float[] lanes) {
+    int j = from;
+    for (; j + 4 <= to; j += 4) {
+      dot4x4(q, qo, rows, offsets, j, d, lanes);
+      // lane of (row r, key k) = (k & 1)·8 + (k >> 1)·4 + (r & 1)·2 + (r >> 1)
+      s0[j] = lanes[0];
+      s0[j + 1] = lanes[8];
+      s0[j + 2] = lanes[4];
+      s0[j + 3] = lanes[12];
+      s1[j] = lanes[2];
+      s1[j + 1] = lanes[10];
+      s1[j + 2] = lanes[6];
+      s1[j + 3] = lanes[14];
+      s2[j] = lanes[1];
+      s2[j + 1] = lanes[9];
+      s2[j + 2] = lanes[5];
+      s2[j + 3] = lanes[13];
+      s3[j] = lanes[3];
+      s3[j + 1] = lanes[11];
+      s3[j + 2] = lanes[7];
+      s3[j + 3] = lanes[15];
+    }
+    for (; j < to; j++) {
+      s0[j] = dotVector(q, qo, rows[j], offsets[j], d);
+      s1[j] = dotVector(q, qo + d, rows[j], offsets[j], d);
+      s2[j] = dotVector(q, qo + 2 * d, rows[j], offsets[j], d);
+      s3[j] = dotVector(q, qo + 3 * d, rows[j], offsets[j], d);
+    }
+  }
+
+  /** Sixteen dot products (four rows × keys j..j+3) into the sixteen lanes of {@code out}. */
+  private static void dot4x4(
+      float[] q, int qo, float[][] rows, int[] offsets, int j, int d, float[] out) {
+    float[] k0 = rows[j];
+    float[] k1 = rows[j + 1];
+    float[] k2 = rows[j + 2];
+    float[] k3 = rows[j + 3];
+    int o0 = offsets[j];
+    int o1 = offsets[j + 1];
+    int o2 = offsets[j + 2];
+    int o3 = offsets[j + 3];
+    int q1 = qo + d;
+    int q2 = qo + 2 * d;
+    int q3 = qo + 3 * d;
+    FloatVector a00 = FloatVector.zero(SPECIES);
+    FloatVector a01 = a00;
+    FloatVector a02 = a00;
+    FloatVector a03 = a00;
+    FloatVector a10 = a00;
+    FloatVector a11 = a00;
+    FloatVector a12 = a00;
+    FloatVector a13 = a00;
+    FloatVector a20 = a00;
+    FloatVector a21 = a00;
+    FloatVector a22 = a00;
+    FloatVector a23 = a00;
+    FloatVector a30 = a00;
+    FloatVector a31 = a00;
+    FloatVector a32 = a00;
+    FloatVector a33 = a00;
+    for (int c = 0; c < d; c += LANES) {
+      FloatVector x0 = FloatVector.fromArray(SPECIES, k0, o0 + c);
+      FloatVector x1 = FloatVector.fromArray(SPECIES, k1, o1 + c);
+      FloatVector x2 = FloatVector.fromArray(SPECIES, k2, o2 + c);
+      FloatVector x3 = FloatVector.fromArray(SPECIES, k3, o3 + c);
+      FloatVector y = FloatVector.fromArray(SPECIES, q, qo + c);
+      a00 = y.fma(x0, a00);
+      a01 = y.fma(x1, a01);
+      a02 = y.fma(x2, a02);
+      a03 = y.fma(x3, a03);
+      y = FloatVector.fromArray(SPECIES, q, q1 + c);
+      a10 = y.fma(x0, a10);
+      a11 = y.fma(x1, a11);
+      a12 = y.fma(x2, a12);
+      a13 = y.fma(x3, a13);
+      y = FloatVector.fromArray(SPECIES, q, q2 + c);
+      a20 = y.fma(x0, a20);
+      a21 = y.fma(x1, a21);
+      a22 = y.fma(x2, a22);
+      a23 = y.fma(x3, a23);
+      y = FloatVector.fromArray(SPECIES, q, q3 + c);
+      a30 = y.fma(x0, a30);
+      a31 = y.fma(x1, a31);
+      a32 = y.fma(x2, a32);
+      a33 = y.fma(x3, a33);
+    }
+    // Folds (LaneSums) written out: distance 8 pairs keys 0|1 and 2|3, distance 4 pairs the two
+    // key pairs, distance 2 rows 0|1 and 2|3, distance 1 the two row pairs.
+    FloatVector b00 =
+        a00.blend(a01, LaneSums.BIT_1)
+            .add(a01.blend(a00, LaneSums.BIT_1).rearrange(LaneSums.XOR_1));
+    FloatVector b01 =
+        a02.blend(a03, LaneSums.BIT_1)
+            .add(a03.blend(a02, LaneSums.BIT_1).rearrange(LaneSums.XOR_1));
+    FloatVector b10 =
+        a10.blend(a11, LaneSums.BIT_1)
+            .add(a11.blend(a10, LaneSums.BIT_1).rearrange(LaneSums.XOR_1));
+    FloatVector b11 =
+        a12.blend(a13, LaneSums.BIT_1)
+            .add(a13.blend(a12, LaneSums.BIT_1).rearrange(LaneSums.XOR_1));
+    FloatVector b20 =
+        a20.blend(a21, LaneSums.BIT_1)
+            .add(a21.blend(a20, LaneSums.BIT_1).rearrange(LaneSums.XOR_1));
+    FloatVector b21 =
+        a22.blend(a23, LaneSums.BIT_1)
+            .add(a23.blend(a22, LaneSums.BIT_1).rearrange(LaneSums.XOR_1));
+    FloatVector b30 =
+        a30.blend(a31, LaneSums.BIT_1)
+            .add(a31.blend(a30, LaneSums.BIT_1).rearrange(LaneSums.XOR_1));
+    FloatVector b31 =
+        a32.blend(a33, LaneSums.BIT_1)
+            .add(a33.blend(a32, LaneSums.BIT_1).rearrange(LaneSums.XOR_1));
+    FloatVector c0 =
+        b00.blend(b01, LaneSums.BIT_2)
+            .add(b01.blend(b00, LaneSums.BIT_2).rearrange(LaneSums.XOR_2));
+    FloatVector c1 =
+        b10.blend(b11, LaneSums.BIT_2)
+            .add(b11.blend(b10, LaneSums.BIT_2).rearrange(LaneSums.XOR_2));
+    FloatVector c2 =
+        b20.blend(b21, LaneSums.BIT_2)
+            .add(b21.blend(b20, LaneSums.BIT_2).rearrange(LaneSums.XOR_2));
+    FloatVector c3 =
+        b30.blend(b31, LaneSums.BIT_2)
+            .add(b31.blend(b30, LaneSums.BIT_2).rearrange(LaneSums.XOR_2));
+    FloatVector e0 =
+        c0.blend(c1, LaneSums.BIT_3).add(c1.blend(c0, LaneSums.BIT_3).rearrange(LaneSums.XOR_3));
+    FloatVector e1 =
+        c2.blend(c3, LaneSums.BIT_3).add(c3.blend(c2, LaneSums.BIT_3).rearrange(LaneSums.XOR_3));
+    e0.blend(e1, LaneSums.BIT_4)
+        .add(e1.blend(e0, LaneSums.BIT_4).rearrange(LaneSums.XOR_4))
+        .intoArray(out, 0);
+  }
+
   private static void dot2x4(
       float[] q,
       int qo0,

@@ -26,6 +26,9 @@ final class DecodeWorker implements Callable<Void> {
   private float[] qs = new float[0]; // R·d: the group's query rows
   private final float[] s = new float[BLOCK]; // scores, then probabilities, of one row
   private final float[] s2 = new float[BLOCK]; // the same for the second row of a pair
+  private final float[] s3 = new float[BLOCK]; // and for the third and fourth of a quad
+  private final float[] s4 = new float[BLOCK];
+  private final float[] lanes = new float[16]; // one vector of DecodeDots.scores4's sums
   private float[] m = new float[0]; // R: running max, in log2 units
   private float[] l = new float[0]; // R: running sum of 2^(s − m)
   private float[] acc = new float[0]; // R·d_v: Σ 2^(s − m) v
@@ -102,6 +105,7 @@ final class DecodeWorker implements Callable<Void> {
   private void chunk(int b, int g, int c) {
     DecodePlan p = plan;
     boolean simd = p.simd;
+    boolean quads = DecodeDots.scores4Applies(simd, p.headDim);
     int rows = p.rows;
     int dv = p.valueDim;
     int k0 = c * p.chunkKeys;
@@ -126,33 +130,49 @@ final class DecodeWorker implements Callable<Void> {
       for (int r = 0; r < rows; ) {
         int a = Math.max(j0, first[r]) - j0;
         int e = Math.min(j1, end[r]) - j0;
-        // Two rows with the same key range share every load of a key.
-        boolean pair = r + 1 < rows && first[r + 1] == first[r] && end[r + 1] == end[r];
-        if (a < e && pair) {
+        // Two (four) rows with the same key range share every load of a key.
+        boolean pair = r + 1 < rows && sameRange(r, r + 1);
+        boolean quad = pair && quads && r + 3 < rows && sameRange(r, r + 2) && sameRange(r, r + 3);
+        if (a < e && quad) {
+          DecodeDots.scores4(qs, r * p.headDim, kRows, kOff, a, e, p.headDim, s, s2, s3, s4, lanes);
+          update2(r, s, s2, a, e);
+          update2(r + 2, s3, s4, a, e);
+        } else if (a < e && pair) {
           DecodeDots.scores2(
               simd, qs, r * p.headDim, (r + 1) * p.headDim, kRows, kOff, a, e, p.headDim, s, s2);
-          boolean u0 = softmax(r, s, a, e);
-          boolean u1 = softmax(r + 1, s2, a, e);
-          if (u0 && u1) {
-            DecodeSimd.accumulate2(simd, acc, r * dv, (r + 1) * dv, s, s2, a, e, vRows, vOff, dv);
-          } else if (u0) {
-            DecodeSimd.accumulate(simd, acc, r * dv, s, a, e, vRows, vOff, dv);
-          } else if (u1) {
-            DecodeSimd.accumulate(simd, acc, (r + 1) * dv, s2, a, e, vRows, vOff, dv);
-          }
+          update2(r, s, s2, a, e);
         } else if (a < e) {
           DecodeDots.scores(simd, qs, r * p.headDim, kRows, kOff, a, e, p.headDim, s);
           if (softmax(r, s, a, e)) {
             DecodeSimd.accumulate(simd, acc, r * dv, s, a, e, vRows, vOff, dv);
           }
         }
-        r += pair ? 2 : 1;
+        r += quad ? 4 : pair ? 2 : 1;
       }
     }
     int at = (p.partialBase[b] + g * p.chunks[b] + c) * p.recordSize();
     System.arraycopy(m, 0, p.partials, at, rows);
     System.arraycopy(l, 0, p.partials, at + rows, rows);
     System.arraycopy(acc, 0, p.partials, at + 2 * rows, rows * dv);
+  }
+
+  private boolean sameRange(int r, int r2) {
+    return first[r2] == first[r] && end[r2] == end[r];
+  }
+
+  /** Softmax and P·V of rows r and r + 1 (scores sa and sb over the block's keys [a, e)). */
+  private void update2(int r, float[] sa, float[] sb, int a, int e) {
+    boolean simd = plan.simd;
+    int dv = plan.valueDim;
+    boolean u0 = softmax(r, sa, a, e);
+    boolean u1 = softmax(r + 1, sb, a, e);
+    if (u0 && u1) {
+      DecodeSimd.accumulate2(simd, acc, r * dv, (r + 1) * dv, sa, sb, a, e, vRows, vOff, dv);
+    } else if (u0) {
+      DecodeSimd.accumulate(simd, acc, r * dv, sa, a, e, vRows, vOff, dv);
+    } else if (u1) {
+      DecodeSimd.accumulate(simd, acc, (r + 1) * dv, sb, a, e, vRows, vOff, dv);
+    }
   }
 
   /**

@@ -42,6 +42,10 @@ final class LaneSums {
   static final VectorMask<Float> BIT_2 = bit(S2);
   static final VectorMask<Float> BIT_3 = bit(S3);
 
+  // With 16 lanes a fourth fold (distance 1) takes sixteen sums to one lane each.
+  static final VectorShuffle<Float> XOR_4 = xor(1);
+  static final VectorMask<Float> BIT_4 = bit(1);
+
   private static VectorShuffle<Float> xor(int s) {
     return VectorShuffle.fromOp(DecodeSimd.SPECIES, i -> i ^ s);
   }

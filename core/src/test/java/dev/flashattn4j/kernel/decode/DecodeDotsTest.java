@@ -2,6 +2,7 @@ package dev.flashattn4j.kernel.decode;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -65,6 +66,44 @@ class DecodeDotsTest {
       }
     }
     assertEquals(2 * 7 * 45, checked);
+  }
+
+  @Test
+  void quadsMatchSinglesBitForBit() {
+    assumeTrue(DecodeDots.scores4Applies(true, 16), "scores4 needs 16-lane vectors");
+    SplittableRandom rnd = new SplittableRandom(11);
+    int checked = 0;
+    for (int d : new int[] {16, 48, 128}) {
+      for (int n = 0; n <= 11; n++) {
+        float[] q = new float[4 * d + 3];
+        float[] page = new float[(n + 1) * d];
+        for (int i = 0; i < q.length; i++) {
+          q[i] = (float) (rnd.nextDouble() * 2 - 1);
+        }
+        for (int i = 0; i < page.length; i++) {
+          page[i] = (float) (rnd.nextDouble() * 2 - 1);
+        }
+        float[][] rows = new float[n + 1][];
+        int[] offsets = new int[n + 1];
+        for (int j = 0; j <= n; j++) {
+          rows[j] = page;
+          offsets[j] = (n - j) * d;
+        }
+        float[][] quad = new float[4][n + 1];
+        DecodeDots.scores4(
+            q, 3, rows, offsets, 1, n + 1, d, quad[0], quad[1], quad[2], quad[3], new float[16]);
+        for (int r = 0; r < 4; r++) {
+          float[] single = new float[n + 1];
+          DecodeDots.scores(true, q, 3 + r * d, rows, offsets, 1, n + 1, d, single);
+          assertEquals(0f, quad[r][0], "key 0 is outside the range");
+          for (int j = 1; j <= n; j++) {
+            assertEquals(single[j], quad[r][j], "d " + d + " n " + n + " row " + r + " key " + j);
+            checked++;
+          }
+        }
+      }
+    }
+    assertEquals(3 * 4 * 66, checked);
   }
 
   @Test
