@@ -8,9 +8,9 @@ import java.util.function.IntConsumer;
  * A fixed team of worker threads that run one body together, with no allocation per run: the caller
  * is worker 0 and {@code threads − 1} daemon threads are workers 1.. . Each {@link #run} wakes the
  * workers, runs the body on the caller too, and returns when all have finished. Not reentrant: the
- * owner serialises calls.
+ * owner serialises calls. Used by the forward kernel and the decode step.
  */
-final class WorkerPool implements AutoCloseable {
+public final class WorkerPool implements AutoCloseable {
 
   private final Thread[] workers;
   private final IntConsumer body;
@@ -23,8 +23,9 @@ final class WorkerPool implements AutoCloseable {
   /**
    * @param threads the team size, counting the caller
    * @param body what each member runs, given its index in [0, threads)
+   * @param name the prefix of the worker threads' names
    */
-  WorkerPool(int threads, IntConsumer body, String name) {
+  public WorkerPool(int threads, IntConsumer body, String name) {
     this.body = body;
     workers = new Thread[threads - 1];
     for (int i = 0; i < workers.length; i++) {
@@ -36,7 +37,7 @@ final class WorkerPool implements AutoCloseable {
   }
 
   /** The team size, counting the caller. */
-  int threads() {
+  public int threads() {
     return workers.length + 1;
   }
 
@@ -68,7 +69,7 @@ final class WorkerPool implements AutoCloseable {
    *
    * @throws RuntimeException or Error the first failure of any member
    */
-  void run() {
+  public void run() {
     if (closed) {
       throw new IllegalStateException("the kernel was closed");
     }
@@ -105,6 +106,7 @@ final class WorkerPool implements AutoCloseable {
     }
   }
 
+  /** Stops the worker threads; a later {@link #run} throws. */
   @Override
   public void close() {
     closed = true;

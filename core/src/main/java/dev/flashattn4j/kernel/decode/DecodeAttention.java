@@ -3,14 +3,12 @@ package dev.flashattn4j.kernel.decode;
 import dev.flashattn4j.api.AttentionOptions;
 import dev.flashattn4j.api.AttentionResult;
 import dev.flashattn4j.cache.PagedKvCache;
+import dev.flashattn4j.kernel.WorkerPool;
 import dev.flashattn4j.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.Future;
 
 /**
  * The decode step: attention of the N_q newest tokens of each sequence of a batch over all the keys
@@ -42,7 +40,7 @@ public final class DecodeAttention implements AutoCloseable {
   private final int splits;
   private final int chunkKeys;
   private final boolean simd;
-  private final ForkJoinPool pool;
+  private final WorkerPool pool;
   private final DecodePlan plan = new DecodePlan();
   private final List<DecodeWorker> workers = new ArrayList<>();
 
@@ -54,7 +52,10 @@ public final class DecodeAttention implements AutoCloseable {
     for (int t = 0; t < threads; t++) {
       workers.add(new DecodeWorker(plan));
     }
-    this.pool = threads > 1 ? new ForkJoinPool(threads) : null;
+    this.pool =
+        threads > 1
+            ? new WorkerPool(threads, i -> workers.get(i).call(), "flashattn-decode")
+            : null;
   }
 
   /** A decode step with the defaults: all processors, automatic splits, SIMD unless disabled. */
@@ -107,15 +108,8 @@ public final class DecodeAttention implements AutoCloseable {
       if (pool == null || plan.taskCount == 1) {
         workers.get(0).call();
       } else {
-        for (Future<Void> f : pool.invokeAll(workers)) {
-          f.get();
-        }
+        pool.run(); // the caller is worker 0
       }
-    } catch (ExecutionException e) {
-      throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("decode interrupted", e);
     } finally {
       plan.clear();
     }
@@ -223,7 +217,7 @@ public final class DecodeAttention implements AutoCloseable {
   @Override
   public void close() {
     if (pool != null) {
-      pool.shutdownNow();
+      pool.close();
     }
   }
 

@@ -19,6 +19,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The decode step against the oracle on the whole sequence, and its invariances. */
 class DecodeAttentionTest {
@@ -422,8 +423,9 @@ class DecodeAttentionTest {
     }
   }
 
-  @Test
-  void aWarmStepIntoBuffersAllocatesNothingOnOneThread() {
+  @ParameterizedTest
+  @ValueSource(ints = {1, 2})
+  void aWarmStepIntoBuffersAllocatesNothing(int threads) {
     com.sun.management.ThreadMXBean mx =
         (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
     assertTrue(mx.isThreadAllocatedMemorySupported());
@@ -438,26 +440,46 @@ class DecodeAttentionTest {
     AttentionOptions opts = AttentionOptions.builder().causal(Causal.BOTTOM_RIGHT).build();
     for (boolean vector : new boolean[] {true, false}) {
       try (DecodeAttention decode =
-          DecodeAttention.builder().threads(1).chunkKeys(32).vector(vector).build()) {
+          DecodeAttention.builder().threads(threads).chunkKeys(32).vector(vector).build()) {
         // Steps allocate until C2 has compiled the vector code (the interpreter and C1 box
         // vectors, and a deoptimisation sends a method back there for a while); then a window of 50
         // steps must allocate nothing. Up to 20 s of warm-up on a busy machine.
-        long id = Thread.currentThread().threadId();
+        // the caller and the step's worker threads (those of this instance are the live ones)
+        long[] team =
+            Stream.concat(
+                    Stream.of(Thread.currentThread()),
+                    Thread.getAllStackTraces().keySet().stream()
+                        .filter(t -> t.getName().startsWith("flashattn-decode-")))
+                .mapToLong(Thread::threadId)
+                .toArray();
+        assertEquals(threads, team.length, "threads of the step");
         long allocated = -1;
         long deadline = System.nanoTime() + 20_000_000_000L;
         while (allocated != 0 && System.nanoTime() < deadline) {
           for (int i = 0; i < 100; i++) {
             decode.decode(f.cache, 0, ids, q, opts, out, lse);
           }
-          long before = mx.getThreadAllocatedBytes(id);
+          long before = allocatedBy(mx, team);
           for (int i = 0; i < 50; i++) {
             decode.decode(f.cache, 0, ids, q, opts, out, lse);
           }
-          allocated = mx.getThreadAllocatedBytes(id) - before;
+          allocated = allocatedBy(mx, team) - before;
         }
-        assertEquals(0, allocated, "bytes allocated by 50 warm steps, vector " + vector);
+        assertEquals(
+            0,
+            allocated,
+            "bytes allocated by 50 warm steps, vector " + vector + ", threads " + threads);
       }
     }
+  }
+
+  /** Bytes the threads have allocated, read without allocating on the calling thread. */
+  private static long allocatedBy(com.sun.management.ThreadMXBean mx, long[] threads) {
+    long sum = 0;
+    for (long id : threads) {
+      sum += mx.getThreadAllocatedBytes(id);
+    }
+    return sum;
   }
 
   @Test
