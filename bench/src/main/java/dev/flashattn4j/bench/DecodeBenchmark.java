@@ -72,12 +72,7 @@ public class DecodeBenchmark {
       AttentionOptions.builder().causal(Causal.BOTTOM_RIGHT).build();
 
   static Tensor random(SplittableRandom rnd, int... shape) {
-    Tensor t = Tensor.zeros(shape);
-    float[] a = t.data();
-    for (int i = 0; i < a.length; i++) {
-      a[i] = (float) (rnd.nextDouble() * 2 - 1);
-    }
-    return t;
+    return Tensor.uniform(rnd, -1, 1, shape);
   }
 
   @Setup(Level.Trial)

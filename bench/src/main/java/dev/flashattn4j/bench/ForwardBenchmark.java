@@ -65,13 +65,7 @@ public class ForwardBenchmark {
   private float[] lse;
 
   static Tensor random(long seed, int n, int d) {
-    SplittableRandom rnd = new SplittableRandom(seed);
-    Tensor t = Tensor.zeros(1, HEADS, n, d);
-    float[] a = t.data();
-    for (int i = 0; i < a.length; i++) {
-      a[i] = (float) (rnd.nextDouble() * 2 - 1);
-    }
-    return t;
+    return Tensor.uniform(new SplittableRandom(seed), -1, 1, 1, HEADS, n, d);
   }
 
   @Setup(Level.Trial)

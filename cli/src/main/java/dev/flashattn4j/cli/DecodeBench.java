@@ -289,12 +289,7 @@ final class DecodeBench {
   }
 
   private static Tensor random(SplittableRandom random, int... shape) {
-    Tensor t = Tensor.zeros(shape);
-    float[] a = t.data();
-    for (int i = 0; i < a.length; i++) {
-      a[i] = (float) (random.nextDouble() * 2 - 1);
-    }
-    return t;
+    return Tensor.uniform(random, -1, 1, shape);
   }
 
   /** The step against the oracle on two sequences of mixed lengths, with these head counts. */

@@ -93,11 +93,7 @@ public final class DemoCommand implements Callable<Integer> {
 
   /** An (N, d) tensor uniform in [0, 1), like {@code np.random.rand(N, d)}. */
   private static Tensor rand(SplittableRandom random) {
-    float[] a = new float[N * D];
-    for (int i = 0; i < a.length; i++) {
-      a[i] = (float) random.nextDouble();
-    }
-    return Tensor.of(a, N, D);
+    return Tensor.uniform(random, 0, 1, N, D);
   }
 
   private static void printMatrix(PrintWriter out, Tensor t) {

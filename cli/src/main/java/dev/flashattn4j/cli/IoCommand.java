@@ -205,10 +205,6 @@ public final class IoCommand implements Callable<Integer> {
   }
 
   private Tensor uniform(SplittableRandom random, int rows) {
-    float[] a = new float[rows * d];
-    for (int i = 0; i < a.length; i++) {
-      a[i] = (float) random.nextDouble();
-    }
-    return Tensor.of(a, rows, d);
+    return Tensor.uniform(random, 0, 1, rows, d);
   }
 }

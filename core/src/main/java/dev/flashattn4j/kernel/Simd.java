@@ -69,15 +69,15 @@ public final class Simd {
   // ---------------------------------------------------------------- exp2
 
   // 2^f on [-1/2, 1/2] (Cephes exp2f, relative error ~1.7e-7): 1 + f·(P5 + f·(P4 + ... f·P0)).
-  static final float P0 = 1.535336188319500e-4f;
-  static final float P1 = 1.339887440266574e-3f;
-  static final float P2 = 9.618437357674640e-3f;
-  static final float P3 = 5.550332471162809e-2f;
-  static final float P4 = 2.402264791363012e-1f;
-  static final float P5 = 6.931472028550421e-1f;
+  public static final float P0 = 1.535336188319500e-4f;
+  public static final float P1 = 1.339887440266574e-3f;
+  public static final float P2 = 9.618437357674640e-3f;
+  public static final float P3 = 5.550332471162809e-2f;
+  public static final float P4 = 2.402264791363012e-1f;
+  public static final float P5 = 6.931472028550421e-1f;
 
   /** 1.5·2^23: adding it rounds a float of magnitude below 2^22 to the nearest integer. */
-  static final float ROUND = 12582912f;
+  public static final float ROUND = 12582912f;
 
   /**
    * The floor of the softmax's exp2: far enough below −126 that the exponent underflows to a

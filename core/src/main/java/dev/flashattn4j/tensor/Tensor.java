@@ -2,6 +2,7 @@ package dev.flashattn4j.tensor;
 
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.SplittableRandom;
 
 /**
  * A float32 tensor viewed as (B, H, N, D) over a {@code float[]}: the last dimension is contiguous,
@@ -82,6 +83,23 @@ public final class Tensor {
           "shape " + Arrays.toString(shape) + " has " + size + " elements, more than a float[]");
     }
     return of(new float[(int) size], shape);
+  }
+
+  /**
+   * A new tensor with entries drawn uniformly from [low, high), in row-major order from {@code
+   * random}: the inputs of demos and benchmarks ({@code uniform(r, 0, 1, N, d)} is NumPy's {@code
+   * np.random.rand(N, d)} in spirit, not in bits).
+   *
+   * @param shape (N, D), (H, N, D) or (B, H, N, D)
+   */
+  public static Tensor uniform(SplittableRandom random, float low, float high, int... shape) {
+    Objects.requireNonNull(random, "random");
+    Tensor t = zeros(shape);
+    double width = (double) high - low;
+    for (int i = 0; i < t.data.length; i++) {
+      t.data[i] = (float) (low + random.nextDouble() * width);
+    }
+    return t;
   }
 
   /**

@@ -15,12 +15,7 @@ public final class TestTensors {
 
   /** A tensor of the given shape with entries uniform in [-1, 1). */
   public static Tensor uniform(SplittableRandom random, int... shape) {
-    Tensor t = Tensor.zeros(shape);
-    float[] a = t.data();
-    for (int i = 0; i < a.length; i++) {
-      a[i] = (float) (random.nextDouble() * 2 - 1);
-    }
-    return t;
+    return Tensor.uniform(random, -1, 1, shape);
   }
 
   /** A tensor with standard normal entries, from {@code seed}. */

@@ -105,11 +105,7 @@ public final class BenchRunner {
     SplittableRandom rnd = new SplittableRandom(42);
     Tensor[] t = new Tensor[3];
     for (int i = 0; i < 3; i++) {
-      t[i] = Tensor.zeros(c.batch(), c.heads(), c.n(), c.d());
-      float[] a = t[i].data();
-      for (int j = 0; j < a.length; j++) {
-        a[j] = (float) (rnd.nextDouble() * 2 - 1);
-      }
+      t[i] = Tensor.uniform(rnd, -1, 1, c.batch(), c.heads(), c.n(), c.d());
     }
     return t;
   }

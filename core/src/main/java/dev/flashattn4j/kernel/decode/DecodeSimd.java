@@ -97,15 +97,15 @@ final class DecodeSimd {
     return sum;
   }
 
-  // Simd.exp2's polynomial (Cephes exp2f on [-1/2, 1/2]) and rounding constant, for the loop above;
-  // DecodeSimdTest checks that the loop gives Simd.exp2's bits.
-  private static final float P0 = 1.535336188319500e-4f;
-  private static final float P1 = 1.339887440266574e-3f;
-  private static final float P2 = 9.618437357674640e-3f;
-  private static final float P3 = 5.550332471162809e-2f;
-  private static final float P4 = 2.402264791363012e-1f;
-  private static final float P5 = 6.931472028550421e-1f;
-  private static final float ROUND = 12582912f;
+  // Simd.exp2's polynomial and rounding constant, for the loop above (written out there: a vector
+  // passed to a call the JIT does not inline is boxed); DecodeSimdTest checks the bits agree.
+  private static final float P0 = Simd.P0;
+  private static final float P1 = Simd.P1;
+  private static final float P2 = Simd.P2;
+  private static final float P3 = Simd.P3;
+  private static final float P4 = Simd.P4;
+  private static final float P5 = Simd.P5;
+  private static final float ROUND = Simd.ROUND;
   private static final int ROUND_SHIFTED = Float.floatToRawIntBits(ROUND) << 23;
 
   // 3. a[o + c] *= alpha for c in [0, n).

@@ -52,11 +52,7 @@ public record ScheduleSetup(int n, int d, int sram, long seed, float scale) {
     SplittableRandom random = new SplittableRandom(seed);
     Tensor[] t = new Tensor[3];
     for (int k = 0; k < 3; k++) {
-      t[k] = Tensor.zeros(n, d);
-      float[] a = t[k].data();
-      for (int e = 0; e < a.length; e++) {
-        a[e] = (float) random.nextDouble();
-      }
+      t[k] = Tensor.uniform(random, 0, 1, n, d);
     }
     return t;
   }
