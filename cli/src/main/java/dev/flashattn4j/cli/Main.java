@@ -1,5 +1,8 @@
 package dev.flashattn4j.cli;
 
+import dev.flashattn4j.cli.bench.Machine;
+import dev.flashattn4j.kernel.MicroKernel;
+import dev.flashattn4j.kernel.Simd;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -40,6 +43,18 @@ public final class Main implements Runnable {
   /** A command line with the project's error handling, for {@link #main} and for tests. */
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
+    String kernels =
+        "%nThis JVM: "
+            + Machine.detectIsa()
+            + "; "
+            + Machine.kernels().replace("%", "%%")
+            + ".%nPin them with FLASHATTN_JAVA_OPTS=\"-D"
+            + Simd.PROPERTY
+            + "=0|128|256|512 -D"
+            + MicroKernel.PROPERTY
+            + "=6x2|4x4\".";
+    cl.getCommandSpec().usageMessage().footer(kernels);
+    cl.getSubcommands().get("bench").getCommandSpec().usageMessage().footer(kernels);
     cl.setParameterExceptionHandler(
         (ex, args) -> {
           // One line, as for every other bad input; the usage is one --help away.

@@ -32,6 +32,7 @@ public final class FlashForward implements AutoCloseable {
 
   private final KernelConfig config;
   private final boolean vector;
+  private final MicroKernel micro;
   private final Workspace[] workspaces;
   private final WorkerPool pool;
   private final ReentrantLock lock = new ReentrantLock();
@@ -62,6 +63,7 @@ public final class FlashForward implements AutoCloseable {
   public FlashForward(KernelConfig config) {
     this.config = config;
     this.vector = config.usesVectors();
+    this.micro = config.microKernel();
     workspaces = new Workspace[config.threads()];
     for (int i = 0; i < workspaces.length; i++) {
       workspaces[i] = new Workspace();
@@ -278,7 +280,7 @@ public final class FlashForward implements AutoCloseable {
       // Sᵀ = K_j Qᵢᵀ (base-2 scores)
       int kOff = k.rowOffset(b, hk, j0);
       if (vector) {
-        PanelKernel.run(qt, br, rowsPad, kd, kOff, k.rowStride(), 1, keys, d, st, null);
+        PanelKernel.scores(micro, qt, br, rowsPad, kd, kOff, k.rowStride(), keys, d, st);
       } else {
         PanelKernel.scalar(qt, br, rowsPad, kd, kOff, k.rowStride(), 1, keys, d, st, null);
       }
@@ -302,7 +304,8 @@ public final class FlashForward implements AutoCloseable {
       int vOff = v.rowOffset(b, hk, j0);
       float[] alpha = first ? null : sm.alpha;
       if (vector) {
-        PanelKernel.run(st, br, rowsPad, vd, vOff, 1, v.rowStride(), dv, keys, ot, alpha);
+        PanelKernel.accumulate(
+            micro, st, br, rowsPad, vd, vOff, v.rowStride(), dv, keys, ot, alpha);
       } else {
         PanelKernel.scalar(st, br, rowsPad, vd, vOff, 1, v.rowStride(), dv, keys, ot, alpha);
       }

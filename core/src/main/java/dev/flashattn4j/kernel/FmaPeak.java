@@ -6,6 +6,12 @@ import jdk.incubator.vector.FloatVector;
  * This machine's single-precision FMA peak as the Vector API reaches it: a loop of independent
  * vector FMAs on registers (12 accumulators, enough to cover the FMA latency on current cores),
  * timed on one thread and on several. Benchmarks report a kernel's GFLOP/s as a fraction of it.
+ *
+ * <p>Each chain is {@code c = a·b + c}, the accumulator as the addend: x86's FMA overwrites its
+ * addend ({@code vfmadd231ps c, a, b}), so the JIT needs no register copy. Written the other way
+ * ({@code c = c·a + b}) every FMA costs a copy of b too, and a Zen 3 core then reaches 85% of its
+ * FMA rate (87.7 against the 103.7 GFLOP/s of the same loop in C); with the addend form the loop
+ * reaches the C figure (cores × clock × 2 FMA pipes × lanes × 2).
  */
 public final class FmaPeak {
 
@@ -133,18 +139,18 @@ public final class FmaPeak {
     FloatVector c10 = c0.add(10f);
     FloatVector c11 = c0.add(11f);
     for (long i = 0; i < iters; i++) {
-      c0 = c0.fma(a, b);
-      c1 = c1.fma(a, b);
-      c2 = c2.fma(a, b);
-      c3 = c3.fma(a, b);
-      c4 = c4.fma(a, b);
-      c5 = c5.fma(a, b);
-      c6 = c6.fma(a, b);
-      c7 = c7.fma(a, b);
-      c8 = c8.fma(a, b);
-      c9 = c9.fma(a, b);
-      c10 = c10.fma(a, b);
-      c11 = c11.fma(a, b);
+      c0 = a.fma(b, c0);
+      c1 = a.fma(b, c1);
+      c2 = a.fma(b, c2);
+      c3 = a.fma(b, c3);
+      c4 = a.fma(b, c4);
+      c5 = a.fma(b, c5);
+      c6 = a.fma(b, c6);
+      c7 = a.fma(b, c7);
+      c8 = a.fma(b, c8);
+      c9 = a.fma(b, c9);
+      c10 = a.fma(b, c10);
+      c11 = a.fma(b, c11);
     }
     FloatVector sum =
         c0.add(c1)
@@ -167,18 +173,18 @@ public final class FmaPeak {
     float c0 = 1, c1 = 2, c2 = 3, c3 = 4, c4 = 5, c5 = 6, c6 = 7, c7 = 8, c8 = 9, c9 = 10;
     float c10 = 11, c11 = 12;
     for (long i = 0; i < iters; i++) {
-      c0 = Math.fma(c0, a, b);
-      c1 = Math.fma(c1, a, b);
-      c2 = Math.fma(c2, a, b);
-      c3 = Math.fma(c3, a, b);
-      c4 = Math.fma(c4, a, b);
-      c5 = Math.fma(c5, a, b);
-      c6 = Math.fma(c6, a, b);
-      c7 = Math.fma(c7, a, b);
-      c8 = Math.fma(c8, a, b);
-      c9 = Math.fma(c9, a, b);
-      c10 = Math.fma(c10, a, b);
-      c11 = Math.fma(c11, a, b);
+      c0 = Math.fma(a, b, c0);
+      c1 = Math.fma(a, b, c1);
+      c2 = Math.fma(a, b, c2);
+      c3 = Math.fma(a, b, c3);
+      c4 = Math.fma(a, b, c4);
+      c5 = Math.fma(a, b, c5);
+      c6 = Math.fma(a, b, c6);
+      c7 = Math.fma(a, b, c7);
+      c8 = Math.fma(a, b, c8);
+      c9 = Math.fma(a, b, c9);
+      c10 = Math.fma(a, b, c10);
+      c11 = Math.fma(a, b, c11);
     }
     return c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11;
   }

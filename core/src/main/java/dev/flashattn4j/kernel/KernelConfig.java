@@ -10,9 +10,15 @@ package dev.flashattn4j.kernel;
  * @param vectorized false forces the scalar twins even when vectors are on (as {@code
  *     flashattn.vector.bits=0} does for the whole JVM)
  * @param cache the cache sizes the automatic tiles are derived from
+ * @param microKernel the register block of the matrix products (see {@link MicroKernel})
  */
 public record KernelConfig(
-    int threads, int blockRows, int blockCols, boolean vectorized, CacheInfo cache) {
+    int threads,
+    int blockRows,
+    int blockCols,
+    boolean vectorized,
+    CacheInfo cache,
+    MicroKernel microKernel) {
 
   public KernelConfig {
     if (threads < 1) {
@@ -28,9 +34,20 @@ public record KernelConfig(
     if (cache == null) {
       throw new IllegalArgumentException("cache must not be null");
     }
+    if (microKernel == null) {
+      throw new IllegalArgumentException("microKernel must not be null");
+    }
   }
 
-  /** All cores, automatic tiles, vectors as the JVM allows, this machine's caches. */
+  /** A configuration with this JVM's micro-kernel ({@link MicroKernel#chosen()}). */
+  public KernelConfig(
+      int threads, int blockRows, int blockCols, boolean vectorized, CacheInfo cache) {
+    this(threads, blockRows, blockCols, vectorized, cache, MicroKernel.chosen());
+  }
+
+  /**
+   * All cores, automatic tiles, vectors as the JVM allows, this machine's caches and micro-kernel.
+   */
   public static KernelConfig defaults() {
     return new KernelConfig(
         Runtime.getRuntime().availableProcessors(), 0, 0, true, CacheInfo.detect());
@@ -38,17 +55,22 @@ public record KernelConfig(
 
   /** The same configuration with {@code threads} threads. */
   public KernelConfig withThreads(int threads) {
-    return new KernelConfig(threads, blockRows, blockCols, vectorized, cache);
+    return new KernelConfig(threads, blockRows, blockCols, vectorized, cache, microKernel);
   }
 
   /** The same configuration with fixed tiles (0 = automatic). */
   public KernelConfig withTiles(int blockRows, int blockCols) {
-    return new KernelConfig(threads, blockRows, blockCols, vectorized, cache);
+    return new KernelConfig(threads, blockRows, blockCols, vectorized, cache, microKernel);
   }
 
   /** The same configuration with the vector paths on or off. */
   public KernelConfig withVectorized(boolean vectorized) {
-    return new KernelConfig(threads, blockRows, blockCols, vectorized, cache);
+    return new KernelConfig(threads, blockRows, blockCols, vectorized, cache, microKernel);
+  }
+
+  /** The same configuration with another register block. */
+  public KernelConfig withMicroKernel(MicroKernel microKernel) {
+    return new KernelConfig(threads, blockRows, blockCols, vectorized, cache, microKernel);
   }
 
   /** True when this configuration runs the vector paths. */
@@ -63,19 +85,21 @@ public record KernelConfig(
 
   /**
    * B_r for a call: the Qᵀ and Oᵀ panels of a block (B_r·(d + d_v) floats) fill about half of L1,
-   * rounded up to a multiple of 4 vectors (the micro-kernel's register block), between 4 vectors
-   * and 256 rows, and never more than N_q rounded up to the lane count. (On a 48 KiB L1 with 16
-   * lanes: 64 rows for d = d_v = 64 and for d = d_v = 128.)
+   * rounded up to a whole number of micro-kernel blocks ({@link MicroKernel#vectors()} vectors), at
+   * least 32 rows and at most 256, and never more than N_q rounded up to the lane count. (32 KiB
+   * L1, 8 lanes, 6 × 2: 32 rows for d = d_v = 64 and for d = d_v = 128; 48 KiB L1, 16 lanes, 4 × 4:
+   * 64.)
    */
   int tileRows(int nq, int d, int dv) {
     int lanes = lanes();
-    int step = 4 * lanes;
+    int step = microKernel.vectors() * lanes;
     int br;
     if (blockRows > 0) {
       br = blockRows;
     } else {
       int fit = cache.l1Bytes() / 2 / (Float.BYTES * Math.max(1, d + dv));
-      br = Math.clamp((fit + step - 1) / step * step, step, Math.max(step, 256));
+      int least = (32 + step - 1) / step * step;
+      br = Math.clamp((fit + step - 1) / step * step, least, Math.max(least, 256));
     }
     br = Math.min(br, Math.max(1, nq));
     return (br + lanes - 1) / lanes * lanes;
@@ -84,14 +108,25 @@ public record KernelConfig(
   /**
    * B_c for a call: the tile of scores (B_c·B_r floats), which the softmax passes over three times,
    * fills a third of L1, so that it stays there next to the Qᵀ panel while K and V stream by; a
-   * multiple of 8 keys between 8 and 512. (On a 48 KiB L1 with B_r = 64: 64 keys, which measured
-   * best for both d = 64 and d = 128.)
+   * multiple of the micro-kernel's X and of 8 (24 keys for 6 × 2), between that and 512. (32 KiB
+   * L1, B_r = 32, 6 × 2: 72 keys; 48 KiB L1, B_r = 64, 4 × 4: 64 keys.)
    */
   int tileCols(int br, int d, int dv) {
     if (blockCols > 0) {
       return blockCols;
     }
+    int unit = lcm(8, microKernel.x());
     int fit = cache.l1Bytes() / 3 / (Float.BYTES * br);
-    return Math.clamp(fit / 8 * 8, 8, 512);
+    return Math.clamp(fit / unit * unit, unit, 512 / unit * unit);
+  }
+
+  private static int lcm(int a, int b) {
+    int g = a;
+    for (int r = b; r != 0; ) {
+      int t = g % r;
+      g = r;
+      r = t;
+    }
+    return a / g * b;
   }
 }

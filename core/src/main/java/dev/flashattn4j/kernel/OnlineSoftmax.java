@@ -66,26 +66,26 @@ final class OnlineSoftmax {
     FloatVector c5 = FloatVector.broadcast(SPECIES, Simd.P5);
     FloatVector one = FloatVector.broadcast(SPECIES, 1f);
     for (int r = 0; r < rows; r += LANES) {
-      int end = r + keys * ld;
       FloatVector mOld = FloatVector.fromArray(SPECIES, rowMax, r);
       // m_new = max(m, max_j s_j), in two independent chains
       FloatVector max0 = mOld;
       FloatVector max1 = mOld;
-      int i = r;
-      for (int pairs = end - ld; i < pairs; i += 2 * ld) {
-        max0 = max0.max(FloatVector.fromArray(SPECIES, s, i));
-        max1 = max1.max(FloatVector.fromArray(SPECIES, s, i + ld));
+      int j = 0;
+      for (; j + 1 < keys; j += 2) {
+        max0 = max0.max(FloatVector.fromArray(SPECIES, s, r + j * ld));
+        max1 = max1.max(FloatVector.fromArray(SPECIES, s, r + (j + 1) * ld));
       }
-      if (i < end) {
-        max0 = max0.max(FloatVector.fromArray(SPECIES, s, i));
+      if (j < keys) {
+        max0 = max0.max(FloatVector.fromArray(SPECIES, s, r + j * ld));
       }
       FloatVector max = max0.max(max1);
       FloatVector use = max.blend(0f, max.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
       // p_j = exp2(s_j − m_use) in place; the sum alternates between two chains
       FloatVector sum0 = FloatVector.zero(SPECIES);
       FloatVector sum1 = sum0;
-      for (i = r; i < end; i += ld) {
-        FloatVector x = FloatVector.fromArray(SPECIES, s, i).sub(use).max(Simd.EXP2_FLOOR);
+      for (j = 0; j < keys; j++) {
+        int i = r + j * ld;
+        FloatVector x = floor(FloatVector.fromArray(SPECIES, s, i).sub(use));
         FloatVector shifted = x.add(Simd.ROUND);
         FloatVector f = x.sub(shifted.sub(Simd.ROUND));
         FloatVector p = f.fma(Simd.P0, Simd.P1).fma(f, c2).fma(f, c3).fma(f, c4).fma(f, c5);
@@ -103,7 +103,7 @@ final class OnlineSoftmax {
     }
     // α = exp2(m_old − m_use); l = α·l + Σ_j p_j
     for (int r = 0; r < rows; r += LANES) {
-      FloatVector x = FloatVector.fromArray(SPECIES, alpha, r).max(Simd.EXP2_FLOOR);
+      FloatVector x = floor(FloatVector.fromArray(SPECIES, alpha, r));
       FloatVector shifted = x.add(Simd.ROUND);
       FloatVector f = x.sub(shifted.sub(Simd.ROUND));
       FloatVector a = f.fma(Simd.P0, Simd.P1).fma(f, c2).fma(f, c3).fma(f, c4).fma(f, c5);
@@ -114,6 +114,19 @@ final class OnlineSoftmax {
       FloatVector l = FloatVector.fromArray(SPECIES, rowSum, r);
       l.fma(a, FloatVector.fromArray(SPECIES, tileSum, r)).intoArray(rowSum, r);
     }
+  }
+
+  private static final int FLOOR_BITS = Float.floatToRawIntBits(Simd.EXP2_FLOOR);
+
+  /**
+   * max(x, −150) for x ≤ 0, in one instruction: the bits of a float ≤ 0 grow, as unsigned ints,
+   * with its magnitude (+0 is 0, −0 is 2^31, −∞ is 0xFF800000), so the unsigned min with the bits
+   * of −150 clamps. {@code FloatVector.max} would cost five instructions on AVX2 (vmaxps cannot
+   * give Java's NaN and −0 semantics alone). A NaN comes out as some other value: the caller makes
+   * a row whose max is NaN a NaN row at the end instead.
+   */
+  private static FloatVector floor(FloatVector x) {
+    return x.reinterpretAsInts().lanewise(VectorOperators.UMIN, FLOOR_BITS).reinterpretAsFloats();
   }
 
   /** The scalar twin of {@link #update} ({@code rows} may be any count). */

@@ -30,9 +30,16 @@ public final class Simd {
 
   private Simd() {}
 
+  /**
+   * The JIT's preferred vector width in bits (512 with AVX-512, 256 with AVX2), whatever is pinned.
+   */
+  public static int preferredBits() {
+    return FloatVector.SPECIES_PREFERRED.vectorBitSize();
+  }
+
   private static int chooseBits() {
     String p = System.getProperty(PROPERTY);
-    int preferred = FloatVector.SPECIES_PREFERRED.vectorBitSize();
+    int preferred = preferredBits();
     if (p == null || p.isBlank()) {
       return preferred;
     }

@@ -227,16 +227,23 @@ class FlashForwardShapesTest {
   }
 
   @Test
-  void automaticTilesFollowTheCache() {
-    KernelConfig c = new KernelConfig(1, 0, 0, true, new CacheInfo(48 << 10, 1 << 20, true));
+  void automaticTilesFollowTheCacheAndTheMicroKernel() {
     int lanes = Simd.ENABLED ? Simd.LANES : 1;
-    int br = c.tileRows(4096, 64, 64);
-    assertEquals(0, br % (4 * lanes), "B_r is whole register blocks");
-    assertTrue(br * 128 * 4 <= (48 << 10) / 2 + 4 * lanes * 128 * 4, "Qᵀ and Oᵀ in half of L1");
-    int bc = c.tileCols(br, 64, 64);
-    assertTrue(bc * br * 4 <= (48 << 10) / 3 && bc % 8 == 0, "S in a third of L1: " + bc);
-    KernelConfig small = new KernelConfig(1, 0, 0, true, new CacheInfo(16 << 10, 1 << 20, true));
-    assertTrue(small.tileCols(br, 64, 64) < bc, "a smaller L1 gives smaller tiles");
-    assertEquals(lanes, c.tileRows(1, 64, 64), "decode: one query row pads to one vector");
+    for (MicroKernel m : MicroKernel.values()) {
+      KernelConfig c = new KernelConfig(1, 0, 0, true, new CacheInfo(48 << 10, 1 << 20, true), m);
+      int br = c.tileRows(4096, 64, 64);
+      int block = m.vectors() * lanes;
+      assertEquals(0, br % block, m.label() + ": B_r is whole register blocks: " + br);
+      assertTrue(br >= 32, m.label() + ": at least 32 rows: " + br);
+      assertTrue(br * 128 * 4 <= (48 << 10) / 2 + block * 128 * 4, "Qᵀ and Oᵀ in half of L1");
+      int bc = c.tileCols(br, 64, 64);
+      assertTrue(bc * br * 4 <= (48 << 10) / 3, m.label() + ": S in a third of L1: " + bc);
+      assertEquals(0, bc % 8, m.label() + ": whole vectors of keys: " + bc);
+      assertEquals(0, bc % m.x(), m.label() + ": whole register blocks of keys: " + bc);
+      KernelConfig small =
+          new KernelConfig(1, 0, 0, true, new CacheInfo(16 << 10, 1 << 20, true), m);
+      assertTrue(small.tileCols(br, 64, 64) < bc, "a smaller L1 gives smaller tiles");
+      assertEquals(lanes, c.tileRows(1, 64, 64), "decode: one query row pads to one vector");
+    }
   }
 }

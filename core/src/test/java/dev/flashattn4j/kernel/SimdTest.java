@@ -1,5 +1,6 @@
 package dev.flashattn4j.kernel;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -100,37 +101,51 @@ class SimdTest {
   }
 
   @Test
-  void panelKernelVectorAndScalarAgree() {
+  void everyMicroKernelGivesTheScalarTwinsBits() {
     if (!Simd.ENABLED) {
       return;
     }
     SplittableRandom rnd = new SplittableRandom(7);
-    int ld = 4 * Simd.LANES + Simd.LANES; // one full register block and a one-vector tail
-    for (int nx : new int[] {1, 3, 4, 9}) {
-      int nt = 13;
-      float[] a = new float[nt * ld];
-      float[] b = new float[nx * 20 + nt];
-      for (int i = 0; i < a.length; i++) {
-        a[i] = (float) rnd.nextGaussian();
-      }
-      for (int i = 0; i < b.length; i++) {
-        b[i] = (float) rnd.nextGaussian();
-      }
-      float[] alpha = new float[ld];
-      for (int i = 0; i < ld; i++) {
-        alpha[i] = (float) rnd.nextDouble();
-      }
-      float[] v = new float[nx * ld];
-      for (int i = 0; i < v.length; i++) {
-        v[i] = (float) rnd.nextGaussian();
-      }
-      float[] w = v.clone();
-      PanelKernel.run(a, ld, ld, b, 2, 20, 1, nx, nt, v, alpha);
-      PanelKernel.scalar(a, ld, ld, b, 2, 20, 1, nx, nt, w, alpha);
-      for (int i = 0; i < v.length; i++) {
-        assertEquals(w[i], v[i], 1e-4f, "nx " + nx + " at " + i);
+    int checked = 0;
+    // 1 to 9 vectors of rows: whole blocks of every shape and row tails of 1 to 3 vectors;
+    // 1 to 14 values of b: whole blocks and x tails of every size
+    for (int vectors = 1; vectors <= 9; vectors++) {
+      int ld = vectors * Simd.LANES;
+      for (int nx = 1; nx <= 14; nx++) {
+        int nt = 1 + rnd.nextInt(19);
+        int bStride = nt + 3; // a row of b longer than the reduction: offsets matter
+        float[] a = gaussian(rnd, nt * ld);
+        float[] alpha = gaussian(rnd, ld);
+        float[] old = gaussian(rnd, nx * ld);
+        // Sᵀ = K Qᵀ: b = K (nx rows of stride bStride), no α
+        float[] k = gaussian(rnd, 2 + nx * bStride);
+        float[] want = old.clone();
+        PanelKernel.scalar(a, ld, ld, k, 2, bStride, 1, nx, nt, want, null);
+        // Oᵀ = α·Oᵀ + Vᵀ Pᵀ: b = V (nt rows of stride bStride, nx values each)
+        float[] v = gaussian(rnd, 2 + nt * bStride + nx);
+        float[] wantAcc = old.clone();
+        PanelKernel.scalar(a, ld, ld, v, 2, 1, bStride, nx, nt, wantAcc, alpha);
+        for (MicroKernel shape : MicroKernel.values()) {
+          String what = shape.label() + ", " + vectors + " vectors, nx " + nx + ", nt " + nt;
+          float[] got = old.clone();
+          PanelKernel.scores(shape, a, ld, ld, k, 2, bStride, nx, nt, got);
+          assertArrayEquals(want, got, "scores " + what);
+          got = old.clone();
+          PanelKernel.accumulate(shape, a, ld, ld, v, 2, bStride, nx, nt, got, alpha);
+          assertArrayEquals(wantAcc, got, "accumulate " + what);
+          checked++;
+        }
       }
     }
+    assertEquals(9 * 14 * MicroKernel.values().length, checked);
+  }
+
+  private static float[] gaussian(SplittableRandom rnd, int n) {
+    float[] x = new float[n];
+    for (int i = 0; i < n; i++) {
+      x[i] = (float) rnd.nextGaussian();
+    }
+    return x;
   }
 
   @Test

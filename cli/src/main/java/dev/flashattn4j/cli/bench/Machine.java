@@ -1,21 +1,26 @@
 package dev.flashattn4j.cli.bench;
 
 import dev.flashattn4j.kernel.CacheInfo;
+import dev.flashattn4j.kernel.MicroKernel;
 import dev.flashattn4j.kernel.Simd;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
 
 /**
- * What a benchmark ran on, printed with every run: CPU model, cores, caches, JDK, vector width.
+ * What a benchmark ran on, printed with every run: CPU model and instruction set, cores, caches,
+ * JDK, vector width and micro-kernel.
  *
  * @param cpu the model name from /proc/cpuinfo (or os.arch)
  * @param cores available processors
  * @param jdk the Java runtime's version and VM
- * @param vectors the vector width the kernels use
+ * @param vectors the vector width and the micro-kernel the kernels use
  * @param cache the caches the tiles are sized from
+ * @param isa the vector instruction set of the CPU, and what the JIT uses of it
  */
-public record Machine(String cpu, int cores, String jdk, String vectors, String cache) {
+public record Machine(String cpu, int cores, String jdk, String vectors, String cache, String isa) {
 
   /** This machine. */
   public static Machine detect() {
@@ -23,8 +28,52 @@ public record Machine(String cpu, int cores, String jdk, String vectors, String 
         cpuModel(),
         Runtime.getRuntime().availableProcessors(),
         Runtime.version() + " (" + System.getProperty("java.vm.name") + ")",
-        Simd.describe(),
-        CacheInfo.detect().toString());
+        kernels(),
+        CacheInfo.detect().toString(),
+        detectIsa());
+  }
+
+  /** The vector width and micro-kernel of this JVM, one line (for help texts too). */
+  public static String kernels() {
+    return Simd.describe() + "; " + MicroKernel.describe();
+  }
+
+  /**
+   * The CPU's widest vector extension (from /proc/cpuinfo's flags, or os.arch) and the width the
+   * JIT prefers: "AVX-512 (JIT: 256 bits)" means the JVM was limited, e.g. by -XX:UseAVX=2.
+   */
+  public static String detectIsa() {
+    String arch = System.getProperty("os.arch", "?");
+    String cpuIsa = arch;
+    List<String> flags = cpuFlags();
+    if (flags.contains("avx512f")) {
+      cpuIsa = "AVX-512";
+    } else if (flags.contains("avx2")) {
+      cpuIsa = flags.contains("fma") ? "AVX2+FMA" : "AVX2";
+    } else if (flags.contains("avx")) {
+      cpuIsa = "AVX";
+    } else if (flags.contains("asimd") || arch.toLowerCase(Locale.ROOT).contains("aarch64")) {
+      cpuIsa = "NEON";
+    }
+    return cpuIsa
+        + " (JIT: "
+        + Simd.preferredBits()
+        + "-bit vectors, "
+        + MicroKernel.registers()
+        + " vector registers)";
+  }
+
+  private static List<String> cpuFlags() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+        if (line.startsWith("flags") || line.startsWith("Features")) {
+          return List.of(line.substring(line.indexOf(':') + 1).trim().split("\\s+"));
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // not Linux
+    }
+    return List.of();
   }
 
   private static String cpuModel() {
@@ -42,6 +91,7 @@ public record Machine(String cpu, int cores, String jdk, String vectors, String 
 
   /** The lines printed above a table. */
   public String describe() {
-    return String.format("machine: %s, %d cores; %s%nJDK %s; %s", cpu, cores, cache, jdk, vectors);
+    return String.format(
+        "machine: %s, %d cores, %s; %s%nJDK %s; %s", cpu, cores, isa, cache, jdk, vectors);
   }
 }
