@@ -11,11 +11,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
@@ -103,6 +105,15 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--csv", paramLabel = "FILE", description = "also write the rows as CSV.")
   Path csv;
 
+  @Option(
+      names = "--shuffle",
+      paramLabel = "SEED",
+      defaultValue = "0",
+      description =
+          "run the cases in an order shuffled with this seed (0: as listed), to check that a"
+              + " case's speed does not depend on what ran before it in the JVM.")
+  long shuffle;
+
   @Option(names = "--no-progress", description = "no progress bar.")
   boolean noProgress;
 
@@ -131,6 +142,9 @@ public final class BenchCommand implements Callable<Integer> {
     List<BenchCase> cases = new ArrayList<>();
     List<String> skipped = new ArrayList<>();
     plan(cases, skipped);
+    if (shuffle != 0) {
+      Collections.shuffle(cases, new Random(shuffle));
+    }
     if (csv != null
         && csv.toAbsolutePath().getParent() != null
         && !Files.isDirectory(csv.toAbsolutePath().getParent())) {

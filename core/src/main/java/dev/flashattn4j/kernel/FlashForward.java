@@ -139,7 +139,7 @@ public final class FlashForward implements AutoCloseable {
       // group, and a decode step (N_q = 1) fills g lanes instead of one.
       group = s.groupSize();
       packedRows = group * s.queryRows();
-      br = config.tileRows(packedRows, d, dv);
+      br = config.tileRows(packedRows, s.keyRows(), d, dv);
       bc = config.tileCols(br, d, dv);
       blocksPerHead = (packedRows + br - 1) / br;
       items = s.batch() * s.kvHeads() * blocksPerHead;
@@ -347,9 +347,10 @@ public final class FlashForward implements AutoCloseable {
    * The bytes one thread's workspace needs for a call of this shape (the documented budget).
    *
    * @param rows the query rows of one K/V head: (H_q / H_kv)·N_q
+   * @param keys N_k
    */
-  public long workspaceBytesPerThread(int rows, int d, int dv) {
-    int r = config.tileRows(rows, d, dv);
+  public long workspaceBytesPerThread(int rows, int keys, int d, int dv) {
+    int r = config.tileRows(rows, keys, d, dv);
     return Workspace.bytes(r, config.tileCols(r, d, dv), d, dv);
   }
 
@@ -357,9 +358,10 @@ public final class FlashForward implements AutoCloseable {
    * The tile sizes (B_r, B_c) this kernel uses for a call of this shape.
    *
    * @param rows the query rows of one K/V head: (H_q / H_kv)·N_q
+   * @param keys N_k
    */
-  public int[] tiles(int rows, int d, int dv) {
-    int r = config.tileRows(rows, d, dv);
+  public int[] tiles(int rows, int keys, int d, int dv) {
+    int r = config.tileRows(rows, keys, d, dv);
     return new int[] {r, config.tileCols(r, d, dv)};
   }
 

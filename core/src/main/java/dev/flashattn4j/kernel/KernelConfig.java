@@ -86,11 +86,16 @@ public record KernelConfig(
   /**
    * B_r for a call: the Qᵀ and Oᵀ panels of a block (B_r·(d + d_v) floats) fill about half of L1,
    * rounded up to a whole number of micro-kernel blocks ({@link MicroKernel#vectors()} vectors), at
-   * least 32 rows and at most 256, and never more than N_q rounded up to the lane count. (32 KiB
-   * L1, 8 lanes, 6 × 2: 32 rows for d = d_v = 64 and for d = d_v = 128; 48 KiB L1, 16 lanes, 4 × 4:
-   * 64.)
+   * least 64 rows and at most 256, and never more than N_q rounded up to the lane count. When one
+   * head's K and V are larger than half the last-level cache, so that every block streams them from
+   * memory, B_r is at least 128: each K/V tile then serves twice the rows for one trip from DRAM.
+   * (32 KiB L1, 8 lanes, 6 × 2: 64 rows for d = d_v = 64 and 128, and 128 rows for N_k = 65,536 on
+   * a 32 MiB L3; 48 KiB L1, 16 lanes, 4 × 4: 64.)
+   *
+   * @param nq the query rows of one K/V head (GQA's heads packed)
+   * @param nk the keys of one head
    */
-  int tileRows(int nq, int d, int dv) {
+  int tileRows(int nq, int nk, int d, int dv) {
     int lanes = lanes();
     int step = microKernel.vectors() * lanes;
     int br;
@@ -98,7 +103,11 @@ public record KernelConfig(
       br = blockRows;
     } else {
       int fit = cache.l1Bytes() / 2 / (Float.BYTES * Math.max(1, d + dv));
-      int least = (32 + step - 1) / step * step;
+      int least = (64 + step - 1) / step * step;
+      long kvBytes = (long) Float.BYTES * nk * (d + dv);
+      if (kvBytes > cache.l3Bytes() / 2) {
+        least = (128 + step - 1) / step * step;
+      }
       br = Math.clamp((fit + step - 1) / step * step, least, Math.max(least, 256));
     }
     br = Math.min(br, Math.max(1, nq));
@@ -108,16 +117,18 @@ public record KernelConfig(
   /**
    * B_c for a call: the tile of scores (B_c·B_r floats), which the softmax passes over three times,
    * fills a third of L1, so that it stays there next to the Qᵀ panel while K and V stream by; a
-   * multiple of the micro-kernel's X and of 8 (24 keys for 6 × 2), between that and 512. (32 KiB
-   * L1, B_r = 32, 6 × 2: 72 keys; 48 KiB L1, B_r = 64, 4 × 4: 64 keys.)
+   * multiple of the micro-kernel's X and of 8 (24 keys for 6 × 2), at least 64 keys rounded up to
+   * that (so that a tile's fixed costs, the rescale of Oᵀ and the softmax's α, stay small) and at
+   * most 512. (32 KiB L1, 6 × 2: 72 keys; 48 KiB L1, B_r = 64, 4 × 4: 64 keys.)
    */
   int tileCols(int br, int d, int dv) {
     if (blockCols > 0) {
       return blockCols;
     }
     int unit = lcm(8, microKernel.x());
+    int least = (64 + unit - 1) / unit * unit;
     int fit = cache.l1Bytes() / 3 / (Float.BYTES * br);
-    return Math.clamp(fit / unit * unit, unit, 512 / unit * unit);
+    return Math.clamp(fit / unit * unit, least, Math.max(least, 512 / unit * unit));
   }
 
   private static int lcm(int a, int b) {

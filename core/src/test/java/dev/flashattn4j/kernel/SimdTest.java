@@ -154,7 +154,9 @@ class SimdTest {
     write(dir.resolve("index0"), "1", "Data", "48K");
     write(dir.resolve("index1"), "1", "Instruction", "32K");
     write(dir.resolve("index2"), "2", "Unified", "2048K");
-    assertEquals(new CacheInfo(48 << 10, 2 << 20, true), CacheInfo.read(dir));
+    assertEquals(new CacheInfo(48 << 10, 2 << 20, 2 << 20, true), CacheInfo.read(dir));
+    write(dir.resolve("index3"), "3", "Unified", "32768K");
+    assertEquals(new CacheInfo(48 << 10, 2 << 20, 32 << 20, true), CacheInfo.read(dir));
     assertEquals(3 << 20, CacheInfo.parseSize("3M"));
     assertEquals(4096, CacheInfo.parseSize("4096"));
   }
