@@ -80,15 +80,15 @@ final class DecodeDots {
    * leaves the sixteen sums of four rows × four keys in one lane each).
    */
   static boolean scores4Applies(boolean simd, int d) {
-    return simd && LANES == 16 && d % LANES == 0;
+    return simd && (LANES == 16 || LANES == 8) && d % LANES == 0;
   }
 
   /**
    * The scores of four query rows (at qo, qo + d, qo + 2d, qo + 3d) into s0..s3, for keys [from,
-   * to): each load of a key serves the four rows, and four keys at a time are reduced by one
-   * butterfly over sixteen vector sums, which leaves each score whole in one lane (no lane
-   * extraction). Keys past the last group of four go through {@code dotVector}. Only where {@link
-   * #scores4Applies}.
+   * to): each load of a key serves the four rows, and four keys at a time (two with 8-lane vectors)
+   * are reduced by one butterfly over sixteen (eight) vector sums, which leaves each score whole in
+   * one lane (no lane extraction). Keys past the last whole group go through {@code dotVector}.
+   * Only where {@link #scores4Applies}.
    */
   static void scores4(
       float[] q,
@@ -104,7 +104,21 @@ final class DecodeDots {
       float[] s3,
       float[] lanes) {
     int j = from;
-    for (; j + 4 <= to; j += 4) {
+    if (LANES == 8) {
+      for (; j + 2 <= to; j += 2) {
+        dot4x2(q, qo, rows, offsets, j, d, lanes);
+        // lane of (row r, key k) = k·4 + (r & 1)·2 + (r >> 1)
+        s0[j] = lanes[0];
+        s0[j + 1] = lanes[4];
+        s1[j] = lanes[2];
+        s1[j + 1] = lanes[6];
+        s2[j] = lanes[1];
+        s2[j + 1] = lanes[5];
+        s3[j] = lanes[3];
+        s3[j + 1] = lanes[7];
+      }
+    }
+    for (; LANES == 16 && j + 4 <= to; j += 4) {
       dot4x4(q, qo, rows, offsets, j, d, lanes);
       // lane of (row r, key k) = (k & 1)·8 + (k >> 1)·4 + (r & 1)·2 + (r >> 1)
       s0[j] = lanes[0];
@@ -130,6 +144,66 @@ final class DecodeDots {
       s2[j] = dotVector(q, qo + 2 * d, rows[j], offsets[j], d);
       s3[j] = dotVector(q, qo + 3 * d, rows[j], offsets[j], d);
     }
+  }
+
+  /**
+   * Eight dot products (four rows × keys j, j+1) into the eight lanes of {@code out}, for 8-lane
+   * vectors: eight accumulators, the four query vectors and a key vector fit AVX2's 16 registers.
+   * The folds at distances 4, 2 and 1 add the lanes of each sum in {@code dotVector}'s order.
+   */
+  private static void dot4x2(
+      float[] q, int qo, float[][] rows, int[] offsets, int j, int d, float[] out) {
+    float[] k0 = rows[j];
+    float[] k1 = rows[j + 1];
+    int o0 = offsets[j];
+    int o1 = offsets[j + 1];
+    int q1 = qo + d;
+    int q2 = qo + 2 * d;
+    int q3 = qo + 3 * d;
+    FloatVector a00 = FloatVector.zero(SPECIES);
+    FloatVector a01 = a00;
+    FloatVector a10 = a00;
+    FloatVector a11 = a00;
+    FloatVector a20 = a00;
+    FloatVector a21 = a00;
+    FloatVector a30 = a00;
+    FloatVector a31 = a00;
+    for (int c = 0; c < d; c += LANES) {
+      FloatVector x0 = FloatVector.fromArray(SPECIES, k0, o0 + c);
+      FloatVector x1 = FloatVector.fromArray(SPECIES, k1, o1 + c);
+      FloatVector y = FloatVector.fromArray(SPECIES, q, qo + c);
+      a00 = y.fma(x0, a00);
+      a01 = y.fma(x1, a01);
+      y = FloatVector.fromArray(SPECIES, q, q1 + c);
+      a10 = y.fma(x0, a10);
+      a11 = y.fma(x1, a11);
+      y = FloatVector.fromArray(SPECIES, q, q2 + c);
+      a20 = y.fma(x0, a20);
+      a21 = y.fma(x1, a21);
+      y = FloatVector.fromArray(SPECIES, q, q3 + c);
+      a30 = y.fma(x0, a30);
+      a31 = y.fma(x1, a31);
+    }
+    // distance 4 pairs the two keys, distance 2 rows 0|1 and 2|3, distance 1 the two row pairs
+    FloatVector b0 =
+        a00.blend(a01, LaneSums.BIT_1)
+            .add(a01.blend(a00, LaneSums.BIT_1).rearrange(LaneSums.XOR_1));
+    FloatVector b1 =
+        a10.blend(a11, LaneSums.BIT_1)
+            .add(a11.blend(a10, LaneSums.BIT_1).rearrange(LaneSums.XOR_1));
+    FloatVector b2 =
+        a20.blend(a21, LaneSums.BIT_1)
+            .add(a21.blend(a20, LaneSums.BIT_1).rearrange(LaneSums.XOR_1));
+    FloatVector b3 =
+        a30.blend(a31, LaneSums.BIT_1)
+            .add(a31.blend(a30, LaneSums.BIT_1).rearrange(LaneSums.XOR_1));
+    FloatVector c0 =
+        b0.blend(b1, LaneSums.BIT_2).add(b1.blend(b0, LaneSums.BIT_2).rearrange(LaneSums.XOR_2));
+    FloatVector c1 =
+        b2.blend(b3, LaneSums.BIT_2).add(b3.blend(b2, LaneSums.BIT_2).rearrange(LaneSums.XOR_2));
+    c0.blend(c1, LaneSums.BIT_3)
+        .add(c1.blend(c0, LaneSums.BIT_3).rearrange(LaneSums.XOR_3))
+        .intoArray(out, 0);
   }
 
   /** Sixteen dot products (four rows × keys j..j+3) into the sixteen lanes of {@code out}. */

@@ -1,5 +1,6 @@
 package dev.flashattn4j.kernel.decode;
 
+import dev.flashattn4j.kernel.MicroKernel;
 import dev.flashattn4j.kernel.Simd;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -25,6 +26,12 @@ final class DecodeSimd {
   static final boolean VECTOR_BY_DEFAULT = Simd.ENABLED;
 
   private static final int LANES = SPECIES.length();
+
+  /**
+   * True when the JIT has 32 vector registers (AVX-512, NEON): the 8 × 2 blocks fit; with 16 (AVX2)
+   * the 4 × 2 ones run instead ({@link MicroKernel#registers()}).
+   */
+  static final boolean WIDE_REGISTERS = MicroKernel.registers() >= 32;
 
   private DecodeSimd() {}
 
@@ -213,9 +220,13 @@ final class DecodeSimd {
       int[] offsets,
       int dv) {
     int c = 0;
-    if (simd) {
+    if (simd && WIDE_REGISTERS) {
       for (; c + 8 * LANES <= dv; c += 8 * LANES) {
         accumulate8x2(acc, ao0 + c, ao1 + c, p0, p1, from, to, rows, offsets, c);
+      }
+    } else if (simd) {
+      for (; c + 4 * LANES <= dv; c += 4 * LANES) {
+        accumulate4x2(acc, ao0 + c, ao1 + c, p0, p1, from, to, rows, offsets, c);
       }
     }
     accumulateFrom(simd, acc, ao0, p0, from, to, rows, offsets, c, dv);
@@ -295,6 +306,225 @@ final class DecodeSimd {
     b5.intoArray(acc, ao1 + 5 * LANES);
     b6.intoArray(acc, ao1 + 6 * LANES);
     b7.intoArray(acc, ao1 + 7 * LANES);
+  }
+
+  /**
+   * {@link #accumulate} for four rows at once (acc at ao0..ao3 with p0..p3): each load of a value
+   * row serves the four, and every accumulator adds in {@link #accumulate}'s order (the same bits).
+   * Blocks of 4 vectors per row (16 accumulators) with 32 vector registers, of 2 (8) with 16.
+   */
+  static void accumulate4(
+      boolean simd,
+      float[] acc,
+      int ao0,
+      int dv,
+      float[] p0,
+      float[] p1,
+      float[] p2,
+      float[] p3,
+      int from,
+      int to,
+      float[][] rows,
+      int[] offsets) {
+    int c = 0;
+    if (simd) {
+      int step = (WIDE_REGISTERS ? 4 : 2) * LANES;
+      for (; c + step <= dv; c += step) {
+        if (WIDE_REGISTERS) {
+          accumulate4x4(acc, ao0 + c, dv, p0, p1, p2, p3, from, to, rows, offsets, c);
+        } else {
+          accumulate2x4(acc, ao0 + c, dv, p0, p1, p2, p3, from, to, rows, offsets, c);
+        }
+      }
+    }
+    accumulateFrom(simd, acc, ao0, p0, from, to, rows, offsets, c, dv);
+    accumulateFrom(simd, acc, ao0 + dv, p1, from, to, rows, offsets, c, dv);
+    accumulateFrom(simd, acc, ao0 + 2 * dv, p2, from, to, rows, offsets, c, dv);
+    accumulateFrom(simd, acc, ao0 + 3 * dv, p3, from, to, rows, offsets, c, dv);
+  }
+
+  /** Two vectors of four rows' accumulators (rows dv apart from ao): 8 accumulators. */
+  private static void accumulate2x4(
+      float[] acc,
+      int ao,
+      int dv,
+      float[] p0,
+      float[] p1,
+      float[] p2,
+      float[] p3,
+      int from,
+      int to,
+      float[][] rows,
+      int[] offsets,
+      int c) {
+    int ao1 = ao + dv;
+    int ao2 = ao1 + dv;
+    int ao3 = ao2 + dv;
+    FloatVector a0 = FloatVector.fromArray(SPECIES, acc, ao);
+    FloatVector a1 = FloatVector.fromArray(SPECIES, acc, ao + LANES);
+    FloatVector b0 = FloatVector.fromArray(SPECIES, acc, ao1);
+    FloatVector b1 = FloatVector.fromArray(SPECIES, acc, ao1 + LANES);
+    FloatVector c0 = FloatVector.fromArray(SPECIES, acc, ao2);
+    FloatVector c1 = FloatVector.fromArray(SPECIES, acc, ao2 + LANES);
+    FloatVector d0 = FloatVector.fromArray(SPECIES, acc, ao3);
+    FloatVector d1 = FloatVector.fromArray(SPECIES, acc, ao3 + LANES);
+    for (int j = from; j < to; j++) {
+      float[] v = rows[j];
+      int vo = offsets[j] + c;
+      FloatVector w0 = FloatVector.fromArray(SPECIES, v, vo);
+      FloatVector w1 = FloatVector.fromArray(SPECIES, v, vo + LANES);
+      FloatVector x = FloatVector.broadcast(SPECIES, p0[j]);
+      a0 = w0.fma(x, a0);
+      a1 = w1.fma(x, a1);
+      x = FloatVector.broadcast(SPECIES, p1[j]);
+      b0 = w0.fma(x, b0);
+      b1 = w1.fma(x, b1);
+      x = FloatVector.broadcast(SPECIES, p2[j]);
+      c0 = w0.fma(x, c0);
+      c1 = w1.fma(x, c1);
+      x = FloatVector.broadcast(SPECIES, p3[j]);
+      d0 = w0.fma(x, d0);
+      d1 = w1.fma(x, d1);
+    }
+    a0.intoArray(acc, ao);
+    a1.intoArray(acc, ao + LANES);
+    b0.intoArray(acc, ao1);
+    b1.intoArray(acc, ao1 + LANES);
+    c0.intoArray(acc, ao2);
+    c1.intoArray(acc, ao2 + LANES);
+    d0.intoArray(acc, ao3);
+    d1.intoArray(acc, ao3 + LANES);
+  }
+
+  /** Four vectors of four rows' accumulators (rows dv apart from ao): 16 accumulators. */
+  private static void accumulate4x4(
+      float[] acc,
+      int ao,
+      int dv,
+      float[] p0,
+      float[] p1,
+      float[] p2,
+      float[] p3,
+      int from,
+      int to,
+      float[][] rows,
+      int[] offsets,
+      int c) {
+    int ao1 = ao + dv;
+    int ao2 = ao1 + dv;
+    int ao3 = ao2 + dv;
+    FloatVector a0 = FloatVector.fromArray(SPECIES, acc, ao);
+    FloatVector a1 = FloatVector.fromArray(SPECIES, acc, ao + LANES);
+    FloatVector a2 = FloatVector.fromArray(SPECIES, acc, ao + 2 * LANES);
+    FloatVector a3 = FloatVector.fromArray(SPECIES, acc, ao + 3 * LANES);
+    FloatVector b0 = FloatVector.fromArray(SPECIES, acc, ao1);
+    FloatVector b1 = FloatVector.fromArray(SPECIES, acc, ao1 + LANES);
+    FloatVector b2 = FloatVector.fromArray(SPECIES, acc, ao1 + 2 * LANES);
+    FloatVector b3 = FloatVector.fromArray(SPECIES, acc, ao1 + 3 * LANES);
+    FloatVector c0 = FloatVector.fromArray(SPECIES, acc, ao2);
+    FloatVector c1 = FloatVector.fromArray(SPECIES, acc, ao2 + LANES);
+    FloatVector c2 = FloatVector.fromArray(SPECIES, acc, ao2 + 2 * LANES);
+    FloatVector c3 = FloatVector.fromArray(SPECIES, acc, ao2 + 3 * LANES);
+    FloatVector d0 = FloatVector.fromArray(SPECIES, acc, ao3);
+    FloatVector d1 = FloatVector.fromArray(SPECIES, acc, ao3 + LANES);
+    FloatVector d2 = FloatVector.fromArray(SPECIES, acc, ao3 + 2 * LANES);
+    FloatVector d3 = FloatVector.fromArray(SPECIES, acc, ao3 + 3 * LANES);
+    for (int j = from; j < to; j++) {
+      float[] v = rows[j];
+      int vo = offsets[j] + c;
+      FloatVector x0 = FloatVector.broadcast(SPECIES, p0[j]);
+      FloatVector x1 = FloatVector.broadcast(SPECIES, p1[j]);
+      FloatVector x2 = FloatVector.broadcast(SPECIES, p2[j]);
+      FloatVector x3 = FloatVector.broadcast(SPECIES, p3[j]);
+      FloatVector w = FloatVector.fromArray(SPECIES, v, vo);
+      a0 = w.fma(x0, a0);
+      b0 = w.fma(x1, b0);
+      c0 = w.fma(x2, c0);
+      d0 = w.fma(x3, d0);
+      w = FloatVector.fromArray(SPECIES, v, vo + LANES);
+      a1 = w.fma(x0, a1);
+      b1 = w.fma(x1, b1);
+      c1 = w.fma(x2, c1);
+      d1 = w.fma(x3, d1);
+      w = FloatVector.fromArray(SPECIES, v, vo + 2 * LANES);
+      a2 = w.fma(x0, a2);
+      b2 = w.fma(x1, b2);
+      c2 = w.fma(x2, c2);
+      d2 = w.fma(x3, d2);
+      w = FloatVector.fromArray(SPECIES, v, vo + 3 * LANES);
+      a3 = w.fma(x0, a3);
+      b3 = w.fma(x1, b3);
+      c3 = w.fma(x2, c3);
+      d3 = w.fma(x3, d3);
+    }
+    a0.intoArray(acc, ao);
+    a1.intoArray(acc, ao + LANES);
+    a2.intoArray(acc, ao + 2 * LANES);
+    a3.intoArray(acc, ao + 3 * LANES);
+    b0.intoArray(acc, ao1);
+    b1.intoArray(acc, ao1 + LANES);
+    b2.intoArray(acc, ao1 + 2 * LANES);
+    b3.intoArray(acc, ao1 + 3 * LANES);
+    c0.intoArray(acc, ao2);
+    c1.intoArray(acc, ao2 + LANES);
+    c2.intoArray(acc, ao2 + 2 * LANES);
+    c3.intoArray(acc, ao2 + 3 * LANES);
+    d0.intoArray(acc, ao3);
+    d1.intoArray(acc, ao3 + LANES);
+    d2.intoArray(acc, ao3 + 2 * LANES);
+    d3.intoArray(acc, ao3 + 3 * LANES);
+  }
+
+  /**
+   * {@link #accumulate8x2} for 16 vector registers (AVX2): four vectors of each row's accumulator,
+   * eight in all, with the two broadcasts and the value vector 11 registers, where 8 × 2 needs 19
+   * and spills an accumulator to memory at every key.
+   */
+  private static void accumulate4x2(
+      float[] acc,
+      int ao0,
+      int ao1,
+      float[] p0,
+      float[] p1,
+      int from,
+      int to,
+      float[][] rows,
+      int[] offsets,
+      int c) {
+    FloatVector a0 = FloatVector.fromArray(SPECIES, acc, ao0);
+    FloatVector a1 = FloatVector.fromArray(SPECIES, acc, ao0 + LANES);
+    FloatVector a2 = FloatVector.fromArray(SPECIES, acc, ao0 + 2 * LANES);
+    FloatVector a3 = FloatVector.fromArray(SPECIES, acc, ao0 + 3 * LANES);
+    FloatVector b0 = FloatVector.fromArray(SPECIES, acc, ao1);
+    FloatVector b1 = FloatVector.fromArray(SPECIES, acc, ao1 + LANES);
+    FloatVector b2 = FloatVector.fromArray(SPECIES, acc, ao1 + 2 * LANES);
+    FloatVector b3 = FloatVector.fromArray(SPECIES, acc, ao1 + 3 * LANES);
+    for (int j = from; j < to; j++) {
+      float[] v = rows[j];
+      int vo = offsets[j] + c;
+      FloatVector x = FloatVector.broadcast(SPECIES, p0[j]);
+      FloatVector y = FloatVector.broadcast(SPECIES, p1[j]);
+      FloatVector w = FloatVector.fromArray(SPECIES, v, vo);
+      a0 = w.fma(x, a0);
+      b0 = w.fma(y, b0);
+      w = FloatVector.fromArray(SPECIES, v, vo + LANES);
+      a1 = w.fma(x, a1);
+      b1 = w.fma(y, b1);
+      w = FloatVector.fromArray(SPECIES, v, vo + 2 * LANES);
+      a2 = w.fma(x, a2);
+      b2 = w.fma(y, b2);
+      w = FloatVector.fromArray(SPECIES, v, vo + 3 * LANES);
+      a3 = w.fma(x, a3);
+      b3 = w.fma(y, b3);
+    }
+    a0.intoArray(acc, ao0);
+    a1.intoArray(acc, ao0 + LANES);
+    a2.intoArray(acc, ao0 + 2 * LANES);
+    a3.intoArray(acc, ao0 + 3 * LANES);
+    b0.intoArray(acc, ao1);
+    b1.intoArray(acc, ao1 + LANES);
+    b2.intoArray(acc, ao1 + 2 * LANES);
+    b3.intoArray(acc, ao1 + 3 * LANES);
   }
 
   /** Eight vectors of the accumulator from {@code ao}: eight independent FMA chains. */

@@ -135,8 +135,7 @@ final class DecodeWorker implements Callable<Void> {
         boolean quad = pair && quads && r + 3 < rows && sameRange(r, r + 2) && sameRange(r, r + 3);
         if (a < e && quad) {
           DecodeDots.scores4(qs, r * p.headDim, kRows, kOff, a, e, p.headDim, s, s2, s3, s4, lanes);
-          update2(r, s, s2, a, e);
-          update2(r + 2, s3, s4, a, e);
+          update4(r, a, e);
         } else if (a < e && pair) {
           DecodeDots.scores2(
               simd, qs, r * p.headDim, (r + 1) * p.headDim, kRows, kOff, a, e, p.headDim, s, s2);
@@ -158,6 +157,30 @@ final class DecodeWorker implements Callable<Void> {
 
   private boolean sameRange(int r, int r2) {
     return first[r2] == first[r] && end[r2] == end[r];
+  }
+
+  /** Softmax and P·V of rows r to r + 3 (scores s, s2, s3, s4 over the block's keys [a, e)). */
+  private void update4(int r, int a, int e) {
+    int dv = plan.valueDim;
+    boolean u0 = softmax(r, s, a, e);
+    boolean u1 = softmax(r + 1, s2, a, e);
+    boolean u2 = softmax(r + 2, s3, a, e);
+    boolean u3 = softmax(r + 3, s4, a, e);
+    if (u0 && u1 && u2 && u3) {
+      DecodeSimd.accumulate4(plan.simd, acc, r * dv, dv, s, s2, s3, s4, a, e, vRows, vOff);
+      return;
+    }
+    accumulateIf(u0, r, s, a, e);
+    accumulateIf(u1, r + 1, s2, a, e);
+    accumulateIf(u2, r + 2, s3, a, e);
+    accumulateIf(u3, r + 3, s4, a, e);
+  }
+
+  private void accumulateIf(boolean update, int r, float[] p, int a, int e) {
+    if (update) {
+      int dv = plan.valueDim;
+      DecodeSimd.accumulate(plan.simd, acc, r * dv, p, a, e, vRows, vOff, dv);
+    }
   }
 
   /** Softmax and P·V of rows r and r + 1 (scores sa and sb over the block's keys [a, e)). */

@@ -70,7 +70,7 @@ class DecodeDotsTest {
 
   @Test
   void quadsMatchSinglesBitForBit() {
-    assumeTrue(DecodeDots.scores4Applies(true, 16), "scores4 needs 16-lane vectors");
+    assumeTrue(DecodeDots.scores4Applies(true, 16), "scores4 needs 8- or 16-lane vectors");
     SplittableRandom rnd = new SplittableRandom(11);
     int checked = 0;
     for (int d : new int[] {16, 48, 128}) {
