@@ -1,6 +1,6 @@
 package dev.flashattn4j.kernel.decode;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static assertEquals;
 
 import dev.flashattn4j.kernel.Simd;
 import java.util.SplittableRandom;
@@ -48,5 +48,49 @@ class DecodeSimdTest {
       assertEquals(-4f, t[2]);
       assertEquals(9f, t[18]);
     }
+  }
+
+  @Test
+  void twoAndFourRowAccumulatesGiveOneRowsBits() {
+    SplittableRandom rnd = new SplittableRandom(5);
+    int checked = 0;
+    for (int dv : new int[] {1, 7, 8, 16, 24, 59, 64, 128, 136}) {
+      int keys = 37;
+      float[] page = new float[keys * dv + 5];
+      for (int i = 0; i < page.length; i++) {
+        page[i] = (float) rnd.nextGaussian();
+      }
+      float[][] rows = new float[keys][];
+      int[] offsets = new int[keys];
+      for (int j = 0; j < keys; j++) {
+        rows[j] = page;
+        offsets[j] = 5 + (keys - 1 - j) * dv;
+      }
+      float[][] p = new float[4][keys];
+      for (float[] pr : p) {
+        for (int j = 0; j < keys; j++) {
+          pr[j] = (float) rnd.nextDouble();
+        }
+      }
+      float[] start = new float[4 * dv];
+      for (int i = 0; i < start.length; i++) {
+        start[i] = (float) rnd.nextGaussian();
+      }
+      for (boolean simd : new boolean[] {true, false}) {
+        float[] one = start.clone();
+        for (int r = 0; r < 4; r++) {
+          DecodeSimd.accumulate(simd, one, r * dv, p[r], 3, keys, rows, offsets, dv);
+        }
+        float[] two = start.clone();
+        DecodeSimd.accumulate2(simd, two, 0, dv, p[0], p[1], 3, keys, rows, offsets, dv);
+        DecodeSimd.accumulate2(simd, two, 2 * dv, 3 * dv, p[2], p[3], 3, keys, rows, offsets, dv);
+        float[] four = start.clone();
+        DecodeSimd.accumulate4(simd, four, 0, dv, p[0], p[1], p[2], p[3], 3, keys, rows, offsets);
+        assertArrayEquals(one, two, "pairs, dv " + dv);
+        assertArrayEquals(one, four, "quads, dv " + dv);
+        checked++;
+      }
+    }
+    assertEquals(18, checked);
   }
 }
