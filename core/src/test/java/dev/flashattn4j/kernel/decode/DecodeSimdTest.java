@@ -1,6 +1,7 @@
 package dev.flashattn4j.kernel.decode;
 
-import static assertEquals;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.flashattn4j.kernel.Simd;
 import java.util.SplittableRandom;
