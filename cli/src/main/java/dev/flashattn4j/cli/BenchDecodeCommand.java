@@ -40,8 +40,8 @@ final class BenchDecodeCommand implements Callable<Integer> {
   @Option(
       names = "--storage",
       split = ",",
-      description = "float32 and/or float16 (default: ${DEFAULT-VALUE})",
-      defaultValue = "float32,float16")
+      description = "float32, float16 and/or bfloat16 (default: ${DEFAULT-VALUE})",
+      defaultValue = "float32,float16,bfloat16")
   String[] storages;
 
   @Option(names = "--heads", description = "H_q (default: ${DEFAULT-VALUE})", defaultValue = "32")
@@ -98,7 +98,9 @@ final class BenchDecodeCommand implements Callable<Integer> {
       switch (s.trim().toLowerCase(Locale.ROOT)) {
         case "float32", "f32" -> kinds.add(KvStorage.FLOAT32);
         case "float16", "f16" -> kinds.add(KvStorage.FLOAT16);
-        default -> throw new BadInputException("--storage must be float32 or float16, not " + s);
+        case "bfloat16", "bf16" -> kinds.add(KvStorage.BFLOAT16);
+        default ->
+            throw new BadInputException("--storage must be float32, float16 or bfloat16, not " + s);
       }
     }
     positive("--heads", heads);

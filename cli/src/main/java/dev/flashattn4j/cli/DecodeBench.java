@@ -311,10 +311,8 @@ final class DecodeBench {
         ks[b] = random(random, s.kvHeads, lens[b], s.headDim);
         vs[b] = random(random, s.kvHeads, lens[b], s.headDim);
         cache.append(ids[b], ks[b], vs[b]);
-        if (storage == KvStorage.FLOAT16) {
-          roundToHalf(ks[b]);
-          roundToHalf(vs[b]);
-        }
+        roundAsStored(storage, ks[b]);
+        roundAsStored(storage, vs[b]);
       }
       try (DecodeAttention decode =
           DecodeAttention.builder().threads(s.threads).chunkKeys(64).build()) {
@@ -354,10 +352,10 @@ final class DecodeBench {
     return pages;
   }
 
-  private static void roundToHalf(Tensor t) {
+  private static void roundAsStored(KvStorage storage, Tensor t) {
     float[] a = t.data();
     for (int i = 0; i < a.length; i++) {
-      a[i] = Float.float16ToFloat(Float.floatToFloat16(a[i]));
+      a[i] = storage.round(a[i]);
     }
   }
 

@@ -95,6 +95,9 @@ final class DecodeDemoCommand implements Callable<Integer> {
   @Option(names = "--float16", description = "store K and V as float16")
   boolean float16;
 
+  @Option(names = "--bfloat16", description = "store K and V as bfloat16")
+  boolean bfloat16;
+
   @Option(names = "--threads", description = "threads (default: all processors)")
   Integer threads;
 
@@ -125,7 +128,11 @@ final class DecodeDemoCommand implements Callable<Integer> {
       pages += (cap + pageSize - 1) / pageSize;
       total = Math.max(total, cap);
     }
-    KvStorage storage = float16 ? KvStorage.FLOAT16 : KvStorage.FLOAT32;
+    if (float16 && bfloat16) {
+      throw new BadInputException("--float16 and --bfloat16: choose one");
+    }
+    KvStorage storage =
+        float16 ? KvStorage.FLOAT16 : bfloat16 ? KvStorage.BFLOAT16 : KvStorage.FLOAT32;
     PagedKvCache cache = new PagedKvCache(1, kvHeads, headDim, headDim, pageSize, pages, storage);
     AttentionOptions.Builder ob = AttentionOptions.builder().causal(Causal.BOTTOM_RIGHT);
     if (window != null) {
@@ -289,10 +296,8 @@ final class DecodeDemoCommand implements Callable<Integer> {
       for (int i = (h * capacity + from) * headDim; i < (h * capacity + from + n) * headDim; i++) {
         k[i] = (float) (random.nextDouble() * 2 - 1);
         v[i] = (float) (random.nextDouble() * 2 - 1);
-        if (storage == KvStorage.FLOAT16) {
-          k[i] = Float.float16ToFloat(Float.floatToFloat16(k[i]));
-          v[i] = Float.float16ToFloat(Float.floatToFloat16(v[i]));
-        }
+        k[i] = storage.round(k[i]);
+        v[i] = storage.round(v[i]);
       }
     }
   }

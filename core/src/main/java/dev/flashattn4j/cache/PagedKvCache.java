@@ -73,7 +73,7 @@ public final class PagedKvCache {
    * @param valueDim d_v, the size of a value
    * @param pageSize tokens a page holds
    * @param pages pages in the pool
-   * @param storage float32 or float16 elements
+   * @param storage float32, float16 or bfloat16 elements
    */
   public PagedKvCache(
       int layers,
@@ -394,7 +394,7 @@ public final class PagedKvCache {
     } else {
       short[] dst = key ? keys16[layer][page] : values16[layer][page];
       for (int c = 0; c < cols; c++) {
-        dst[at + c] = Float.floatToFloat16(from[o + c]);
+        dst[at + c] = storage.encode(from[o + c]);
       }
     }
   }
@@ -484,7 +484,7 @@ public final class PagedKvCache {
       out[c] =
           keys32 != null
               ? (key ? keys32 : values32)[layer][page][at + c]
-              : Float.float16ToFloat((key ? keys16 : values16)[layer][page][at + c]);
+              : storage.decode((key ? keys16 : values16)[layer][page][at + c]);
     }
   }
 
@@ -553,12 +553,12 @@ public final class PagedKvCache {
     return values32[layer][page];
   }
 
-  /** K rows of a page in one layer as binary16 bits (FLOAT16 storage only). */
+  /** K rows of a page in one layer as 16-bit patterns (FLOAT16 or BFLOAT16 storage only). */
   public short[] keyPage16(int layer, int page) {
     return keys16[layer][page];
   }
 
-  /** V rows of a page in one layer as binary16 bits (FLOAT16 storage only). */
+  /** V rows of a page in one layer as 16-bit patterns (FLOAT16 or BFLOAT16 storage only). */
   public short[] valuePage16(int layer, int page) {
     return values16[layer][page];
   }

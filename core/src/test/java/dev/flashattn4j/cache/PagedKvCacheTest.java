@@ -259,6 +259,34 @@ class PagedKvCacheTest {
   }
 
   @Test
+  void bfloat16StorageRoundsToNearestEvenWithFloat32Range() {
+    PagedKvCache c = new PagedKvCache(1, 1, 4, 2, 2, 3, KvStorage.BFLOAT16);
+    int s = c.newSequence();
+    // 1 + 2^-8 is a tie between 1 and 1 + 2^-7 (even: 1); 1 + 3·2^-8 one between 1 + 2^-7 and
+    // 1 + 2^-6 (even: 1 + 2^-6); 3e38 stays finite (float16 would give ∞); NaN stays NaN
+    float[] k = {1f + 0x1p-8f, 1f + 3 * 0x1p-8f, 3e38f, Float.NaN};
+    c.append(s, Tensor.of(k, 1, 1, 4), Tensor.of(new float[] {0.1f, -2.5f}, 1, 1, 2));
+    float[] back = new float[4];
+    c.read(0, s, 0, 0, true, back);
+    assertEquals(1f, back[0]);
+    assertEquals(1f + 0x1p-6f, back[1]);
+    assertEquals(Float.intBitsToFloat(0x7F620000), back[2]);
+    assertTrue(Float.isNaN(back[3]));
+    float[] vBack = new float[2];
+    c.read(0, s, 0, 0, false, vBack);
+    assertEquals(Float.intBitsToFloat(0x3DCD0000), vBack[0]); // 0.1 = 0x3DCCCCCD rounds up
+    assertEquals(-2.5f, vBack[1]); // exact
+    assertEquals(-0f, KvStorage.BFLOAT16.round(-0f));
+    assertEquals(Float.NEGATIVE_INFINITY, KvStorage.BFLOAT16.round(Float.NEGATIVE_INFINITY));
+    // above bfloat16's largest value (0x7F7F: 3.3895e38) by half an ulp or more: ∞, as in PyTorch
+    assertEquals(Float.intBitsToFloat(0x7F7F0000), KvStorage.BFLOAT16.round(3.39e38f));
+    assertEquals(Float.POSITIVE_INFINITY, KvStorage.BFLOAT16.round(Float.MAX_VALUE));
+    assertEquals(0x3f80, KvStorage.BFLOAT16.encode(1f));
+    assertThrows(IllegalStateException.class, () -> KvStorage.FLOAT32.encode(1f));
+    assertEquals(2L * 1 * 2 * (4 + 2), c.bytesPerPage());
+  }
+
+  @Test
   void float16StorageRoundsToHalfPrecision() {
     PagedKvCache c = new PagedKvCache(1, 1, 4, 2, 2, 3, KvStorage.FLOAT16);
     int s = c.newSequence();

@@ -27,7 +27,8 @@ final class DecodePlan {
   Tensor out;
   float[] lse;
   boolean simd;
-  boolean float16;
+  boolean halfWidth;
+  KvStorage storage;
 
   // Sizes.
   int batch;
@@ -87,7 +88,8 @@ final class DecodePlan {
     this.out = out;
     this.lse = lse;
     this.simd = simd;
-    this.float16 = cache.storage() == KvStorage.FLOAT16;
+    this.storage = cache.storage();
+    this.halfWidth = storage != KvStorage.FLOAT32;
     batch = q.batch();
     queryHeads = q.heads();
     kvHeads = cache.kvHeads();

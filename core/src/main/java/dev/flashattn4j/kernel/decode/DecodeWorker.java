@@ -40,7 +40,7 @@ final class DecodeWorker implements Callable<Void> {
   private final float[][] vRows = new float[BLOCK][];
   private final int[] vOff = new int[BLOCK];
   private int touched; // what touch() read, kept so that its loads are not optimised away
-  private float[] kWide = new float[0]; // BLOCK·d: K rows widened from float16
+  private float[] kWide = new float[0]; // BLOCK·d: K rows widened from 16 bits
   private float[] vWide = new float[0]; // BLOCK·d_v
 
   DecodeWorker(DecodePlan plan) {
@@ -74,10 +74,10 @@ final class DecodeWorker implements Callable<Void> {
     if (merged.length < plan.valueDim) {
       merged = new float[plan.valueDim];
     }
-    if (plan.float16 && kWide.length < BLOCK * plan.headDim) {
+    if (plan.halfWidth && kWide.length < BLOCK * plan.headDim) {
       kWide = new float[BLOCK * plan.headDim];
     }
-    if (plan.float16 && vWide.length < BLOCK * plan.valueDim) {
+    if (plan.halfWidth && vWide.length < BLOCK * plan.valueDim) {
       vWide = new float[BLOCK * plan.valueDim];
     }
   }
@@ -238,7 +238,7 @@ final class DecodeWorker implements Callable<Void> {
     return true;
   }
 
-  /** Points kRows/vRows at keys [j0, j0 + n) of head g (widening them first from float16). */
+  /** Points kRows/vRows at keys [j0, j0 + n) of head g (widening them first from 16 bits). */
   private void gather(int b, int g, int j0, int n) {
     DecodePlan p = plan;
     PagedKvCache cache = p.cache;
@@ -253,13 +253,13 @@ final class DecodeWorker implements Callable<Void> {
       int run = Math.min(n - j, ps - slot); // consecutive slots of one page are contiguous
       int kAt = (g * ps + slot) * d;
       int vAt = (g * ps + slot) * dv;
-      if (p.float16) {
+      if (p.halfWidth) {
         short[] kPage = cache.keyPage16(p.layer, page);
         short[] vPage = cache.valuePage16(p.layer, page);
         touch(kPage, kAt, run * d);
         touch(vPage, vAt, run * dv);
-        DecodeSimd.widen(kPage, kAt, kWide, j * d, run * d);
-        DecodeSimd.widen(vPage, vAt, vWide, j * dv, run * dv);
+        DecodeSimd.widen(p.storage, kPage, kAt, kWide, j * d, run * d);
+        DecodeSimd.widen(p.storage, vPage, vAt, vWide, j * dv, run * dv);
         for (int x = 0; x < run; x++) {
           kRows[j + x] = kWide;
           kOff[j + x] = (j + x) * d;

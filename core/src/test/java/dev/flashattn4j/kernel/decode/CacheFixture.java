@@ -67,8 +67,8 @@ final class CacheFixture {
       for (int h = 0; h < t.heads(); h++) {
         for (int c = 0; c < t.cols(); c++) {
           float x = t.get(0, h, n, c);
-          if (cache.storage() == KvStorage.FLOAT16) {
-            x = Float.float16ToFloat(Float.floatToFloat16(x));
+          if (cache.storage() != KvStorage.FLOAT32) {
+            x = cache.storage().round(x);
           }
           row[h * t.cols() + c] = x;
         }

@@ -177,6 +177,20 @@ class DecodeAttentionTest {
                 64,
                 causal,
                 KvStorage.FLOAT16,
+                true),
+            new Case(
+                "bfloat16 storage",
+                8,
+                2,
+                64,
+                64,
+                new int[] {130, 17},
+                4,
+                1,
+                16,
+                64,
+                causal,
+                KvStorage.BFLOAT16,
                 true));
     return base.flatMap(
         c ->
