@@ -87,13 +87,33 @@ def main(argv):
         print()
         print("Skipped: " + "; ".join(l[len("skipped: "):] for l in skipped) + ".")
     print()
-    for name, what in (("java-256bit.txt", "256-bit vectors"), ("java-scalar.txt", "scalar twins"),
-                       ("java-64k.txt", "N = 65,536, d = 64, H = 1, -Xmx150m")):
+    for name, what in (("java-256bit.txt", "256-bit vectors"), ("java-scalar.txt", "scalar twins")):
         row, head = fast_line(text(d, name))
         if row:
             print(f"- {what}: T={row[1]} N={row[4]} d={row[5]} {row[6]}: {row[7]} ms, {row[8]} GFLOP/s, "
                   f"{row[9]} of the peak; extra memory {row[10]} {row[11]}. "
                   + " ".join(h for h in head if h.startswith("FMA peak")))
+    long_rows = [l.split() for l in text(d, "java-64k.txt").splitlines() if l.startswith("fast ")]
+    by_n = {int(r[4]): r for r in long_rows}
+    for n, r in sorted(by_n.items()):
+        print(f"- H = 1, d = 64, -Xmx150m, T={r[1]}, N = {n:,}: {r[7]} ms, {r[8]} GFLOP/s, {r[9]} of the "
+              f"peak; extra memory {r[10]} {r[11]}")
+    if 4096 in by_n and 65536 in by_n:
+        ratio = float(by_n[65536][8]) / float(by_n[4096][8])
+        print(f"- N = 65,536 keeps {100 * ratio:.0f}% of the N = 4096 rate (same run, same H = 1)")
+    for name, title in (("c-yardsticks.txt", "Independent yardsticks (C, scripts/c/)"),
+                        ("decode.txt", "Decode step (`./flashattn bench-decode`, H_q = 32, H_kv = 8, "
+                                       "d = 128, batch 1)"),
+                        ("history.txt", "History (`scripts/bench_history.py`): each case alone "
+                                        "against the whole grid in one JVM, shuffled")):
+        body = text(d, name).strip()
+        if body:
+            print()
+            print(title + ":")
+            print()
+            print("```")
+            print(body)
+            print("```")
     exp = text(d, "exp.txt")
     for l in exp.splitlines():
         m = re.match(r"ExpBenchmark\.(\w+)\s+avgt\s+\d+\s+([\d.]+)\s+±\s+([\d.]+)", l)
