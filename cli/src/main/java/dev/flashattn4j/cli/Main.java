@@ -88,6 +88,15 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
-    System.exit(commandLine().execute(args));
+    int code;
+    try {
+      code = commandLine().execute(args);
+    } catch (IllegalArgumentException | ExceptionInInitializerError e) {
+      // a bad -Dflashattn.* property, found when the kernels' settings are first read
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      System.err.println("error: " + cause.getMessage());
+      code = EXIT_BAD_INPUT;
+    }
+    System.exit(code);
   }
 }

@@ -60,9 +60,14 @@ public enum MicroKernel {
     return x + "x" + vectors;
   }
 
-  /** The shape of this JVM: the property's, or the one that fits {@link #registers()}. */
+  /**
+   * The shape of this JVM: the property's, or the one that fits {@link #registers()}.
+   *
+   * @throws IllegalArgumentException when {@value #PROPERTY} names no shape
+   */
   public static MicroKernel chosen() {
-    return Holder.CHOSEN;
+    String p = System.getProperty(PROPERTY);
+    return p == null || p.isBlank() ? forRegisters(registers()) : parse(p);
   }
 
   /** True when the shape was pinned by {@value #PROPERTY}. */
@@ -109,14 +114,5 @@ public enum MicroKernel {
         + " accumulators; "
         + (pinned() ? "pinned by " + PROPERTY : registers() + " vector registers")
         + ")";
-  }
-
-  private static final class Holder {
-    static final MicroKernel CHOSEN = choose();
-
-    private static MicroKernel choose() {
-      String p = System.getProperty(PROPERTY);
-      return p == null || p.isBlank() ? forRegisters(registers()) : parse(p);
-    }
   }
 }
