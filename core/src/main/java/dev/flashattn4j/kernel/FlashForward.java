@@ -312,15 +312,17 @@ public final class FlashForward implements AutoCloseable {
       first = false;
     }
 
-    // O_i = Oᵀ / l; LSE_i = m·ln 2 + ln l; a row that saw no key gets O = 0, LSE = −∞
+    // O_i = Oᵀ / l; LSE_i = m·ln 2 + ln l; a row that saw no key gets O = 0, LSE = −∞; a row that
+    // saw a NaN or +∞ score gets NaN, as in PyTorch
     float[] od = out.data();
     for (int r = 0; r < rows; r++) {
       float rowLse = first ? Float.NEGATIVE_INFINITY : sm.lse(r);
       lse[(b * s.queryHeads() + head[r]) * nq + pos[r]] = rowLse;
       int dst = out.rowOffset(b, head[r], pos[r]);
-      if (rowLse == Float.NEGATIVE_INFINITY) {
+      if (rowLse == Float.NEGATIVE_INFINITY || Float.isNaN(rowLse)) {
+        float fill = rowLse == Float.NEGATIVE_INFINITY ? 0f : Float.NaN;
         for (int c = 0; c < dv; c++) {
-          od[dst + c] = 0f;
+          od[dst + c] = fill;
         }
       } else {
         float inv = 1f / sm.rowSum[r];

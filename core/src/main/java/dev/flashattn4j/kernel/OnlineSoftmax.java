@@ -152,13 +152,19 @@ final class OnlineSoftmax {
   }
 
   /**
-   * The natural log-sum-exp of row r, −∞ when the row has seen no key.
+   * The natural log-sum-exp of row r, −∞ when the row has seen no key, NaN when one of its scores
+   * was NaN or +∞ (the running max keeps a NaN: {@code FloatVector.max} and {@code Math.max} carry
+   * it; the exp pass does not, see {@link #floor}).
    *
    * @return m·ln 2 + ln l
    */
   float lse(int r) {
     float l = rowSum[r];
-    if (!(l > 0f) || rowMax[r] == Float.NEGATIVE_INFINITY) {
+    float m = rowMax[r];
+    if (Float.isNaN(m) || m == Float.POSITIVE_INFINITY) {
+      return Float.NaN;
+    }
+    if (!(l > 0f) || m == Float.NEGATIVE_INFINITY) {
       return Float.NEGATIVE_INFINITY;
     }
     return (float) (rowMax[r] * LN2 + Math.log(l));

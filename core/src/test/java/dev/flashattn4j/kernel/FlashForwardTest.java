@@ -1,6 +1,7 @@
 package dev.flashattn4j.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flashattn4j.api.AttentionMask;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -137,5 +139,45 @@ class FlashForwardTest {
   @MethodSource("randomCases")
   void scalarWithinBudget(Case c) {
     assertWithinBudget(c, SCALAR);
+  }
+
+  /**
+   * A NaN or an overflow to +∞ in a score a row sees makes that row NaN (O and LSE), in both paths
+   * and at every position in a block; the other rows keep the bits of clean inputs.
+   */
+  @Test
+  void nonFiniteScoresMakeTheirRowNaNAndLeaveTheOthers() {
+    int n = 70;
+    int d = 19;
+    Tensor k = TestTensors.normal(31, 1, 2, n, d);
+    Tensor v = TestTensors.normal(32, 1, 2, n, d);
+    for (FlashForward kernel : new FlashForward[] {VECTOR, SCALAR}) {
+      for (int bad : new int[] {0, 5, 37, 69}) {
+        Tensor clean = TestTensors.normal(30, 1, 2, n, d);
+        AttentionResult want = kernel.forward(clean, k, v, AttentionOptions.DEFAULTS);
+        Tensor q = TestTensors.normal(30, 1, 2, n, d);
+        q.set(0, 0, bad, 3, Float.NaN); // head 0: NaN
+        for (int c = 0; c < d; c++) {
+          q.set(0, 1, bad, c, 1e38f * Math.signum(k.get(0, 1, 0, c))); // head 1: q·k₀ → +∞
+        }
+        AttentionResult got = kernel.forward(q, k, v, AttentionOptions.DEFAULTS);
+        for (int h = 0; h < 2; h++) {
+          for (int i = 0; i < n; i++) {
+            float lse = got.lse()[h * n + i];
+            if (i == bad) {
+              assertTrue(Float.isNaN(lse), "head " + h + " row " + i + ": LSE " + lse);
+              for (int c = 0; c < d; c++) {
+                assertTrue(Float.isNaN(got.output().get(0, h, i, c)), "head " + h + " row " + i);
+              }
+            } else {
+              assertEquals(want.lse()[h * n + i], lse);
+              for (int c = 0; c < d; c++) {
+                assertEquals(want.output().get(0, h, i, c), got.output().get(0, h, i, c));
+              }
+            }
+          }
+        }
+      }
+    }
   }
 }
