@@ -75,46 +75,25 @@ public final class Simd {
 
   // ---------------------------------------------------------------- exp2
 
-  // 2^f on [-1/2, 1/2] (Cephes exp2f, relative error ~1.7e-7): 1 + f·(P5 + f·(P4 + ... f·P0)).
-  public static final float P0 = 1.535336188319500e-4f;
-  public static final float P1 = 1.339887440266574e-3f;
-  public static final float P2 = 9.618437357674640e-3f;
-  public static final float P3 = 5.550332471162809e-2f;
-  public static final float P4 = 2.402264791363012e-1f;
-  public static final float P5 = 6.931472028550421e-1f;
+  // exp2's constants and scalar form live in ScalarMath (no Vector API there, so the paper's kernel
+  // and the decode step's scalar code need no incubator module); these are the same constants.
+  public static final float P0 = ScalarMath.P0;
+  public static final float P1 = ScalarMath.P1;
+  public static final float P2 = ScalarMath.P2;
+  public static final float P3 = ScalarMath.P3;
+  public static final float P4 = ScalarMath.P4;
+  public static final float P5 = ScalarMath.P5;
 
   /** 1.5·2^23: adding it rounds a float of magnitude below 2^22 to the nearest integer. */
-  public static final float ROUND = 12582912f;
+  public static final float ROUND = ScalarMath.ROUND;
 
-  /**
-   * The floor of the softmax's exp2: far enough below −126 that the exponent underflows to a
-   * negative int, which {@code max(0)} turns into +0 (so −∞ and every x &lt; −127 give exactly 0).
-   */
-  static final float EXP2_FLOOR = -150f;
+  static final float EXP2_FLOOR = ScalarMath.EXP2_FLOOR;
 
-  private static final float EXP2_MAX = 127f;
+  static final float EXP2_MAX = ScalarMath.EXP2_MAX;
 
-  /**
-   * 2^x, to within 2e-7 relative, for the softmax: exactly 0 for x &lt; −127 (and for x = −∞),
-   * saturating at 2^127; what it gives between −127 and −126 is below 2^−126. The scalar twin of
-   * {@link #exp2(FloatVector)}, operation for operation: x = n + f with n = round(x), 2^f by a
-   * degree-6 polynomial, then n is added to the exponent bits, and an exponent that underflows
-   * makes the bits negative, which max(bits, 0) turns into +0.
-   */
+  /** {@link ScalarMath#exp2}: the scalar twin of {@link #exp2(FloatVector)}. */
   public static float exp2(float x) {
-    float xc = Math.min(Math.max(x, EXP2_FLOOR), EXP2_MAX);
-    float shifted = xc + ROUND;
-    float f = xc - (shifted - ROUND); // in [-1/2, 1/2]
-    float p = Math.fma(f, P0, P1);
-    p = Math.fma(p, f, P2);
-    p = Math.fma(p, f, P3);
-    p = Math.fma(p, f, P4);
-    p = Math.fma(p, f, P5);
-    p = Math.fma(p, f, 1f);
-    // shifted's bits are ROUND's plus n, and ROUND's bits (0x4B400000) shifted left by 23 are 0
-    // mod 2^32: the shift leaves exactly n·2^23, the exponent to add
-    int bits = Float.floatToRawIntBits(p) + (Float.floatToRawIntBits(shifted) << 23);
-    return Float.intBitsToFloat(Math.max(bits, 0));
+    return ScalarMath.exp2(x);
   }
 
   /**
@@ -134,6 +113,21 @@ public final class Simd {
     IntVector bits =
         p.reinterpretAsInts().add(shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23));
     return bits.max(0).reinterpretAsFloats();
+  }
+
+  // ---------------------------------------------------------------- tanh
+
+  public static final float T0 = ScalarMath.T0;
+  public static final float T1 = ScalarMath.T1;
+  public static final float T2 = ScalarMath.T2;
+  public static final float T3 = ScalarMath.T3;
+  public static final float T4 = ScalarMath.T4;
+  public static final float TANH_SPLIT = ScalarMath.TANH_SPLIT;
+  public static final float TWO_LOG2E = ScalarMath.TWO_LOG2E;
+
+  /** {@link ScalarMath#tanh}. */
+  public static float tanh(float x) {
+    return ScalarMath.tanh(x);
   }
 
   // ---------------------------------------------------------------- BLAS-1

@@ -2,6 +2,7 @@ package dev.flashattn4j.paper;
 
 import dev.flashattn4j.api.AttentionMask;
 import dev.flashattn4j.api.AttentionOptions;
+import dev.flashattn4j.kernel.ScalarMath;
 import dev.flashattn4j.tensor.Tensor;
 
 /**
@@ -51,7 +52,7 @@ final class Scores {
     }
     float s = (float) dot * scale;
     if (cap > 0) {
-      s = cap * (float) Math.tanh(s / cap);
+      s = cap * ScalarMath.tanh(s / cap);
     }
     if (mask != null) {
       s += mask.valueAt(b, h, i, j);

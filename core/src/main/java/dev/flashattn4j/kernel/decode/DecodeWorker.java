@@ -213,7 +213,7 @@ final class DecodeWorker implements Callable<Void> {
     if (p.softcap > 0) {
       blockMax = Float.NEGATIVE_INFINITY;
       for (int j = a; j < e; j++) {
-        float x = p.softcap * (float) Math.tanh(sc[j] * p.scale / p.softcap) * LOG2_E;
+        float x = p.softcap * Simd.tanh(sc[j] * p.scale / p.softcap) * LOG2_E;
         sc[j] = x;
         blockMax = Math.max(blockMax, x);
       }
