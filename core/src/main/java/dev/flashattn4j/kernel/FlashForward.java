@@ -27,7 +27,6 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class FlashForward implements AutoCloseable {
 
-  private static final float LOG2E = (float) (1 / Math.log(2));
   private static final ConcurrentHashMap<Integer, FlashForward> SHARED = new ConcurrentHashMap<>();
 
   private final KernelConfig config;
@@ -145,9 +144,11 @@ public final class FlashForward implements AutoCloseable {
       items = s.batch() * s.kvHeads() * blocksPerHead;
       float scale = options.scaleFor(d);
       float cap = options.softcap();
-      // Scores in base 2: Q is scaled by scale·log2(e), or by scale/c before the soft cap.
-      qScale = cap > 0 ? scale / cap : scale * LOG2E;
-      capFactor = cap * LOG2E;
+      // Scores in natural units, as the user's float mask is: Q is scaled by scale, or by scale/c
+      // before the soft cap c·tanh; the softmax takes differences to base 2 (OnlineSoftmax). A
+      // mask of −3.4e38 (Hugging Face's) or a cap of 3e38 stays finite that way.
+      qScale = cap > 0 ? scale / cap : scale;
+      capFactor = cap;
       next.set(0);
       pool.run();
     } finally {
@@ -246,7 +247,7 @@ public final class FlashForward implements AutoCloseable {
       pos[r] = (p0 + r) / group;
     }
 
-    // Qᵀ panel: qt[c·B_r + r] = q[head r, pos r][c] · scale · log2(e); padding rows are 0.
+    // Qᵀ panel: qt[c·B_r + r] = q[head r, pos r][c] · scale; padding rows are 0.
     float[] qt = ws.qt;
     float[] qd = q.data();
     for (int r = 0; r < rows; r++) {

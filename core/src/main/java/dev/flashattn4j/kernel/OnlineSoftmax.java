@@ -11,8 +11,10 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * The online-softmax state of one block of query rows (FlashAttention's {@code softmax.h}): the
  * running row max m, the running row sum l and the factor α by which the unnormalised O block must
- * be rescaled after each key block. Scores are in base 2 (log2(e) is folded into the scale), so
- * exp2 replaces exp and LSE = m·ln 2 + ln l.
+ * be rescaled after each key block. Scores and m are in natural units (a float mask is added as
+ * written, however large); each difference s − m is taken to base 2 by one multiply, so exp2
+ * replaces exp: p = 2^((s − m)·log2 e), and LSE = m + ln l. A difference too large for a float
+ * becomes −∞ and gives p = 0, as it should.
  *
  * <p>The tile {@code s} is stored key-major with the rows contiguous ({@code s[j·ld + r]}), so the
  * row max, the exponentials and the row sum are plain lane-wise operations over vectors of rows: no
@@ -20,7 +22,7 @@ import jdk.incubator.vector.VectorOperators;
  */
 final class OnlineSoftmax {
 
-  /** Running max of each row (base-2 scores), −∞ before any key. Length ≥ the block rows. */
+  /** Running max of each row (natural units), −∞ before any key. Length ≥ the block rows. */
   final float[] rowMax;
 
   /** Running Σ exp2(s − m) of each row. */
@@ -51,7 +53,8 @@ final class OnlineSoftmax {
    * <ol>
    *   <li>m_new = max(m, max_j s_j) per row;
    *   <li>m_use = m_new, or 0 when m_new = −∞ (no key seen yet: avoids −∞ − −∞ = NaN);
-   *   <li>α = exp2(m − m_use); s_j ← p_j = exp2(s_j − m_use) in place; l ← α·l + Σ_j p_j.
+   *   <li>α = exp2((m − m_use)·log2 e); s_j ← p_j = exp2((s_j − m_use)·log2 e) in place; l ← α·l +
+   *       Σ_j p_j.
    * </ol>
    *
    * @param s the tile, {@code s[j·ld + r]} for j &lt; keys, r &lt; rows; overwritten with P
@@ -65,6 +68,7 @@ final class OnlineSoftmax {
     FloatVector c4 = FloatVector.broadcast(SPECIES, Simd.P4);
     FloatVector c5 = FloatVector.broadcast(SPECIES, Simd.P5);
     FloatVector one = FloatVector.broadcast(SPECIES, 1f);
+    FloatVector log2e = FloatVector.broadcast(SPECIES, LOG2E);
     for (int r = 0; r < rows; r += LANES) {
       FloatVector mOld = FloatVector.fromArray(SPECIES, rowMax, r);
       // m_new = max(m, max_j s_j), in two independent chains
@@ -85,7 +89,14 @@ final class OnlineSoftmax {
       FloatVector sum1 = sum0;
       for (j = 0; j < keys; j++) {
         int i = r + j * ld;
-        FloatVector x = floor(FloatVector.fromArray(SPECIES, s, i).sub(use));
+        // x = max((s − m)·log2 e, −150): one unsigned min on the bits (see FLOOR_BITS)
+        FloatVector x =
+            FloatVector.fromArray(SPECIES, s, i)
+                .sub(use)
+                .mul(log2e)
+                .reinterpretAsInts()
+                .lanewise(VectorOperators.UMIN, FLOOR_BITS)
+                .reinterpretAsFloats();
         FloatVector shifted = x.add(Simd.ROUND);
         FloatVector f = x.sub(shifted.sub(Simd.ROUND));
         FloatVector p = f.fma(Simd.P0, Simd.P1).fma(f, c2).fma(f, c3).fma(f, c4).fma(f, c5);
@@ -98,12 +109,25 @@ final class OnlineSoftmax {
         sum0 = t;
       }
       sum0.add(sum1).intoArray(tileSum, r);
-      mOld.sub(use).intoArray(alpha, r); // the exponent of α, finished below
+      mOld.sub(use).mul(log2e).intoArray(alpha, r); // the exponent of α, finished in rescale
       max.intoArray(rowMax, r);
     }
-    // α = exp2(m_old − m_use); l = α·l + Σ_j p_j
+    rescale(rows);
+  }
+
+  /** α = exp2(α's exponent); l = α·l + Σ_j p_j (the second half of {@link #update}). */
+  private void rescale(int rows) {
+    FloatVector c2 = FloatVector.broadcast(SPECIES, Simd.P2);
+    FloatVector c3 = FloatVector.broadcast(SPECIES, Simd.P3);
+    FloatVector c4 = FloatVector.broadcast(SPECIES, Simd.P4);
+    FloatVector c5 = FloatVector.broadcast(SPECIES, Simd.P5);
+    FloatVector one = FloatVector.broadcast(SPECIES, 1f);
     for (int r = 0; r < rows; r += LANES) {
-      FloatVector x = floor(FloatVector.fromArray(SPECIES, alpha, r));
+      FloatVector x =
+          FloatVector.fromArray(SPECIES, alpha, r)
+              .reinterpretAsInts()
+              .lanewise(VectorOperators.UMIN, FLOOR_BITS)
+              .reinterpretAsFloats();
       FloatVector shifted = x.add(Simd.ROUND);
       FloatVector f = x.sub(shifted.sub(Simd.ROUND));
       FloatVector a = f.fma(Simd.P0, Simd.P1).fma(f, c2).fma(f, c3).fma(f, c4).fma(f, c5);
@@ -116,18 +140,15 @@ final class OnlineSoftmax {
     }
   }
 
-  private static final int FLOOR_BITS = Float.floatToRawIntBits(Simd.EXP2_FLOOR);
-
   /**
-   * max(x, −150) for x ≤ 0, in one instruction: the bits of a float ≤ 0 grow, as unsigned ints,
-   * with its magnitude (+0 is 0, −0 is 2^31, −∞ is 0xFF800000), so the unsigned min with the bits
-   * of −150 clamps. {@code FloatVector.max} would cost five instructions on AVX2 (vmaxps cannot
-   * give Java's NaN and −0 semantics alone). A NaN comes out as some other value: the caller makes
-   * a row whose max is NaN a NaN row at the end instead.
+   * max(x, −150) for x ≤ 0 is one unsigned min on the bits: the bits of a float ≤ 0 grow, as
+   * unsigned ints, with its magnitude (+0 is 0, −0 is 2^31, −∞ is 0xFF800000), so the unsigned min
+   * with the bits of −150 clamps. {@code FloatVector.max} costs five instructions on AVX2 (vmaxps
+   * alone cannot give Java's NaN and −0 semantics). A NaN comes out as some other value: {@link
+   * #lse} makes a row whose max is NaN a NaN row instead. Written out at each use: a vector passed
+   * to a call the JIT does not inline is boxed on the heap.
    */
-  private static FloatVector floor(FloatVector x) {
-    return x.reinterpretAsInts().lanewise(VectorOperators.UMIN, FLOOR_BITS).reinterpretAsFloats();
-  }
+  private static final int FLOOR_BITS = Float.floatToRawIntBits(Simd.EXP2_FLOOR);
 
   /** The scalar twin of {@link #update} ({@code rows} may be any count). */
   void updateScalar(float[] s, int ld, int rows, int keys) {
@@ -140,11 +161,11 @@ final class OnlineSoftmax {
       float use = max == Float.NEGATIVE_INFINITY ? 0f : max;
       float sum = 0f;
       for (int j = 0, i = r; j < keys; j++, i += ld) {
-        float p = Simd.exp2(s[i] - use);
+        float p = Simd.exp2((s[i] - use) * LOG2E);
         s[i] = p;
         sum += p;
       }
-      float a = Simd.exp2(mOld - use);
+      float a = Simd.exp2((mOld - use) * LOG2E);
       alpha[r] = a;
       rowSum[r] = Math.fma(rowSum[r], a, sum);
       rowMax[r] = max;
@@ -154,9 +175,9 @@ final class OnlineSoftmax {
   /**
    * The natural log-sum-exp of row r, −∞ when the row has seen no key, NaN when one of its scores
    * was NaN or +∞ (the running max keeps a NaN: {@code FloatVector.max} and {@code Math.max} carry
-   * it; the exp pass does not, see {@link #floor}).
+   * it; the exp pass does not, see {@link #FLOOR_BITS}).
    *
-   * @return m·ln 2 + ln l
+   * @return m + ln l
    */
   float lse(int r) {
     float l = rowSum[r];
@@ -167,8 +188,8 @@ final class OnlineSoftmax {
     if (!(l > 0f) || m == Float.NEGATIVE_INFINITY) {
       return Float.NEGATIVE_INFINITY;
     }
-    return (float) (rowMax[r] * LN2 + Math.log(l));
+    return (float) (m + Math.log(l));
   }
 
-  private static final double LN2 = Math.log(2);
+  private static final float LOG2E = (float) (1 / Math.log(2));
 }

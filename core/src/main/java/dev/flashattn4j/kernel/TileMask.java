@@ -15,12 +15,10 @@ import jdk.incubator.vector.VectorOperators;
  */
 final class TileMask {
 
-  private static final float LOG2E = (float) (1 / Math.log(2));
-
   private TileMask() {}
 
   /**
-   * s ← k·tanh(s) for the soft cap c, where the panel of Q was scaled by scale/c and k = c·log2(e).
+   * s ← k·tanh(s) for the soft cap c, where the panel of Q was scaled by scale/c and k = c.
    *
    * @param rows a multiple of {@link Simd#LANES} when {@code vector}
    */
@@ -75,8 +73,9 @@ final class TileMask {
   }
 
   /**
-   * Adds the user's mask, in base 2: s(i, j) += log2(e)·bias(i, j), or −∞ where a boolean mask
-   * drops the score. The mask is read in place through its broadcast strides, never expanded.
+   * Adds the user's mask exactly as written: s(i, j) += bias(i, j) (scores are in natural units, so
+   * no finite bias overflows), or −∞ where a boolean mask drops the score. The mask is read in
+   * place through its broadcast strides, never expanded.
    *
    * @param head the query head of each tile row
    * @param pos the query index of each tile row
@@ -109,7 +108,7 @@ final class TileMask {
       for (int r = 0; r < rows; r++) {
         int m = mask.rowOffset(b, head[r], pos[r]) + j0 * ks;
         for (int j = 0; j < keys; j++, m += ks) {
-          s[j * ld + r] += LOG2E * bias[m];
+          s[j * ld + r] += bias[m];
         }
       }
     }

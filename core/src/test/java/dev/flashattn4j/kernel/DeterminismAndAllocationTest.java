@@ -72,25 +72,23 @@ class DeterminismAndAllocationTest {
         AttentionOptions.builder().causal(Causal.BOTTOM_RIGHT).window(256, 0).build();
     for (int threads : new int[] {1, 2}) {
       try (FlashForward f = new FlashForward(KernelConfig.defaults().withThreads(threads))) {
-        // warm up (JIT, workspaces, the shape check) until 1,000 calls allocate nothing, for at
-        // most 30,000 calls: the vector code allocates until C2 has compiled it, which takes
-        // longer when the JVM is young or the machine busy
+        // Until C2 has compiled the vector code (and recompiled it after any deoptimisation: other
+        // tests in this JVM may have trained it on other shapes), calls box vectors and allocate.
+        // Once warm, a call allocates nothing: ask for three windows of 1,000 calls in a row that
+        // allocate 0 bytes, within 60,000 calls. A call that allocates every time never gets there.
         long id = Thread.currentThread().threadId();
-        for (int round = 0; round < 30; round++) {
+        int clean = 0;
+        long last = -1;
+        for (int round = 0; round < 60 && clean < 3; round++) {
           long start = mx.getThreadAllocatedBytes(id);
           for (int i = 0; i < 1000; i++) {
             f.forward(q, k, v, o, out, lse);
           }
-          if (mx.getThreadAllocatedBytes(id) == start) {
-            break;
-          }
+          last = mx.getThreadAllocatedBytes(id) - start;
+          clean = last == 0 ? clean + 1 : 0;
         }
-        long before = mx.getThreadAllocatedBytes(id);
-        for (int i = 0; i < 100; i++) {
-          f.forward(q, k, v, o, out, lse);
-        }
-        long after = mx.getThreadAllocatedBytes(id);
-        assertEquals(0, after - before, threads + " threads: bytes allocated by 100 calls");
+        assertEquals(
+            3, clean, threads + " threads: bytes allocated by the last 1,000 calls: " + last);
       }
     }
     assertTrue(ErrorBudget.check(q, k, v, o, new AttentionResult(out, lse)).passed());

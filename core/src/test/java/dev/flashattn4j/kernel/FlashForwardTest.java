@@ -180,4 +180,51 @@ class FlashForwardTest {
       }
     }
   }
+
+  /**
+   * Hugging Face's additive masks hold float32's most negative value: a row masked that way
+   * everywhere gives the mean of V (every score equal, as PyTorch gives), left padding drops the
+   * padded keys, and a bias of +3e38 on one key selects it. Both paths, against the oracle.
+   */
+  @Test
+  void hugeFiniteMaskValuesAreAddedAsWritten() {
+    int n = 37;
+    int d = 8;
+    Tensor q = TestTensors.normal(41, 1, 1, n, d);
+    Tensor k = TestTensors.normal(42, 1, 1, n, d);
+    Tensor v = TestTensors.normal(43, 1, 1, n, d);
+    float min = -Float.MAX_VALUE;
+    float[] bias = new float[n * n];
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j < n; j++) {
+        if (i < 3) {
+          bias[i * n + j] = min; // rows 0-2: every key masked with the float minimum
+        } else if (i < 20) {
+          bias[i * n + j] = j < i % 5 ? min : 0f; // left padding of 0-4 keys
+        } else if (i == 20) {
+          bias[i * n + j] = j == 11 ? 3e38f : 0f; // one key selected
+        }
+      }
+    }
+    AttentionOptions o =
+        AttentionOptions.builder().mask(AttentionMask.additive(bias, n, n)).build();
+    for (FlashForward kernel : new FlashForward[] {VECTOR, SCALAR}) {
+      AttentionResult r = kernel.forward(q, k, v, o);
+      assertTrue(
+          ErrorBudget.check(q, k, v, o, r).passed(), ErrorBudget.check(q, k, v, o, r).toString());
+      for (int c = 0; c < d; c++) {
+        double mean = 0;
+        for (int j = 0; j < n; j++) {
+          mean += v.get(0, 0, j, c);
+        }
+        mean /= n;
+        for (int i = 0; i < 3; i++) {
+          assertEquals(mean, r.output().get(0, 0, i, c), 1e-5, "row " + i + " is the mean of V");
+        }
+        assertEquals(v.get(0, 0, 11, c), r.output().get(0, 0, 20, c), 1e-6, "row 20 is V_11");
+      }
+      assertEquals(min, r.lse()[0], Math.ulp(min), "LSE of a row masked with the minimum");
+      assertTrue(r.lse()[20] > 2.9e38f && r.lse()[20] < 3.1e38f, "LSE " + r.lse()[20]);
+    }
+  }
 }
