@@ -54,6 +54,9 @@ public final class FlashForward implements AutoCloseable {
   private float qScale;
   private float capFactor;
 
+  // Per (batch, K/V head): V holds a NaN or ±∞ (grown, never shrunk: no allocation per call).
+  private boolean[] valueNotFinite = new boolean[0];
+
   // The last shape checked, so that repeated calls with the same shapes allocate nothing.
   private AttentionShape checkedShape;
   private AttentionMask checkedMask;
@@ -149,6 +152,7 @@ public final class FlashForward implements AutoCloseable {
       // mask of −3.4e38 (Hugging Face's) or a cap of 3e38 stays finite that way.
       qScale = cap > 0 ? scale / cap : scale;
       capFactor = cap;
+      scanValues(s);
       next.set(0);
       pool.run();
     } finally {
@@ -304,7 +308,12 @@ public final class FlashForward implements AutoCloseable {
       // Oᵀ = α·Oᵀ + V_jᵀ Pᵀ
       int vOff = v.rowOffset(b, hk, j0);
       float[] alpha = first ? null : sm.alpha;
-      if (vector) {
+      if (valueNotFinite[b * s.kvHeads() + hk]) {
+        // V holds a NaN or ±∞: a key whose weight is 0 (one the row cannot see) must not add
+        // 0·NaN = NaN to the row, so the products run one at a time and skip p = 0
+        PanelKernel.scalarSkippingZeros(
+            st, br, rowsPad, vd, vOff, 1, v.rowStride(), dv, keys, ot, alpha);
+      } else if (vector) {
         PanelKernel.accumulate(
             micro, st, br, rowsPad, vd, vOff, v.rowStride(), dv, keys, ot, alpha);
       } else {
@@ -330,6 +339,38 @@ public final class FlashForward implements AutoCloseable {
         for (int c = 0, src = r; c < dv; c++, src += br) {
           od[dst + c] = ot[src] * inv;
         }
+      }
+    }
+  }
+
+  /**
+   * Marks the (batch, K/V head) pairs whose V holds a NaN or ±∞, when some row cannot see some key
+   * (a mask, causality or a window): one pass over V, O(N_k·d_v) against the call's O(N_q·N_k·d).
+   */
+  private void scanValues(AttentionShape s) {
+    int heads = s.batch() * s.kvHeads();
+    if (valueNotFinite.length < heads) {
+      valueNotFinite = new boolean[heads];
+    }
+    if (options.mask() == null && !options.hasRangeLimit()) {
+      // every row sees every key: a NaN in V reaches every row anyway, as it does in PyTorch
+      Arrays.fill(valueNotFinite, 0, heads, false);
+      return;
+    }
+    float[] vd = v.data();
+    int dv = s.valueDim();
+    for (int b = 0; b < s.batch(); b++) {
+      for (int h = 0; h < s.kvHeads(); h++) {
+        boolean bad = false;
+        for (int j = 0; j < s.keyRows() && !bad; j++) {
+          int o = v.rowOffset(b, h, j);
+          float acc = 0f;
+          for (int c = 0; c < dv; c++) {
+            acc += vd[o + c] * 0f; // 0 for every finite value, NaN for NaN and ±∞
+          }
+          bad = acc != 0f;
+        }
+        valueNotFinite[b * s.kvHeads() + h] = bad;
       }
     }
   }

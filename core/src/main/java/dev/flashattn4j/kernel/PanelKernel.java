@@ -191,4 +191,38 @@ final class PanelKernel {
       }
     }
   }
+
+  /**
+   * {@link #scalar} without the terms whose a is exactly 0: for a P tile, the keys a row cannot see
+   * (and weights that underflowed), so that a NaN or ±∞ in such a key's value row never reaches the
+   * row. Otherwise the same order of FMAs, so the same bits as {@link #scalar} on finite b.
+   */
+  static void scalarSkippingZeros(
+      float[] a,
+      int ld,
+      int rows,
+      float[] b,
+      int bOff,
+      int sx,
+      int st,
+      int nx,
+      int nt,
+      float[] out,
+      float[] alpha) {
+    for (int x = 0; x < nx; x++) {
+      int o = x * ld;
+      for (int r = 0; r < rows; r++) {
+        out[o + r] = alpha == null ? 0f : out[o + r] * alpha[r];
+      }
+      for (int t = 0, ai = 0, bi = bOff + x * sx; t < nt; t++, ai += ld, bi += st) {
+        float bv = b[bi];
+        for (int r = 0; r < rows; r++) {
+          float p = a[ai + r];
+          if (p != 0f) {
+            out[o + r] = Math.fma(p, bv, out[o + r]);
+          }
+        }
+      }
+    }
+  }
 }

@@ -227,4 +227,57 @@ class FlashForwardTest {
       assertTrue(r.lse()[20] > 2.9e38f && r.lse()[20] < 3.1e38f, "LSE " + r.lse()[20]);
     }
   }
+
+  /**
+   * A NaN or ∞ in the value row of a key reaches only the rows that can see that key: under
+   * causality (rows before it, in the same tile too) and under a boolean mask; those rows keep
+   * their clean bits. Both paths.
+   */
+  @Test
+  void aNonFiniteValueReachesOnlyTheRowsThatSeeItsKey() {
+    int n = 256;
+    int d = 16;
+    Tensor q = TestTensors.normal(51, 1, 1, n, d);
+    Tensor k = TestTensors.normal(52, 1, 1, n, d);
+    Tensor clean = TestTensors.normal(53, 1, 1, n, d);
+    Tensor bad = TestTensors.normal(53, 1, 1, n, d);
+    bad.set(0, 0, 200, 5, Float.NaN);
+    bad.set(0, 0, 3, 1, Float.POSITIVE_INFINITY);
+    boolean[] keep = new boolean[n * n];
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j < n; j++) {
+        keep[i * n + j] = j != 3 && j != 200; // no row sees keys 3 and 200
+      }
+    }
+    AttentionOptions causal = AttentionOptions.builder().causal(Causal.TOP_LEFT).build();
+    AttentionOptions masked =
+        AttentionOptions.builder().mask(AttentionMask.keep(keep, n, n)).build();
+    for (FlashForward kernel : new FlashForward[] {VECTOR, SCALAR}) {
+      AttentionResult want = kernel.forward(q, k, clean, causal);
+      AttentionResult got = kernel.forward(q, k, bad, causal);
+      for (int i = 0; i < n; i++) {
+        for (int c = 0; c < d; c++) {
+          float x = got.output().get(0, 0, i, c);
+          if (i < 3) {
+            assertEquals(want.output().get(0, 0, i, c), x, 0f, "row " + i + " sees neither");
+          } else if (i < 200) {
+            assertTrue(
+                c == 1 ? !Float.isFinite(x) : Float.isFinite(x),
+                "row " + i + " sees ∞ in column 1 and not the NaN of key 200: " + x);
+          } else {
+            assertTrue(c != 5 || Float.isNaN(x), "row " + i + " sees the NaN");
+          }
+        }
+      }
+      AttentionResult maskedGot = kernel.forward(q, k, bad, masked);
+      AttentionResult maskedWant = kernel.forward(q, k, clean, masked);
+      for (int i = 0; i < n; i++) {
+        for (int c = 0; c < d; c++) {
+          assertTrue(Float.isFinite(maskedGot.output().get(0, 0, i, c)), "masked row " + i);
+          assertEquals(
+              maskedWant.output().get(0, 0, i, c), maskedGot.output().get(0, 0, i, c), 1e-6f);
+        }
+      }
+    }
+  }
 }
