@@ -10,6 +10,7 @@ import dev.flashattn4j.tensor.NpyArray;
 import dev.flashattn4j.tensor.NpyDtype;
 import dev.flashattn4j.tensor.Tensor;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -158,6 +159,10 @@ final class AttentionInputs {
   }
 
   static NpyArray readArray(String flag, Path file) {
+    if (Files.exists(file) && !Files.isRegularFile(file)) {
+      // a FIFO would block forever, a device could be endless, a folder cannot be read
+      throw new BadInputException(flag + " " + file + " is not a regular file");
+    }
     try {
       return Npy.read(file);
     } catch (NoSuchFileException e) {

@@ -70,9 +70,11 @@ public final class Main implements Runnable {
         });
     cl.setExecutionExceptionHandler(
         (ex, cmd, parseResult) -> {
-          if (ex instanceof BadInputException || ex instanceof IllegalArgumentException) {
+          if (ex instanceof BadInputException
+              || ex instanceof IllegalArgumentException
+              || ex instanceof java.io.UncheckedIOException) {
             PrintWriter err = cmd.getErr();
-            err.println("error: " + ex.getMessage());
+            err.println("error: " + printable(ex.getMessage()));
             err.flush();
             return EXIT_BAD_INPUT;
           }
@@ -94,9 +96,37 @@ public final class Main implements Runnable {
     } catch (IllegalArgumentException | ExceptionInInitializerError e) {
       // a bad -Dflashattn.* property, found when the kernels' settings are first read
       Throwable cause = e.getCause() != null ? e.getCause() : e;
-      System.err.println("error: " + cause.getMessage());
+      System.err.println("error: " + printable(cause.getMessage()));
+      code = EXIT_BAD_INPUT;
+    } catch (OutOfMemoryError e) {
+      System.err.printf(
+          "error: out of memory (this JVM may use %d MiB): give it more with"
+              + " FLASHATTN_JAVA_OPTS=-Xmx<size>, e.g. -Xmx8g%n",
+          Runtime.getRuntime().maxMemory() >> 20);
       code = EXIT_BAD_INPUT;
     }
     System.exit(code);
+  }
+
+  /**
+   * A message as one printable line: control characters (a newline, ESC, NUL from a file's bytes)
+   * become the escapes \n and \xNN, so that nothing a file holds reaches the terminal raw.
+   */
+  static String printable(String message) {
+    if (message == null) {
+      return "(no message)";
+    }
+    StringBuilder sb = new StringBuilder(message.length());
+    for (int i = 0; i < message.length(); i++) {
+      char c = message.charAt(i);
+      if (c == '\n') {
+        sb.append("\\n");
+      } else if (c < 0x20 || c == 0x7F || (c >= 0x80 && c < 0xA0)) {
+        sb.append(String.format("\\x%02x", (int) c));
+      } else {
+        sb.append(c);
+      }
+    }
+    return sb.toString();
   }
 }
