@@ -60,6 +60,11 @@ public record AttentionShape(
               + ")"
               + shapes);
     }
+    long rows = (long) q.batch() * q.heads() * Math.max(1, q.rows());
+    if (rows > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(
+          "B·H_q·N_q = " + rows + " rows is more than one LSE array can hold" + shapes);
+    }
     AttentionShape shape =
         new AttentionShape(q.batch(), q.heads(), k.heads(), q.rows(), k.rows(), q.cols(), v.cols());
     if (options.mask() != null) {

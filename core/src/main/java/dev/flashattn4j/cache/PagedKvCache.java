@@ -478,6 +478,15 @@ public final class PagedKvCache {
       throw new IllegalArgumentException("head " + head + " is not in [0, " + kvHeads + ")");
     }
     int cols = key ? headDim : valueDim;
+    if (out == null || out.length < cols) {
+      throw new IllegalArgumentException(
+          "out must hold the "
+              + cols
+              + " floats of a "
+              + (key ? "K" : "V")
+              + " row, not "
+              + (out == null ? "null" : out.length));
+    }
     int page = s.table[position / pageSize];
     int at = rowOffset(head, position % pageSize, cols);
     for (int c = 0; c < cols; c++) {
@@ -545,21 +554,41 @@ public final class PagedKvCache {
 
   /** K rows of a page in one layer, {@code [head][slot][d]} (FLOAT32 storage only). */
   public float[] keyPage(int layer, int page) {
+    checkPage(layer, page, keys32 != null, "keyPage", "keyPage16");
     return keys32[layer][page];
   }
 
   /** V rows of a page in one layer, {@code [head][slot][d_v]} (FLOAT32 storage only). */
   public float[] valuePage(int layer, int page) {
+    checkPage(layer, page, values32 != null, "valuePage", "valuePage16");
     return values32[layer][page];
   }
 
   /** K rows of a page in one layer as 16-bit patterns (FLOAT16 or BFLOAT16 storage only). */
   public short[] keyPage16(int layer, int page) {
+    checkPage(layer, page, keys16 != null, "keyPage16", "keyPage");
     return keys16[layer][page];
   }
 
   /** V rows of a page in one layer as 16-bit patterns (FLOAT16 or BFLOAT16 storage only). */
   public short[] valuePage16(int layer, int page) {
+    checkPage(layer, page, values16 != null, "valuePage16", "valuePage");
     return values16[layer][page];
+  }
+
+  private void checkPage(int layer, int page, boolean stored, String method, String other) {
+    if (!stored) {
+      throw new IllegalStateException(
+          method
+              + ": this cache stores "
+              + storage.name().toLowerCase(java.util.Locale.ROOT)
+              + " elements; use "
+              + other);
+    }
+    checkLayer(layer);
+    int pages = (keys32 != null ? keys32 : keys16)[layer].length;
+    if (page < 0 || page >= pages) {
+      throw new IllegalArgumentException("page " + page + " is not in [0, " + pages + ")");
+    }
   }
 }

@@ -217,6 +217,64 @@ public final class FlashForward implements AutoCloseable {
     if (o == q.data() || o == k.data() || o == v.data()) {
       throw new IllegalArgumentException("output must not share an array with q, k or v");
     }
+    if (overlapsItself(output)) {
+      throw new IllegalArgumentException(
+          "output "
+              + output
+              + " is a view whose elements overlap: two outputs would share a float");
+    }
+  }
+
+  /**
+   * True when two elements of the view may be one float: sorted by stride, each dimension's stride
+   * must reach past everything the smaller ones span (the column dimension has stride 1).
+   */
+  static boolean overlapsItself(Tensor t) {
+    // the three outer dimensions sorted by stride, by hand: no allocation on the call's path
+    long s0 = t.rowStride();
+    long n0 = t.rows();
+    long s1 = t.headStride();
+    long n1 = t.heads();
+    long s2 = t.batchStride();
+    long n2 = t.batch();
+    if (s1 < s0) {
+      long a = s0;
+      s0 = s1;
+      s1 = a;
+      a = n0;
+      n0 = n1;
+      n1 = a;
+    }
+    if (s2 < s1) {
+      long a = s1;
+      s1 = s2;
+      s2 = a;
+      a = n1;
+      n1 = n2;
+      n2 = a;
+    }
+    if (s1 < s0) {
+      long a = s0;
+      s0 = s1;
+      s1 = a;
+      a = n0;
+      n0 = n1;
+      n1 = a;
+    }
+    long span = t.cols();
+    if (n0 > 1) {
+      if (s0 < span) {
+        return true;
+      }
+      span += s0 * (n0 - 1);
+    }
+    if (n1 > 1) {
+      if (s1 < span) {
+        return true;
+      }
+      span += s1 * (n1 - 1);
+    }
+    return n2 > 1 && s2 < span;
   }
 
   /** What team member {@code w} runs: items taken in order from the shared counter. */

@@ -24,6 +24,15 @@ public record KernelConfig(
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be at least 1, not " + threads);
     }
+    if (blockRows > MAX_BLOCK || blockCols > MAX_BLOCK) {
+      throw new IllegalArgumentException(
+          "block sizes must be at most "
+              + MAX_BLOCK
+              + ", not B_r = "
+              + blockRows
+              + ", B_c = "
+              + blockCols);
+    }
     if (blockRows < 0 || blockCols < 0) {
       throw new IllegalArgumentException(
           "block sizes must be positive (or 0 for automatic), not B_r = "
@@ -38,6 +47,11 @@ public record KernelConfig(
       throw new IllegalArgumentException("microKernel must not be null");
     }
   }
+
+  /**
+   * The largest B_r or B_c a configuration takes: the tiles are scratch arrays of B_r·B_c floats.
+   */
+  public static final int MAX_BLOCK = 1 << 14;
 
   /** A configuration with this JVM's micro-kernel ({@link MicroKernel#chosen()}). */
   public KernelConfig(
