@@ -172,24 +172,7 @@ final class PanelKernel {
       int nt,
       float[] out,
       float[] alpha) {
-    for (int x = 0; x < nx; x++) {
-      int o = x * ld;
-      if (alpha == null) {
-        for (int r = 0; r < rows; r++) {
-          out[o + r] = 0f;
-        }
-      } else {
-        for (int r = 0; r < rows; r++) {
-          out[o + r] *= alpha[r];
-        }
-      }
-      for (int t = 0, ai = 0, bi = bOff + x * sx; t < nt; t++, ai += ld, bi += st) {
-        float bv = b[bi];
-        for (int r = 0; r < rows; r++) {
-          out[o + r] = Math.fma(a[ai + r], bv, out[o + r]);
-        }
-      }
-    }
+    product(a, ld, rows, b, bOff, sx, st, nx, nt, out, alpha, false);
   }
 
   /**
@@ -209,6 +192,22 @@ final class PanelKernel {
       int nt,
       float[] out,
       float[] alpha) {
+    product(a, ld, rows, b, bOff, sx, st, nx, nt, out, alpha, true);
+  }
+
+  private static void product(
+      float[] a,
+      int ld,
+      int rows,
+      float[] b,
+      int bOff,
+      int sx,
+      int st,
+      int nx,
+      int nt,
+      float[] out,
+      float[] alpha,
+      boolean skipZeros) {
     for (int x = 0; x < nx; x++) {
       int o = x * ld;
       for (int r = 0; r < rows; r++) {
@@ -218,7 +217,7 @@ final class PanelKernel {
         float bv = b[bi];
         for (int r = 0; r < rows; r++) {
           float p = a[ai + r];
-          if (p != 0f) {
+          if (!skipZeros || p != 0f) {
             out[o + r] = Math.fma(p, bv, out[o + r]);
           }
         }
