@@ -167,6 +167,9 @@ final class AttentionInputs {
       return Npy.read(file);
     } catch (NoSuchFileException e) {
       throw new BadInputException(flag + " " + file + ": no such file", e);
+    } catch (Npy.NpyTooLargeException e) {
+      throw new BadInputException(
+          flag + " " + e.getMessage() + ": give it more with FLASHATTN_JAVA_OPTS=-Xmx<size>", e);
     } catch (IOException e) {
       String msg = e.getMessage() == null ? e.toString() : e.getMessage();
       throw new BadInputException(

@@ -69,6 +69,7 @@ public final class Npy {
                 + ": the header does not describe the file");
       }
       int n = (int) (dataBytes / header.dtype().itemSize());
+      checkMemory(file, header, (long) n * arrayBytes(header.dtype()));
       ch.position(header.dataOffset());
       int[] shape = header.shape();
       return switch (header.dtype()) {
@@ -79,6 +80,63 @@ public final class Npy {
       };
     } catch (NoSuchFileException e) {
       throw new NoSuchFileException(file.toString(), null, "no such file");
+    }
+  }
+
+  /** Bytes an element takes in the array {@link #read} returns (float16 is widened to float32). */
+  private static int arrayBytes(NpyDtype dtype) {
+    return switch (dtype) {
+      case FLOAT16, FLOAT32 -> Float.BYTES;
+      case FLOAT64 -> Double.BYTES;
+      case BOOL -> 1;
+    };
+  }
+
+  /**
+   * Refuses, before anything is allocated, an array larger than the heap can still give: an {@link
+   * OutOfMemoryError} halfway through a read would say nothing about the file.
+   */
+  private static void checkMemory(Path file, NpyHeader header, long bytes) throws IOException {
+    Runtime rt = Runtime.getRuntime();
+    long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+    if (bytes > free) {
+      throw new NpyTooLargeException(file, header.describe(), bytes, rt.maxMemory());
+    }
+  }
+
+  /** An array too large for this JVM's heap, found from its header. */
+  public static final class NpyTooLargeException extends IOException {
+    private final long neededBytes;
+    private final long maxHeapBytes;
+
+    NpyTooLargeException(Path file, String what, long neededBytes, long maxHeapBytes) {
+      super(
+          file
+              + ": "
+              + what
+              + " needs "
+              + size(neededBytes)
+              + ", more than this JVM's heap (at most "
+              + size(maxHeapBytes)
+              + ") has free");
+      this.neededBytes = neededBytes;
+      this.maxHeapBytes = maxHeapBytes;
+    }
+
+    private static String size(long bytes) {
+      return bytes >= 1L << 30
+          ? String.format(java.util.Locale.ROOT, "%.1f GiB", bytes / (double) (1L << 30))
+          : String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / (double) (1L << 20));
+    }
+
+    /** The bytes the array needs. */
+    public long neededBytes() {
+      return neededBytes;
+    }
+
+    /** The most the heap may grow to (-Xmx). */
+    public long maxHeapBytes() {
+      return maxHeapBytes;
     }
   }
 
