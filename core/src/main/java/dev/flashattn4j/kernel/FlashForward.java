@@ -340,7 +340,7 @@ public final class FlashForward implements AutoCloseable {
       if (tile == BlockInfo.Tile.SKIP) {
         continue;
       }
-      // Sᵀ = K_j Qᵢᵀ (base-2 scores)
+      // Sᵀ = K_j Qᵢᵀ (scaled scores, natural units)
       int kOff = k.rowOffset(b, hk, j0);
       if (vector) {
         PanelKernel.scores(micro, qt, br, rowsPad, kd, kOff, k.rowStride(), keys, d, st);
@@ -380,7 +380,7 @@ public final class FlashForward implements AutoCloseable {
       first = false;
     }
 
-    // O_i = Oᵀ / l; LSE_i = m·ln 2 + ln l; a row that saw no key gets O = 0, LSE = −∞; a row that
+    // O_i = Oᵀ / l; LSE_i = m + ln l; a row that saw no key gets O = 0, LSE = −∞; a row that
     // saw a NaN or +∞ score gets NaN, as in PyTorch
     float[] od = out.data();
     for (int r = 0; r < rows; r++) {
@@ -454,6 +454,16 @@ public final class FlashForward implements AutoCloseable {
   public long workspaceBytesPerThread(int rows, int keys, int d, int dv) {
     int r = config.tileRows(rows, keys, d, dv);
     return Workspace.bytes(r, config.tileCols(r, d, dv), d, dv);
+  }
+
+  /** {@link #workspaceBytesPerThread(int, int, int, int)} with as many keys as query rows. */
+  public long workspaceBytesPerThread(int rows, int d, int dv) {
+    return workspaceBytesPerThread(rows, rows, d, dv);
+  }
+
+  /** {@link #tiles(int, int, int, int)} with as many keys as query rows. */
+  public int[] tiles(int rows, int d, int dv) {
+    return tiles(rows, rows, d, dv);
   }
 
   /**

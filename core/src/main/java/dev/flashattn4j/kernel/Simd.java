@@ -97,8 +97,9 @@ public final class Simd {
   }
 
   /**
-   * 2^x lane by lane (see {@link #exp2(float)}): the polynomial FlashAttention uses with the scale
-   * and log2(e) folded into the scores, so that no multiply by log2(e) is left in the loop.
+   * 2^x lane by lane (see {@link #exp2(float)}): the softmax's exp, on differences s − m already
+   * multiplied by log2(e) (the forward kernel) or scores with log2(e) folded into their scale (the
+   * decode step).
    */
   public static FloatVector exp2(FloatVector x) {
     FloatVector xc = x.max(EXP2_FLOOR).min(EXP2_MAX);

@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * What happens to a tile of scores between Q·Kᵀ and the softmax (FlashAttention's {@code mask.h}):
  * the soft cap, the user's mask and the element-wise causal/window cut of a diagonal tile. Every
- * method works on the key-major tile {@code s[j·ld + r]} of base-2 scores.
+ * method works on the key-major tile {@code s[j·ld + r]} of scores in natural units.
  */
 final class TileMask {
 
