@@ -106,7 +106,7 @@ final class AttentionInputs {
   Loaded load() {
     Kernel kern = Kernel.parse(kernel);
     int m = sram == null ? DEFAULT_SRAM : positiveInt("--sram", sram);
-    int t = threads == null ? 0 : positiveInt("--threads", threads);
+    int t = threads == null ? 0 : ThreadCount.check("--threads", positiveInt("--threads", threads));
     AttentionOptions.Builder b = AttentionOptions.builder();
     if (scale != null) {
       b.scale(positiveFloat("--scale", scale));

@@ -262,10 +262,7 @@ public final class BenchCommand implements Callable<Integer> {
       ts.add(Runtime.getRuntime().availableProcessors());
     } else {
       for (int t : threads) {
-        if (t < 1) {
-          throw new BadInputException("--threads values must be at least 1, not " + t);
-        }
-        ts.add(t);
+        ts.add(ThreadCount.check("--threads", t));
       }
     }
     for (String k : kernels) {

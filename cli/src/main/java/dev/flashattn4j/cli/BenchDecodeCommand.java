@@ -119,7 +119,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
           "--heads (" + heads + ") must be a multiple of --kv-heads (" + kvHeads + ")");
     }
     int t = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-    positive("--threads", t);
+    ThreadCount.check("--threads", t);
     DecodeBench.Settings settings =
         new DecodeBench.Settings(
             cacheLens,

@@ -168,7 +168,10 @@ final class DecodeDemoCommand implements Callable<Integer> {
         storage.name().toLowerCase(Locale.ROOT),
         pageSize);
 
-    int t = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+    int t =
+        threads == null
+            ? Runtime.getRuntime().availableProcessors()
+            : ThreadCount.check("--threads", threads);
     long[] stepNanos = new long[steps];
     Tensor q = Tensor.zeros(batch, heads, newTokens, headDim);
     try (DecodeAttention decode = DecodeAttention.builder().threads(t).build()) {

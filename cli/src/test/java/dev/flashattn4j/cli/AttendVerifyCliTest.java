@@ -183,6 +183,12 @@ class AttendVerifyCliTest {
         Arguments.of(
             "causal", List.of("--causal", "yes"), "--causal must be top-left or bottom-right"),
         Arguments.of("threads", List.of("--threads", "0"), "--threads must be a whole number"),
+        Arguments.of(
+            "threads 5000",
+            List.of("--threads", "5000"),
+            "--threads 5000 is more than the "
+                + Runtime.getRuntime().availableProcessors()
+                + " processors"),
         Arguments.of("sram", List.of("--sram", "-5"), "--sram must be a whole number"));
   }
 

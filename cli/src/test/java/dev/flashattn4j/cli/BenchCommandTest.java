@@ -82,6 +82,10 @@ class BenchCommandTest {
           {"bench", "--kernel", "slow"},
           {"bench", "--causal", "sideways"},
           {"bench", "--threads", "0"},
+          {"bench", "--threads", "5000"},
+          {"bench", "--decode", "--threads", "5000"},
+          {"bench-decode", "--threads", "5000"},
+          {"decode-demo", "--threads", "5000"},
           {"bench", "--iters", "0"}
         }) {
       Cli r = Cli.run(args);

@@ -7,9 +7,10 @@ import dev.flashattn4j.tensor.Tensor;
  * The library's front door: exact attention on float32 tensors, computed by the fast kernel ({@link
  * FlashForward}: SIMD, every core, O(N·d) extra memory). The inputs are never modified.
  *
- * <p>The methods here use kernels shared by the JVM, one per thread count; calls from several
- * threads run one at a time on each. For full control (tile sizes, scalar path, a private team of
- * threads) create a {@link FlashForward} with a {@link dev.flashattn4j.kernel.KernelConfig}.
+ * <p>The methods here run on one default {@link AttentionEngine} sized to the machine ({@link
+ * #engine()}), created on first use: calls from many threads run at once and share its threads. For
+ * a private team of threads, other tiles or the scalar path, create an {@link AttentionEngine} (and
+ * close it when done).
  */
 public final class Attention {
 
@@ -18,6 +19,19 @@ public final class Attention {
   /** The thread count the methods without one use: all cores. */
   public static int defaultThreads() {
     return Runtime.getRuntime().availableProcessors();
+  }
+
+  /**
+   * The default engine the static methods run on: all cores, default tiles; created on first use,
+   * lives as long as the JVM and cannot be closed.
+   */
+  public static AttentionEngine engine() {
+    return DefaultEngine.ENGINE;
+  }
+
+  /** The holder idiom: the engine is made when {@link #engine()} is first called. */
+  private static final class DefaultEngine {
+    static final AttentionEngine ENGINE = AttentionEngine.createDefault();
   }
 
   /**
@@ -30,7 +44,7 @@ public final class Attention {
    * @throws IllegalArgumentException naming the argument and the shapes when they don't fit
    */
   public static AttentionResult forward(Tensor q, Tensor k, Tensor v, AttentionOptions options) {
-    return forward(q, k, v, options, defaultThreads());
+    return engine().forward(q, k, v, options);
   }
 
   /**
@@ -40,11 +54,18 @@ public final class Attention {
    * @param q (B, H_q, N_q, d)
    * @param k (B, H_kv, N_k, d)
    * @param v (B, H_kv, N_k, d_v)
-   * @param threads at least 1
+   * @param threads at least 1; more than the cores runs on the cores
    */
   public static AttentionResult forward(
       Tensor q, Tensor k, Tensor v, AttentionOptions options, int threads) {
-    return FlashForward.shared(threads).forward(q, k, v, options);
+    if (threads < 1) {
+      throw new IllegalArgumentException("threads must be at least 1, not " + threads);
+    }
+    AttentionShape s = AttentionShape.of(q, k, v, options);
+    Tensor o = Tensor.zeros(s.outputShape(q.rank()));
+    float[] l = new float[s.outputRows()];
+    engine().forward(q, k, v, options, o, l, threads);
+    return new AttentionResult(o, l);
   }
 
   /**
@@ -59,6 +80,6 @@ public final class Attention {
    */
   public static void forward(
       Tensor q, Tensor k, Tensor v, AttentionOptions options, Tensor output, float[] lse) {
-    FlashForward.shared(defaultThreads()).forward(q, k, v, options, output, lse);
+    engine().forward(q, k, v, options, output, lse);
   }
 }

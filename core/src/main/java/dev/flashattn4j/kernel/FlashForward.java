@@ -6,9 +6,6 @@ import dev.flashattn4j.api.AttentionResult;
 import dev.flashattn4j.api.AttentionShape;
 import dev.flashattn4j.tensor.Tensor;
 import java.util.Arrays;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The fast forward kernel, in FlashAttention-2's loop order: for each block of B_r query rows,
@@ -21,68 +18,40 @@ import java.util.concurrent.locks.ReentrantLock;
  * shared K/V head in place; masks are read through their broadcast strides; tiles that no row of a
  * block can see (causal, window) are skipped, and only the diagonal band is cut element by element.
  *
- * <p>An instance owns its threads and workspaces: {@link #close()} it when done (the shared
- * instances of {@link #shared(int)} live as long as the JVM). Calls on one instance run one at a
- * time; use one instance per calling thread for concurrent calls.
+ * <p>Re-entrant: calls from many threads run at once on one instance. Each call's state (its
+ * tensors, tiles, the caller's scratch) lives in a call object of its own, taken from a lock-free
+ * pool and given back when the call returns; the workers of the {@link Team} help whichever calls
+ * are open. An instance made from a {@link KernelConfig} owns its team: {@link #close()} it when
+ * done. One made on an engine's team borrows it.
  */
 public final class FlashForward implements AutoCloseable {
-
-  private static final ConcurrentHashMap<Integer, FlashForward> SHARED = new ConcurrentHashMap<>();
 
   private final KernelConfig config;
   private final boolean vector;
   private final MicroKernel micro;
-  private final Workspace[] workspaces;
-  private final WorkerPool pool;
-  private final ReentrantLock lock = new ReentrantLock();
-  private final AtomicInteger next = new AtomicInteger();
-
-  // The job of the current call, set under the lock before the team runs.
-  private Tensor q;
-  private Tensor k;
-  private Tensor v;
-  private Tensor out;
-  private float[] lse;
-  private AttentionOptions options;
-  private AttentionShape shape;
-  private int br;
-  private int bc;
-  private int blocksPerHead;
-  private int group;
-  private int packedRows;
-  private int items;
-  private float qScale;
-  private float capFactor;
-
-  // Per (batch, K/V head): V holds a NaN or ±∞ (grown, never shrunk: no allocation per call).
-  private boolean[] valueNotFinite = new boolean[0];
-
-  // The last shape checked, so that repeated calls with the same shapes allocate nothing.
-  private AttentionShape checkedShape;
-  private AttentionMask checkedMask;
+  private final Team team;
+  private final boolean ownsTeam;
+  private final JobPool<Call> calls = new JobPool<>(Call::new);
 
   /** A kernel with its own threads and workspaces. */
   public FlashForward(KernelConfig config) {
+    this(config, new Team(config.threads(), "flashattn-forward"), true);
+  }
+
+  /** A kernel on a team it borrows (an engine's): closing this kernel leaves the team running. */
+  public FlashForward(KernelConfig config, Team team) {
+    this(config, team, false);
+  }
+
+  private FlashForward(KernelConfig config, Team team, boolean ownsTeam) {
+    if (config == null || team == null) {
+      throw new IllegalArgumentException("config and team must not be null");
+    }
     this.config = config;
     this.vector = config.usesVectors();
     this.micro = config.microKernel();
-    workspaces = new Workspace[config.threads()];
-    for (int i = 0; i < workspaces.length; i++) {
-      workspaces[i] = new Workspace();
-    }
-    pool = new WorkerPool(config.threads(), this::work, "flashattn-forward");
-  }
-
-  /**
-   * A kernel with {@code threads} threads and the default configuration, shared by the whole JVM
-   * (created on first use, never closed). Calls on it from several threads run one at a time.
-   */
-  public static FlashForward shared(int threads) {
-    if (threads < 1) {
-      throw new IllegalArgumentException("threads must be at least 1, not " + threads);
-    }
-    return SHARED.computeIfAbsent(
-        threads, t -> new FlashForward(KernelConfig.defaults().withThreads(t)));
+    this.team = team;
+    this.ownsTeam = ownsTeam;
   }
 
   /** This kernel's configuration. */
@@ -120,10 +89,120 @@ public final class FlashForward implements AutoCloseable {
    */
   public void forward(
       Tensor q, Tensor k, Tensor v, AttentionOptions options, Tensor output, float[] lse) {
-    lock.lock();
+    forward(q, k, v, options, output, lse, Integer.MAX_VALUE);
+  }
+
+  /**
+   * As {@link #forward(Tensor, Tensor, Tensor, AttentionOptions, Tensor, float[])}, on at most
+   * {@code maxThreads} threads of the team (the caller counts as one). The result's bits do not
+   * depend on it.
+   */
+  public void forward(
+      Tensor q,
+      Tensor k,
+      Tensor v,
+      AttentionOptions options,
+      Tensor output,
+      float[] lse,
+      int maxThreads) {
+    if (maxThreads < 1) {
+      throw new IllegalArgumentException("threads must be at least 1, not " + maxThreads);
+    }
+    if (team.closed()) {
+      throw new IllegalStateException("the kernel was closed");
+    }
+    Call call = calls.take();
     try {
+      call.run(q, k, v, options, output, lse, null, null, maxThreads);
+    } finally {
+      calls.give(call);
+    }
+  }
+
+  /**
+   * Varlen attention into caller-owned buffers: sequence q of the packed batch is rows [cuQ[q],
+   * cuQ[q + 1]) of Q and O and rows [cuK[q], cuK[q + 1]) of K and V, and attends only to its own
+   * keys, with the options applied within it. One flat list of (sequence, K/V head, query block)
+   * items runs on the team, as a dense call's does. The offsets must have been checked ({@code
+   * VarlenAttention.check}).
+   *
+   * @param q (1, H_q, total_q, d), any strides
+   * @param output (1, H_q, total_q, d_v), any strides
+   * @param lse H_q·total_q floats, (H_q, total_q) row-major
+   */
+  public void varlen(
+      Tensor q,
+      Tensor k,
+      Tensor v,
+      int[] cuQ,
+      int[] cuK,
+      AttentionOptions options,
+      Tensor output,
+      float[] lse,
+      int maxThreads) {
+    if (maxThreads < 1) {
+      throw new IllegalArgumentException("threads must be at least 1, not " + maxThreads);
+    }
+    if (team.closed()) {
+      throw new IllegalStateException("the kernel was closed");
+    }
+    Call call = calls.take();
+    try {
+      call.run(q, k, v, options, output, lse, cuQ, cuK, maxThreads);
+    } finally {
+      calls.give(call);
+    }
+  }
+
+  /**
+   * One call's state: its tensors, tiles and scale, and the scratch of its calling thread. Reused
+   * by later calls once this one has returned (kept by {@link #calls}), so that a stream of calls
+   * allocates nothing.
+   */
+  private final class Call extends TeamJob {
+    private final Scratch callerScratch = new Scratch();
+    private Tensor q;
+    private Tensor k;
+    private Tensor v;
+    private Tensor out;
+    private float[] lse;
+    private AttentionOptions options;
+    private AttentionShape shape;
+    private int br;
+    private int bc;
+    private int blocksPerHead;
+    private int group;
+    private int packedRows;
+    private float qScale;
+    private float capFactor;
+
+    // Varlen: the packed sequences' first rows (null for a dense batch), and the first item of
+    // each sequence (grown, never shrunk).
+    private int[] cuQ;
+    private int[] cuK;
+    private int[] itemStart = new int[0];
+
+    // Per (batch, K/V head): V holds a NaN or ±∞ (grown, never shrunk: no allocation per call).
+    private boolean[] valueNotFinite = new boolean[0];
+
+    // The last shape checked, so that repeated calls with the same shapes allocate nothing.
+    private AttentionShape checkedShape;
+    private AttentionMask checkedMask;
+
+    void run(
+        Tensor q,
+        Tensor k,
+        Tensor v,
+        AttentionOptions options,
+        Tensor output,
+        float[] lse,
+        int[] cuQ,
+        int[] cuK,
+        int maxThreads) {
       AttentionShape s = check(q, k, v, options);
       checkOutput(s, q, k, v, output, lse);
+      this.cuQ = cuQ;
+      this.cuK = cuK;
       if (s.outputRows() == 0) {
         return;
       }
@@ -140,11 +219,15 @@ public final class FlashForward implements AutoCloseable {
       // block (row p is query i = p / g of head h_kv·g + p % g), so K and V are read once per
       // group, and a decode step (N_q = 1) fills g lanes instead of one.
       group = s.groupSize();
-      packedRows = group * s.queryRows();
-      br = config.tileRows(packedRows, s.keyRows(), d, dv);
-      bc = config.tileCols(br, d, dv);
-      blocksPerHead = (packedRows + br - 1) / br;
-      items = s.batch() * s.kvHeads() * blocksPerHead;
+      if (cuQ == null) {
+        packedRows = group * s.queryRows();
+        br = config.tileRows(packedRows, s.keyRows(), d, dv);
+        bc = config.tileCols(br, d, dv);
+        blocksPerHead = (packedRows + br - 1) / br;
+        items = s.batch() * s.kvHeads() * blocksPerHead;
+      } else {
+        planSequences(s, d, dv);
+      }
       float scale = options.scaleFor(d);
       float cap = options.softcap();
       // Scores in natural units, as the user's float mask is: Q is scaled by scale, or by scale/c
@@ -153,45 +236,277 @@ public final class FlashForward implements AutoCloseable {
       qScale = cap > 0 ? scale / cap : scale;
       capFactor = cap;
       scanValues(s);
-      next.set(0);
-      pool.run();
-    } finally {
-      this.q = null;
-      this.k = null;
-      this.v = null;
-      this.out = null;
-      this.lse = null;
-      this.options = null;
-      lock.unlock();
+      try {
+        team.run(this, callerScratch, maxThreads);
+      } finally {
+        this.cuQ = null;
+        this.cuK = null;
+        this.q = null;
+        this.k = null;
+        this.v = null;
+        this.out = null;
+        this.lse = null;
+        this.options = null;
+      }
     }
-  }
 
-  private AttentionShape check(Tensor q, Tensor k, Tensor v, AttentionOptions options) {
-    AttentionShape s = checkedShape;
-    if (s != null
-        && options != null
-        && options.mask() == checkedMask
-        && q != null
-        && k != null
-        && v != null
-        && q.batch() == s.batch()
-        && k.batch() == s.batch()
-        && v.batch() == s.batch()
-        && q.heads() == s.queryHeads()
-        && k.heads() == s.kvHeads()
-        && v.heads() == s.kvHeads()
-        && q.rows() == s.queryRows()
-        && k.rows() == s.keyRows()
-        && v.rows() == s.keyRows()
-        && q.cols() == s.headDim()
-        && k.cols() == s.headDim()
-        && v.cols() == s.valueDim()) {
+    /**
+     * Varlen: tiles sized for the longest sequence, and one flat list of (sequence, K/V head, query
+     * block) items; itemStart[q] is the first item of sequence q.
+     */
+    private void planSequences(AttentionShape s, int d, int dv) {
+      int sequences = cuQ.length - 1;
+      int longestQ = 0;
+      int longestK = 0;
+      for (int q = 0; q < sequences; q++) {
+        longestQ = Math.max(longestQ, cuQ[q + 1] - cuQ[q]);
+        longestK = Math.max(longestK, cuK[q + 1] - cuK[q]);
+      }
+      packedRows = group * longestQ;
+      br = config.tileRows(Math.max(1, packedRows), Math.max(1, longestK), d, dv);
+      bc = config.tileCols(br, d, dv);
+      if (itemStart.length < sequences + 1) {
+        itemStart = new int[sequences + 1];
+      }
+      long total = 0;
+      for (int q = 0; q < sequences; q++) {
+        itemStart[q] = (int) total;
+        long blocks = ((long) group * (cuQ[q + 1] - cuQ[q]) + br - 1) / br;
+        total += blocks * s.kvHeads();
+        if (total > Integer.MAX_VALUE) {
+          throw new IllegalArgumentException("too many query blocks for one call: " + total);
+        }
+      }
+      itemStart[sequences] = (int) total;
+      items = (int) total;
+    }
+
+    /** The sequence whose items hold {@code item}: the last q with itemStart[q] ≤ item. */
+    private int sequenceOf(int item) {
+      int lo = 0;
+      int hi = cuQ.length - 1; // itemStart[hi] = items > item
+      while (hi - lo > 1) {
+        int mid = (lo + hi) >>> 1;
+        if (itemStart[mid] <= item) {
+          lo = mid;
+        } else {
+          hi = mid;
+        }
+      }
+      return lo;
+    }
+
+    @Override
+    protected void runItem(int item, Scratch scratch) {
+      Workspace ws = scratch.forward;
+      ws.ensure(br, bc, shape.headDim(), shape.valueDim());
+      block(item, ws);
+    }
+
+    private AttentionShape check(Tensor q, Tensor k, Tensor v, AttentionOptions options) {
+      AttentionShape s = checkedShape;
+      if (s != null
+          && options != null
+          && options.mask() == checkedMask
+          && q != null
+          && k != null
+          && v != null
+          && q.batch() == s.batch()
+          && k.batch() == s.batch()
+          && v.batch() == s.batch()
+          && q.heads() == s.queryHeads()
+          && k.heads() == s.kvHeads()
+          && v.heads() == s.kvHeads()
+          && q.rows() == s.queryRows()
+          && k.rows() == s.keyRows()
+          && v.rows() == s.keyRows()
+          && q.cols() == s.headDim()
+          && k.cols() == s.headDim()
+          && v.cols() == s.valueDim()) {
+        return s;
+      }
+      s = AttentionShape.of(q, k, v, options);
+      checkedShape = s;
+      checkedMask = options.mask();
       return s;
     }
-    s = AttentionShape.of(q, k, v, options);
-    checkedShape = s;
-    checkedMask = options.mask();
-    return s;
+
+    /** One (batch, K/V head, block of packed query rows): the whole FlashAttention-2 inner loop. */
+    private void block(int item, Workspace ws) {
+      final AttentionShape s = shape;
+      final int d = s.headDim();
+      final int dv = s.valueDim();
+      // The item's sequence: batch entry b, or packed sequence q (varlen) with its own N_q, N_k
+      // and first rows in the packed Q and K/V.
+      int b;
+      int seq;
+      int local;
+      int nq;
+      int nk;
+      int qBase;
+      int kBase;
+      if (cuQ == null) {
+        int perBatch = s.kvHeads() * blocksPerHead;
+        b = item / perBatch;
+        seq = b;
+        local = item % perBatch;
+        nq = s.queryRows();
+        nk = s.keyRows();
+        qBase = 0;
+        kBase = 0;
+      } else {
+        b = 0;
+        seq = sequenceOf(item);
+        local = item - itemStart[seq];
+        qBase = cuQ[seq];
+        kBase = cuK[seq];
+        nq = cuQ[seq + 1] - qBase;
+        nk = cuK[seq + 1] - kBase;
+      }
+      int blocks = (group * nq + br - 1) / br;
+      int hk = local / blocks;
+      // The last query blocks first: under causality they hold the most keys.
+      int qb = blocks - 1 - local % blocks;
+      int p0 = qb * br;
+      int rows = Math.min(br, group * nq - p0);
+      int lanes = vector ? Simd.LANES : 1;
+      int rowsPad = (rows + lanes - 1) / lanes * lanes;
+      int[] head = ws.rowHead;
+      int[] pos = ws.rowPos;
+      for (int r = 0; r < rows; r++) {
+        head[r] = hk * group + (p0 + r) % group;
+        pos[r] = (p0 + r) / group;
+      }
+
+      // Qᵀ panel: qt[c·B_r + r] = q[head r, pos r][c] · scale; padding rows are 0.
+      float[] qt = ws.qt;
+      float[] qd = q.data();
+      for (int r = 0; r < rows; r++) {
+        int src = q.rowOffset(b, head[r], qBase + pos[r]);
+        for (int c = 0, dst = r; c < d; c++, dst += br) {
+          qt[dst] = qd[src + c] * qScale;
+        }
+      }
+      for (int r = rows; r < rowsPad; r++) {
+        for (int c = 0, dst = r; c < d; c++, dst += br) {
+          qt[dst] = 0f;
+        }
+      }
+
+      OnlineSoftmax sm = ws.softmax;
+      sm.reset(rowsPad);
+      BlockInfo info = ws.info;
+      info.set(options, pos, rows, nq, nk);
+      AttentionMask mask = options.mask();
+      float[] st = ws.s;
+      float[] ot = ws.ot;
+      float[] kd = k.data();
+      float[] vd = v.data();
+      boolean first = true;
+      for (int j0 = info.lo / bc * bc; j0 < info.hi; j0 += bc) {
+        int keys = Math.min(bc, nk - j0);
+        BlockInfo.Tile tile = info.classify(j0, keys);
+        if (tile == BlockInfo.Tile.SKIP) {
+          continue;
+        }
+        // Sᵀ = K_j Qᵢᵀ (scaled scores, natural units)
+        int kOff = k.rowOffset(b, hk, kBase + j0);
+        if (vector) {
+          PanelKernel.scores(micro, qt, br, rowsPad, kd, kOff, k.rowStride(), keys, d, st);
+        } else {
+          PanelKernel.scalar(qt, br, rowsPad, kd, kOff, k.rowStride(), 1, keys, d, st, null);
+        }
+        // S ← c·tanh(S/c); S ← S + mask; S ← −∞ outside each row's key range (diagonal tiles)
+        if (capFactor > 0) {
+          TileMask.softcap(st, br, rowsPad, keys, capFactor, vector);
+        }
+        if (mask != null) {
+          TileMask.apply(mask, b, head, pos, j0, st, br, rows, keys);
+        }
+        if (tile == BlockInfo.Tile.PARTIAL) {
+          TileMask.cutRange(info.start, info.end, j0, st, br, rows, keys);
+        }
+        // m_new = max(m, rowmax S); P = exp2(S − m_new); l = α·l + rowsum P
+        if (vector) {
+          sm.update(st, br, rowsPad, keys);
+        } else {
+          sm.updateScalar(st, br, rowsPad, keys);
+        }
+        // Oᵀ = α·Oᵀ + V_jᵀ Pᵀ
+        int vOff = v.rowOffset(b, hk, kBase + j0);
+        float[] alpha = first ? null : sm.alpha;
+        if (valueNotFinite[seq * s.kvHeads() + hk]) {
+          // V holds a NaN or ±∞: a key whose weight is 0 (one the row cannot see) must not add
+          // 0·NaN = NaN to the row, so the products run one at a time and skip p = 0
+          PanelKernel.scalarSkippingZeros(
+              st, br, rowsPad, vd, vOff, 1, v.rowStride(), dv, keys, ot, alpha);
+        } else if (vector) {
+          PanelKernel.accumulate(
+              micro, st, br, rowsPad, vd, vOff, v.rowStride(), dv, keys, ot, alpha);
+        } else {
+          PanelKernel.scalar(st, br, rowsPad, vd, vOff, 1, v.rowStride(), dv, keys, ot, alpha);
+        }
+        first = false;
+      }
+
+      // O_i = Oᵀ / l; LSE_i = m + ln l; a row that saw no key gets O = 0, LSE = −∞; a row that
+      // saw a NaN or +∞ score gets NaN, as in PyTorch
+      float[] od = out.data();
+      for (int r = 0; r < rows; r++) {
+        float rowLse = first ? Float.NEGATIVE_INFINITY : sm.lse(r);
+        lse[(b * s.queryHeads() + head[r]) * s.queryRows() + qBase + pos[r]] = rowLse;
+        int dst = out.rowOffset(b, head[r], qBase + pos[r]);
+        if (rowLse == Float.NEGATIVE_INFINITY || Float.isNaN(rowLse)) {
+          float fill = rowLse == Float.NEGATIVE_INFINITY ? 0f : Float.NaN;
+          for (int c = 0; c < dv; c++) {
+            od[dst + c] = fill;
+          }
+        } else {
+          float inv = 1f / sm.rowSum[r];
+          for (int c = 0, src = r; c < dv; c++, src += br) {
+            od[dst + c] = ot[src] * inv;
+          }
+        }
+      }
+    }
+
+    /**
+     * Marks the (batch, K/V head) pairs whose V holds a NaN or ±∞, when some row cannot see some
+     * key (a mask, causality or a window): one pass over V, O(N_k·d_v) against the call's
+     * O(N_q·N_k·d).
+     */
+    private void scanValues(AttentionShape s) {
+      int sequences = cuQ == null ? s.batch() : cuQ.length - 1;
+      int heads = sequences * s.kvHeads();
+      if (valueNotFinite.length < heads) {
+        valueNotFinite = new boolean[heads];
+      }
+      if (options.mask() == null && !options.hasRangeLimit()) {
+        // every row sees every key of its sequence: a NaN in V reaches every row anyway, as it
+        // does in PyTorch
+        Arrays.fill(valueNotFinite, 0, heads, false);
+        return;
+      }
+      float[] vd = v.data();
+      int dv = s.valueDim();
+      for (int seq = 0; seq < sequences; seq++) {
+        int b = cuQ == null ? seq : 0;
+        int from = cuQ == null ? 0 : cuK[seq];
+        int to = cuQ == null ? s.keyRows() : cuK[seq + 1];
+        for (int h = 0; h < s.kvHeads(); h++) {
+          boolean bad = false;
+          for (int j = from; j < to && !bad; j++) {
+            int o = v.rowOffset(b, h, j);
+            float acc = 0f;
+            for (int c = 0; c < dv; c++) {
+              acc += vd[o + c] * 0f; // 0 for every finite value, NaN for NaN and ±∞
+            }
+            bad = acc != 0f;
+          }
+          valueNotFinite[seq * s.kvHeads() + h] = bad;
+        }
+      }
+    }
   }
 
   private static void checkOutput(
@@ -277,172 +592,14 @@ public final class FlashForward implements AutoCloseable {
     return n2 > 1 && s2 < span;
   }
 
-  /** What team member {@code w} runs: items taken in order from the shared counter. */
-  private void work(int w) {
-    Workspace ws = workspaces[w];
-    ws.ensure(br, bc, shape.headDim(), shape.valueDim());
-    for (int item = next.getAndIncrement(); item < items; item = next.getAndIncrement()) {
-      block(item, ws);
-    }
-  }
-
-  /** One (batch, K/V head, block of packed query rows): the whole FlashAttention-2 inner loop. */
-  private void block(int item, Workspace ws) {
-    final AttentionShape s = shape;
-    final int nq = s.queryRows();
-    final int nk = s.keyRows();
-    final int d = s.headDim();
-    final int dv = s.valueDim();
-    int bk = item / blocksPerHead;
-    // The last query blocks first: under causality they hold the most keys.
-    int qb = blocksPerHead - 1 - item % blocksPerHead;
-    int b = bk / s.kvHeads();
-    int hk = bk % s.kvHeads();
-    int p0 = qb * br;
-    int rows = Math.min(br, packedRows - p0);
-    int lanes = vector ? Simd.LANES : 1;
-    int rowsPad = (rows + lanes - 1) / lanes * lanes;
-    int[] head = ws.rowHead;
-    int[] pos = ws.rowPos;
-    for (int r = 0; r < rows; r++) {
-      head[r] = hk * group + (p0 + r) % group;
-      pos[r] = (p0 + r) / group;
-    }
-
-    // Qᵀ panel: qt[c·B_r + r] = q[head r, pos r][c] · scale; padding rows are 0.
-    float[] qt = ws.qt;
-    float[] qd = q.data();
-    for (int r = 0; r < rows; r++) {
-      int src = q.rowOffset(b, head[r], pos[r]);
-      for (int c = 0, dst = r; c < d; c++, dst += br) {
-        qt[dst] = qd[src + c] * qScale;
-      }
-    }
-    for (int r = rows; r < rowsPad; r++) {
-      for (int c = 0, dst = r; c < d; c++, dst += br) {
-        qt[dst] = 0f;
-      }
-    }
-
-    OnlineSoftmax sm = ws.softmax;
-    sm.reset(rowsPad);
-    BlockInfo info = ws.info;
-    info.set(options, pos, rows, nq, nk);
-    AttentionMask mask = options.mask();
-    float[] st = ws.s;
-    float[] ot = ws.ot;
-    float[] kd = k.data();
-    float[] vd = v.data();
-    boolean first = true;
-    for (int j0 = info.lo / bc * bc; j0 < info.hi; j0 += bc) {
-      int keys = Math.min(bc, nk - j0);
-      BlockInfo.Tile tile = info.classify(j0, keys);
-      if (tile == BlockInfo.Tile.SKIP) {
-        continue;
-      }
-      // Sᵀ = K_j Qᵢᵀ (scaled scores, natural units)
-      int kOff = k.rowOffset(b, hk, j0);
-      if (vector) {
-        PanelKernel.scores(micro, qt, br, rowsPad, kd, kOff, k.rowStride(), keys, d, st);
-      } else {
-        PanelKernel.scalar(qt, br, rowsPad, kd, kOff, k.rowStride(), 1, keys, d, st, null);
-      }
-      // S ← c·tanh(S/c); S ← S + mask; S ← −∞ outside each row's key range (diagonal tiles)
-      if (capFactor > 0) {
-        TileMask.softcap(st, br, rowsPad, keys, capFactor, vector);
-      }
-      if (mask != null) {
-        TileMask.apply(mask, b, head, pos, j0, st, br, rows, keys);
-      }
-      if (tile == BlockInfo.Tile.PARTIAL) {
-        TileMask.cutRange(info.start, info.end, j0, st, br, rows, keys);
-      }
-      // m_new = max(m, rowmax S); P = exp2(S − m_new); l = α·l + rowsum P
-      if (vector) {
-        sm.update(st, br, rowsPad, keys);
-      } else {
-        sm.updateScalar(st, br, rowsPad, keys);
-      }
-      // Oᵀ = α·Oᵀ + V_jᵀ Pᵀ
-      int vOff = v.rowOffset(b, hk, j0);
-      float[] alpha = first ? null : sm.alpha;
-      if (valueNotFinite[b * s.kvHeads() + hk]) {
-        // V holds a NaN or ±∞: a key whose weight is 0 (one the row cannot see) must not add
-        // 0·NaN = NaN to the row, so the products run one at a time and skip p = 0
-        PanelKernel.scalarSkippingZeros(
-            st, br, rowsPad, vd, vOff, 1, v.rowStride(), dv, keys, ot, alpha);
-      } else if (vector) {
-        PanelKernel.accumulate(
-            micro, st, br, rowsPad, vd, vOff, v.rowStride(), dv, keys, ot, alpha);
-      } else {
-        PanelKernel.scalar(st, br, rowsPad, vd, vOff, 1, v.rowStride(), dv, keys, ot, alpha);
-      }
-      first = false;
-    }
-
-    // O_i = Oᵀ / l; LSE_i = m + ln l; a row that saw no key gets O = 0, LSE = −∞; a row that
-    // saw a NaN or +∞ score gets NaN, as in PyTorch
-    float[] od = out.data();
-    for (int r = 0; r < rows; r++) {
-      float rowLse = first ? Float.NEGATIVE_INFINITY : sm.lse(r);
-      lse[(b * s.queryHeads() + head[r]) * nq + pos[r]] = rowLse;
-      int dst = out.rowOffset(b, head[r], pos[r]);
-      if (rowLse == Float.NEGATIVE_INFINITY || Float.isNaN(rowLse)) {
-        float fill = rowLse == Float.NEGATIVE_INFINITY ? 0f : Float.NaN;
-        for (int c = 0; c < dv; c++) {
-          od[dst + c] = fill;
-        }
-      } else {
-        float inv = 1f / sm.rowSum[r];
-        for (int c = 0, src = r; c < dv; c++, src += br) {
-          od[dst + c] = ot[src] * inv;
-        }
-      }
-    }
-  }
-
   /**
-   * Marks the (batch, K/V head) pairs whose V holds a NaN or ±∞, when some row cannot see some key
-   * (a mask, causality or a window): one pass over V, O(N_k·d_v) against the call's O(N_q·N_k·d).
-   */
-  private void scanValues(AttentionShape s) {
-    int heads = s.batch() * s.kvHeads();
-    if (valueNotFinite.length < heads) {
-      valueNotFinite = new boolean[heads];
-    }
-    if (options.mask() == null && !options.hasRangeLimit()) {
-      // every row sees every key: a NaN in V reaches every row anyway, as it does in PyTorch
-      Arrays.fill(valueNotFinite, 0, heads, false);
-      return;
-    }
-    float[] vd = v.data();
-    int dv = s.valueDim();
-    for (int b = 0; b < s.batch(); b++) {
-      for (int h = 0; h < s.kvHeads(); h++) {
-        boolean bad = false;
-        for (int j = 0; j < s.keyRows() && !bad; j++) {
-          int o = v.rowOffset(b, h, j);
-          float acc = 0f;
-          for (int c = 0; c < dv; c++) {
-            acc += vd[o + c] * 0f; // 0 for every finite value, NaN for NaN and ±∞
-          }
-          bad = acc != 0f;
-        }
-        valueNotFinite[b * s.kvHeads() + h] = bad;
-      }
-    }
-  }
-
-  /**
-   * The scratch bytes this kernel's threads hold now (each thread's {@link Workspace}), the extra
-   * memory of a call beyond its inputs and outputs.
+   * The scratch bytes this kernel's threads hold now (each worker's and each caller's {@link
+   * Workspace}), the extra memory of calls beyond their inputs and outputs.
    */
   public long workspaceBytes() {
-    long total = 0;
-    for (Workspace w : workspaces) {
-      total += w.bytes();
-    }
-    return total;
+    long[] total = {team.workerScratchBytes()};
+    calls.forEachMade(c -> total[0] += c.callerScratch.bytes());
+    return total[0];
   }
 
   /**
@@ -477,9 +634,19 @@ public final class FlashForward implements AutoCloseable {
     return new int[] {r, config.tileCols(r, d, dv)};
   }
 
-  /** Stops this kernel's threads; later calls fail. */
+  /** The threads a call runs on, counting its caller (the configuration's, capped at the cores). */
+  public int threads() {
+    return team.threads();
+  }
+
+  /**
+   * Stops this kernel's threads (when it owns them); later calls throw {@link
+   * IllegalStateException}. A call running at the time finishes on its own thread.
+   */
   @Override
   public void close() {
-    pool.close();
+    if (ownsTeam) {
+      team.close();
+    }
   }
 }

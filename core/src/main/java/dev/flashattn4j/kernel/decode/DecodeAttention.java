@@ -3,12 +3,10 @@ package dev.flashattn4j.kernel.decode;
 import dev.flashattn4j.api.AttentionOptions;
 import dev.flashattn4j.api.AttentionResult;
 import dev.flashattn4j.cache.PagedKvCache;
-import dev.flashattn4j.kernel.WorkerPool;
+import dev.flashattn4j.kernel.JobPool;
+import dev.flashattn4j.kernel.Team;
 import dev.flashattn4j.tensor.Tensor;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
-import java.util.Objects;
 
 /**
  * The decode step: attention of the N_q newest tokens of each sequence of a batch over all the keys
@@ -28,34 +26,28 @@ import java.util.Objects;
  * index and chunks are merged in order, so <b>the result has the same bits for any number of
  * threads or splits</b>.
  *
- * <p>An instance owns a thread pool and per-thread scratch, reused from step to step (no allocation
- * in the hot path); it is not thread-safe: one step at a time. Close it to stop its threads.
+ * <p>Re-entrant: steps from many threads run at once. Each step's plan lives in a call object of
+ * its own, taken from a lock-free pool; the threads' scratch is reused from step to step (no
+ * allocation in the hot path). Close it to stop its threads.
  */
 public final class DecodeAttention implements AutoCloseable {
 
   /** Keys per chunk unless the builder says otherwise. */
   public static final int DEFAULT_CHUNK_KEYS = 1024;
 
-  private final int threads;
   private final int splits;
   private final int chunkKeys;
   private final boolean simd;
-  private final WorkerPool pool;
-  private final DecodePlan plan = new DecodePlan();
-  private final List<DecodeWorker> workers = new ArrayList<>();
+  private final Team team;
+  private final boolean ownsTeam;
+  private final JobPool<DecodePlan> calls = new JobPool<>(DecodePlan::new);
 
   private DecodeAttention(Builder b) {
-    this.threads = b.threads;
     this.splits = b.splits;
     this.chunkKeys = b.chunkKeys;
     this.simd = b.vector;
-    for (int t = 0; t < threads; t++) {
-      workers.add(new DecodeWorker(plan));
-    }
-    this.pool =
-        threads > 1
-            ? new WorkerPool(threads, i -> workers.get(i).call(), "flashattn-decode")
-            : null;
+    this.ownsTeam = b.team == null;
+    this.team = ownsTeam ? new Team(b.threads, "flashattn-decode") : b.team;
   }
 
   /** A decode step with the defaults: all processors, automatic splits, SIMD unless disabled. */
@@ -78,8 +70,9 @@ public final class DecodeAttention implements AutoCloseable {
    */
   public AttentionResult decode(
       PagedKvCache cache, int layer, int[] seqIds, Tensor q, AttentionOptions options) {
-    Objects.requireNonNull(q, "q");
-    Objects.requireNonNull(cache, "cache");
+    if (q == null || cache == null) {
+      throw new IllegalArgumentException("cache and q must not be null");
+    }
     int[] shape = {q.batch(), q.heads(), q.rows(), cache.valueDim()};
     Tensor out = Tensor.zeros(Arrays.copyOfRange(shape, 4 - q.rank(), 4));
     float[] lse = new float[Math.multiplyExact(q.batch() * q.heads(), q.rows())];
@@ -103,15 +96,17 @@ public final class DecodeAttention implements AutoCloseable {
       Tensor out,
       float[] lse) {
     check(cache, layer, seqIds, q, options, out, lse);
-    plan.prepare(cache, layer, seqIds, q, options, out, lse, simd, chunkKeys, splits, threads);
+    if (team.closed()) {
+      throw new IllegalStateException("the decode step was closed");
+    }
+    DecodePlan plan = calls.take();
     try {
-      if (pool == null || plan.taskCount == 1) {
-        workers.get(0).call();
-      } else {
-        pool.run(); // the caller is worker 0
-      }
+      int threads = team.threads();
+      plan.prepare(cache, layer, seqIds, q, options, out, lse, simd, chunkKeys, splits, threads);
+      team.run(plan, plan.callerScratch, threads);
     } finally {
       plan.clear();
+      calls.give(plan);
     }
   }
 
@@ -123,12 +118,12 @@ public final class DecodeAttention implements AutoCloseable {
       AttentionOptions options,
       Tensor out,
       float[] lse) {
-    Objects.requireNonNull(cache, "cache");
-    Objects.requireNonNull(seqIds, "seqIds");
-    Objects.requireNonNull(q, "q");
-    Objects.requireNonNull(options, "options");
-    Objects.requireNonNull(out, "out");
-    Objects.requireNonNull(lse, "lse");
+    if (cache == null || seqIds == null || q == null || options == null) {
+      throw new IllegalArgumentException("cache, seqIds, q and options must not be null");
+    }
+    if (out == null || lse == null) {
+      throw new IllegalArgumentException("out and lse must not be null");
+    }
     if (layer < 0 || layer >= cache.layers()) {
       throw new IllegalArgumentException(
           "layer " + layer + " is not in [0, " + cache.layers() + ")");
@@ -194,9 +189,16 @@ public final class DecodeAttention implements AutoCloseable {
     }
   }
 
-  /** Threads the step runs on. */
+  /** The scratch bytes of the callers' plans (the workers' are counted by their team's owner). */
+  public long scratchBytes() {
+    long[] total = {0};
+    calls.forEachMade(p -> total[0] += p.callerScratch.bytes());
+    return total[0];
+  }
+
+  /** Threads the step runs on, counting the caller (the builder's, capped at the cores). */
   public int threads() {
-    return threads;
+    return team.threads();
   }
 
   /** Keys per chunk: the one parameter (besides SIMD or scalar) the result's bits depend on. */
@@ -214,10 +216,14 @@ public final class DecodeAttention implements AutoCloseable {
     return DecodeSimd.lanes();
   }
 
+  /**
+   * Stops the threads (when this step owns them; not an engine's); later steps throw {@link
+   * IllegalStateException}. A step running at the time finishes on its caller's thread.
+   */
   @Override
   public void close() {
-    if (pool != null) {
-      pool.close();
+    if (ownsTeam) {
+      team.close();
     }
   }
 
@@ -227,6 +233,13 @@ public final class DecodeAttention implements AutoCloseable {
     private int splits;
     private int chunkKeys = DEFAULT_CHUNK_KEYS;
     private boolean vector = DecodeSimd.VECTOR_BY_DEFAULT;
+    private Team team;
+
+    /** Runs on an engine's team instead of threads of its own ({@link #threads} is then unused). */
+    public Builder team(Team team) {
+      this.team = team;
+      return this;
+    }
 
     /** Threads to run on (default: available processors). */
     public Builder threads(int threads) {

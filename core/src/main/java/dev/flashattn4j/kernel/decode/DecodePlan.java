@@ -3,8 +3,9 @@ package dev.flashattn4j.kernel.decode;
 import dev.flashattn4j.api.AttentionOptions;
 import dev.flashattn4j.cache.KvStorage;
 import dev.flashattn4j.cache.PagedKvCache;
+import dev.flashattn4j.kernel.Scratch;
+import dev.flashattn4j.kernel.TeamJob;
 import dev.flashattn4j.tensor.Tensor;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
@@ -18,7 +19,10 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  * g). The last task of a (b, g) to finish merges its chunks in chunk order. So the bits of the
  * result depend on chunkKeys but not on how many tasks (splits) or threads there are.
  */
-final class DecodePlan {
+final class DecodePlan extends TeamJob {
+
+  /** The scratch of the thread that makes the call. */
+  final Scratch callerScratch = new Scratch();
 
   // The call.
   PagedKvCache cache;
@@ -62,7 +66,6 @@ final class DecodePlan {
   int[] taskHead = new int[0];
   int[] taskFrom = new int[0];
   int[] taskTo = new int[0];
-  final AtomicInteger nextTask = new AtomicInteger();
   AtomicIntegerArray remaining = new AtomicIntegerArray(0);
 
   int recordSize() {
@@ -173,7 +176,16 @@ final class DecodePlan {
       }
     }
     taskCount = t;
-    nextTask.set(0);
+    items = t;
+  }
+
+  /** Runs task {@code item} with the running thread's decode buffers. */
+  @Override
+  protected void runItem(int item, Scratch scratch) {
+    if (!(scratch.decode instanceof DecodeWorker)) {
+      scratch.decode = new DecodeWorker();
+    }
+    ((DecodeWorker) scratch.decode).run(this, item);
   }
 
   /** Drops the references to the call's tensors and cache. */

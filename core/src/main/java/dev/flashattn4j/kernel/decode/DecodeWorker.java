@@ -1,9 +1,9 @@
 package dev.flashattn4j.kernel.decode;
 
 import dev.flashattn4j.cache.PagedKvCache;
+import dev.flashattn4j.kernel.Scratch;
 import dev.flashattn4j.kernel.Simd;
 import java.util.Arrays;
-import java.util.concurrent.Callable;
 
 /**
  * One thread of a decode step: takes tasks from the plan until none is left. For each task it
@@ -13,7 +13,7 @@ import java.util.concurrent.Callable;
  *
  * <p>Its scratch is allocated when the sizes first grow and reused after: no allocation per step.
  */
-final class DecodeWorker implements Callable<Void> {
+final class DecodeWorker implements Scratch.Sized {
 
   private static final float LOG2_E = (float) (1 / Math.log(2));
   private static final float LN_2 = (float) Math.log(2);
@@ -21,7 +21,7 @@ final class DecodeWorker implements Callable<Void> {
   /** Keys whose scores are held at once (per query row). */
   static final int BLOCK = 64;
 
-  private final DecodePlan plan;
+  private DecodePlan plan; // the call of the task being run
 
   private float[] qs = new float[0]; // R·d: the group's query rows
   private final float[] s = new float[BLOCK]; // scores, then probabilities, of one row
@@ -43,18 +43,31 @@ final class DecodeWorker implements Callable<Void> {
   private float[] kWide = new float[0]; // BLOCK·d: K rows widened from 16 bits
   private float[] vWide = new float[0]; // BLOCK·d_v
 
-  DecodeWorker(DecodePlan plan) {
-    this.plan = plan;
+  /** Runs task {@code t} of a call. */
+  void run(DecodePlan call, int t) {
+    plan = call;
+    try {
+      ensureScratch();
+      run(t);
+    } finally {
+      plan = null;
+    }
   }
 
   @Override
-  public Void call() {
-    ensureScratch();
-    int t;
-    while ((t = plan.nextTask.getAndIncrement()) < plan.taskCount) {
-      run(t);
-    }
-    return null;
+  public long bytes() {
+    long floats =
+        (long) qs.length
+            + 4L * s.length
+            + m.length
+            + l.length
+            + acc.length
+            + merged.length
+            + kWide.length
+            + vWide.length
+            + first.length
+            + end.length;
+    return Float.BYTES * floats;
   }
 
   private void ensureScratch() {

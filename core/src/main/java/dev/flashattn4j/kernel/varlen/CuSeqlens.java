@@ -1,7 +1,5 @@
 package dev.flashattn4j.kernel.varlen;
 
-import java.util.Objects;
-
 /**
  * Checks of FlashAttention's {@code cu_seqlens}: the cumulative offsets of the sequences packed in
  * one tensor, {@code [0, n_0, n_0 + n_1, ..., total]}: sequence b owns rows [cu[b], cu[b + 1]).
@@ -19,7 +17,9 @@ final class CuSeqlens {
    * @throws IllegalArgumentException naming the argument, the index and the values
    */
   static void check(String name, int[] cu, int totalRows, String tensor) {
-    Objects.requireNonNull(cu, name);
+    if (cu == null) {
+      throw new IllegalArgumentException(name + " must not be null");
+    }
     if (cu.length == 0) {
       throw new IllegalArgumentException(name + " is empty: it needs batch + 1 offsets, from 0");
     }

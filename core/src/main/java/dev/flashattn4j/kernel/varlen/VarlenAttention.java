@@ -6,7 +6,6 @@ import dev.flashattn4j.api.AttentionResult;
 import dev.flashattn4j.api.AttentionShape;
 import dev.flashattn4j.tensor.Tensor;
 import java.util.Arrays;
-import java.util.Objects;
 
 /**
  * Attention over a packed batch of sequences of different lengths (FlashAttention's {@code
@@ -17,15 +16,16 @@ import java.util.Objects;
  * − cu_k[b].
  *
  * <p>FlashAttention packs as (total, H, d), token-major: see such an array with {@link
- * Tensor#ofBnhd}{@code (data, 1, total, H, d)}, which is a view, not a copy. Each sequence is run
- * by {@link Attention#forward} on views of the packed tensors.
+ * Tensor#ofBnhd}{@code (data, 1, total, H, d)}, which is a view, not a copy. The whole batch runs
+ * as one flat list of (sequence, K/V head, query block) items on an engine's threads: {@link
+ * dev.flashattn4j.api.AttentionEngine#varlen}. The static method here uses the default engine.
  */
 public final class VarlenAttention {
 
   private VarlenAttention() {}
 
   /**
-   * Attention of every packed sequence over its own keys.
+   * Attention of every packed sequence over its own keys, on the default engine.
    *
    * @param q (H_q, total_q, d) or (1, H_q, total_q, d) (or (total_q, d) for one head), any strides
    * @param k (H_kv, total_k, d) or (1, H_kv, total_k, d); H_q a multiple of H_kv
@@ -40,6 +40,18 @@ public final class VarlenAttention {
    */
   public static AttentionResult forward(
       Tensor q, Tensor k, Tensor v, int[] cuSeqlensQ, int[] cuSeqlensK, AttentionOptions options) {
+    return Attention.engine().varlen(q, k, v, cuSeqlensQ, cuSeqlensK, options);
+  }
+
+  /**
+   * Checks a packed batch before any work: B = 1, no mask, and both offset arrays of the same
+   * length, starting at 0, never decreasing, ending at the packed row counts.
+   *
+   * @return the shape of the packed tensors (B = 1, N_q = total_q, N_k = total_k)
+   * @throws IllegalArgumentException naming the argument and the values
+   */
+  public static AttentionShape check(
+      Tensor q, Tensor k, Tensor v, int[] cuSeqlensQ, int[] cuSeqlensK, AttentionOptions options) {
     AttentionShape shape = AttentionShape.of(q, k, v, options);
     if (shape.batch() != 1) {
       throw new IllegalArgumentException(
@@ -50,8 +62,8 @@ public final class VarlenAttention {
       throw new IllegalArgumentException(
           "varlen attention does not take a mask: use causal, window and softcap");
     }
-    Objects.requireNonNull(cuSeqlensQ, "cu_seqlens_q");
-    Objects.requireNonNull(cuSeqlensK, "cu_seqlens_k");
+    CuSeqlens.check("cu_seqlens_q", cuSeqlensQ, q.rows(), "q " + Arrays.toString(q.shape()));
+    CuSeqlens.check("cu_seqlens_k", cuSeqlensK, k.rows(), "k " + Arrays.toString(k.shape()));
     if (cuSeqlensQ.length != cuSeqlensK.length) {
       throw new IllegalArgumentException(
           "cu_seqlens_q has "
@@ -60,58 +72,24 @@ public final class VarlenAttention {
               + cuSeqlensK.length
               + ": both need batch + 1");
     }
-    CuSeqlens.check("cu_seqlens_q", cuSeqlensQ, q.rows(), "q " + Arrays.toString(q.shape()));
-    CuSeqlens.check("cu_seqlens_k", cuSeqlensK, k.rows(), "k " + Arrays.toString(k.shape()));
+    return shape;
+  }
 
+  /**
+   * A new output for a packed batch: O of shape (H_q, total_q, d_v) with the rank of q, laid out
+   * token-major (total_q, H_q, d_v) as FlashAttention's.
+   */
+  public static Tensor newOutput(Tensor q, AttentionShape shape) {
     int hq = shape.queryHeads();
     int total = shape.queryRows();
     int dv = shape.valueDim();
-    float[] outData = new float[Math.toIntExact((long) total * hq * dv)];
-    float[] lse = new float[Math.toIntExact((long) total * hq)];
-    for (int b = 0; b + 1 < cuSeqlensQ.length; b++) {
-      int q0 = cuSeqlensQ[b];
-      int nq = cuSeqlensQ[b + 1] - q0;
-      int k0 = cuSeqlensK[b];
-      int nk = cuSeqlensK[b + 1] - k0;
-      if (nq == 0) {
-        continue;
-      }
-      if (nk == 0) { // no key: O = 0 (already), LSE = −∞
-        for (int h = 0; h < hq; h++) {
-          Arrays.fill(lse, h * total + q0, h * total + q0 + nq, Float.NEGATIVE_INFINITY);
-        }
-        continue;
-      }
-      // O of sequence b is written in place: its rows of the token-major (total_q, H_q, d_v) array.
-      Tensor ob =
-          Tensor.view(
-              outData,
-              q0 * hq * dv,
-              new int[] {1, hq, nq, dv},
-              new int[] {hq * nq * dv, dv, hq * dv});
-      float[] lb = new float[hq * nq];
-      Attention.forward(rows(q, q0, nq), rows(k, k0, nk), rows(v, k0, nk), options, ob, lb);
-      for (int h = 0; h < hq; h++) {
-        System.arraycopy(lb, h * nq, lse, h * total + q0, nq);
-      }
-    }
+    float[] data = new float[Math.toIntExact((long) total * hq * dv)];
     int[] outShape = {1, hq, total, dv};
     int[] strides = {hq * total * dv, dv, hq * dv}; // token-major: (total_q, H_q, d_v)
-    Tensor out =
-        Tensor.view(
-            outData,
-            0,
-            Arrays.copyOfRange(outShape, 4 - q.rank(), 4),
-            Arrays.copyOfRange(strides, 4 - q.rank(), 3));
-    return new AttentionResult(out, lse);
-  }
-
-  /** Rows [from, from + n) of a (1, H, N, D) tensor, as a (1, H, n, D) view. */
-  private static Tensor rows(Tensor t, int from, int n) {
     return Tensor.view(
-        t.data(),
-        t.rowOffset(0, 0, from),
-        new int[] {1, t.heads(), n, t.cols()},
-        new int[] {t.batchStride(), t.headStride(), t.rowStride()});
+        data,
+        0,
+        Arrays.copyOfRange(outShape, 4 - q.rank(), 4),
+        Arrays.copyOfRange(strides, 4 - q.rank(), 3));
   }
 }

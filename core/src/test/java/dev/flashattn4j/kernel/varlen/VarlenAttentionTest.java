@@ -188,7 +188,7 @@ class VarlenAttentionTest {
         IllegalArgumentException.class,
         () -> VarlenAttention.forward(q, k, v, new int[] {}, new int[] {}, o));
     assertThrows(
-        NullPointerException.class,
+        IllegalArgumentException.class,
         () -> VarlenAttention.forward(q, k, v, null, new int[] {0, 12}, o));
     assertThrows(
         IllegalArgumentException.class,

@@ -1,0 +1,213 @@
+package dev.flashattn4j.api;
+
+import dev.flashattn4j.cache.PagedKvCache;
+import dev.flashattn4j.kernel.FlashForward;
+import dev.flashattn4j.kernel.KernelConfig;
+import dev.flashattn4j.kernel.Team;
+import dev.flashattn4j.kernel.decode.DecodeAttention;
+import dev.flashattn4j.kernel.varlen.VarlenAttention;
+import dev.flashattn4j.tensor.Tensor;
+
+/**
+ * The threads and tile configuration that attention runs on: one closeable object that runs the
+ * forward pass, the KV-cache decode step and packed variable-length batches.
+ *
+ * <p><b>Threading contract.</b> An engine is re-entrant: calls from any number of threads run at
+ * once. Each call keeps its state (its tensors, tiles, the caller's scratch) in a call object of
+ * its own, taken from a lock-free pool and given back when it returns, so nothing is shared between
+ * calls but the team of worker threads: the calling thread works on its own call, and idle workers
+ * help whichever calls are open. No call waits for another; when every worker is busy a call runs
+ * on its caller's thread alone. The bits of a result never depend on the number of threads, on
+ * which threads helped, or on what else ran at the time.
+ *
+ * <p>The team has {@code min(config.threads(), available processors)} threads counting the caller:
+ * more would only take turns on the same cores. {@link #close()} stops the workers; a call running
+ * at that moment finishes on its caller's thread (it never hangs), and later calls throw {@link
+ * IllegalStateException}. The static methods of {@link Attention} use one default engine sized to
+ * the machine ({@link Attention#engine()}), which lives as long as the JVM.
+ */
+public final class AttentionEngine implements AutoCloseable {
+
+  private final KernelConfig config;
+  private final Team team;
+  private final FlashForward forward;
+  private final DecodeAttention decode;
+  private final boolean closeable;
+
+  private AttentionEngine(KernelConfig config, boolean closeable) {
+    if (config == null) {
+      throw new IllegalArgumentException("config must not be null");
+    }
+    this.config = config;
+    this.closeable = closeable;
+    this.team = new Team(config.threads(), "flashattn");
+    this.forward = new FlashForward(config, team);
+    this.decode = DecodeAttention.builder().team(team).vector(config.usesVectors()).build();
+  }
+
+  /** An engine on all cores with the default tiles: what {@link Attention} uses. */
+  public static AttentionEngine create() {
+    return new AttentionEngine(KernelConfig.defaults(), true);
+  }
+
+  /** An engine on at most {@code threads} threads (capped at the cores), default tiles. */
+  public static AttentionEngine create(int threads) {
+    if (threads < 1) {
+      throw new IllegalArgumentException("threads must be at least 1, not " + threads);
+    }
+    return new AttentionEngine(KernelConfig.defaults().withThreads(threads), true);
+  }
+
+  /** An engine with this configuration (threads, tiles, vectors, micro-kernel). */
+  public static AttentionEngine create(KernelConfig config) {
+    return new AttentionEngine(config, true);
+  }
+
+  /** The default engine of {@link Attention}: cannot be closed. */
+  static AttentionEngine createDefault() {
+    return new AttentionEngine(KernelConfig.defaults(), false);
+  }
+
+  /** The configuration the engine was made with. */
+  public KernelConfig config() {
+    return config;
+  }
+
+  /** The threads one call runs on, counting its caller. */
+  public int threads() {
+    return team.threads();
+  }
+
+  /**
+   * Attention of Q over K and V into new arrays.
+   *
+   * @param q (B, H_q, N_q, d); (N, d) and (H, N, d) mean B = 1 (and H = 1)
+   * @param k (B, H_kv, N_k, d), H_q a multiple of H_kv
+   * @param v (B, H_kv, N_k, d_v)
+   * @return O (B, H_q, N_q, d_v) with the rank of q, and the LSE (B, H_q, N_q) row-major
+   * @throws IllegalArgumentException naming the argument and the shapes when they don't fit
+   * @throws IllegalStateException when the engine was closed
+   */
+  public AttentionResult forward(Tensor q, Tensor k, Tensor v, AttentionOptions options) {
+    return forward.forward(q, k, v, options);
+  }
+
+  /**
+   * Attention into caller-owned buffers: allocates nothing once warmed up with these shapes (the
+   * inference loop's entry). The inputs are not modified.
+   *
+   * @param output (B, H_q, N_q, d_v), any rank and strides; not sharing an array with q, k, v and
+   *     not overlapping itself
+   * @param lse B·H_q·N_q floats, (B, H_q, N_q) row-major: the natural log-sum-exp of each row
+   */
+  public void forward(
+      Tensor q, Tensor k, Tensor v, AttentionOptions options, Tensor output, float[] lse) {
+    forward.forward(q, k, v, options, output, lse);
+  }
+
+  /**
+   * As {@link #forward(Tensor, Tensor, Tensor, AttentionOptions, Tensor, float[])} on at most
+   * {@code threads} of the engine's threads (counting the caller); the bits do not depend on it.
+   */
+  public void forward(
+      Tensor q,
+      Tensor k,
+      Tensor v,
+      AttentionOptions options,
+      Tensor output,
+      float[] lse,
+      int threads) {
+    forward.forward(q, k, v, options, output, lse, threads);
+  }
+
+  /**
+   * The decode step: attention of the N_q newest tokens of each sequence over everything the cache
+   * holds for it (see {@link DecodeAttention}).
+   *
+   * @param cache the cache, holding the new tokens' K and V already
+   * @param layer the layer whose K and V to read
+   * @param seqIds the B sequences, one per batch entry of q
+   * @param q (B, H_q, N_q, d), any strides
+   * @return O (B, H_q, N_q, d_v) with the rank of q, and the LSE (B, H_q, N_q)
+   */
+  public AttentionResult decode(
+      PagedKvCache cache, int layer, int[] seqIds, Tensor q, AttentionOptions options) {
+    return decode.decode(cache, layer, seqIds, q, options);
+  }
+
+  /** The decode step into caller-owned buffers: no allocation once warmed up. */
+  public void decode(
+      PagedKvCache cache,
+      int layer,
+      int[] seqIds,
+      Tensor q,
+      AttentionOptions options,
+      Tensor output,
+      float[] lse) {
+    decode.decode(cache, layer, seqIds, q, options, output, lse);
+  }
+
+  /**
+   * Attention of every sequence of a packed batch over its own keys (FlashAttention's {@code
+   * flash_attn_varlen_func}; see {@link VarlenAttention}), as one flat list of work items.
+   *
+   * @param q (H_q, total_q, d) or (1, H_q, total_q, d), any strides
+   * @param k (H_kv, total_k, d) or (1, H_kv, total_k, d)
+   * @param v (H_kv, total_k, d_v) or (1, H_kv, total_k, d_v)
+   * @param cuSeqlensQ batch + 1 offsets into the rows of q: 0, ..., total_q, never decreasing
+   * @param cuSeqlensK batch + 1 offsets into the rows of k and v: 0, ..., total_k
+   * @return O (H_q, total_q, d_v) with the rank of q, laid out token-major (total_q, H_q, d_v); the
+   *     LSE (H_q, total_q) row-major, −∞ for a row with no key
+   */
+  public AttentionResult varlen(
+      Tensor q, Tensor k, Tensor v, int[] cuSeqlensQ, int[] cuSeqlensK, AttentionOptions options) {
+    AttentionShape shape = VarlenAttention.check(q, k, v, cuSeqlensQ, cuSeqlensK, options);
+    Tensor out = VarlenAttention.newOutput(q, shape);
+    float[] lse = new float[Math.toIntExact((long) shape.queryHeads() * shape.queryRows())];
+    forward.varlen(q, k, v, cuSeqlensQ, cuSeqlensK, options, out, lse, Integer.MAX_VALUE);
+    return new AttentionResult(out, lse);
+  }
+
+  /**
+   * Packed attention into caller-owned buffers: no allocation once warmed up.
+   *
+   * @param output (1, H_q, total_q, d_v) (any rank that means it), any strides
+   * @param lse H_q·total_q floats, (H_q, total_q) row-major
+   */
+  public void varlen(
+      Tensor q,
+      Tensor k,
+      Tensor v,
+      int[] cuSeqlensQ,
+      int[] cuSeqlensK,
+      AttentionOptions options,
+      Tensor output,
+      float[] lse) {
+    VarlenAttention.check(q, k, v, cuSeqlensQ, cuSeqlensK, options);
+    forward.varlen(q, k, v, cuSeqlensQ, cuSeqlensK, options, output, lse, Integer.MAX_VALUE);
+  }
+
+  /**
+   * The scratch bytes the engine's threads and calls hold now: the extra memory of attention beyond
+   * its inputs and outputs, O(tile), never O(N²).
+   */
+  public long workspaceBytes() {
+    return forward.workspaceBytes() + decode.scratchBytes();
+  }
+
+  /**
+   * Stops the worker threads. A call running now finishes on its caller's thread; later calls throw
+   * {@link IllegalStateException}. Idempotent.
+   *
+   * @throws IllegalStateException on the default engine of {@link Attention}, which every caller of
+   *     the static methods shares
+   */
+  @Override
+  public void close() {
+    if (!closeable) {
+      throw new IllegalStateException(
+          "the default engine is shared by every caller of Attention and cannot be closed");
+    }
+    team.close();
+  }
+}
