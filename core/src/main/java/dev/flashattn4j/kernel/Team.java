@@ -1,5 +1,6 @@
 package dev.flashattn4j.kernel;
 
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.LockSupport;
 
@@ -28,6 +29,7 @@ public final class Team implements AutoCloseable {
   private final Thread[] workers;
   private final Scratch[] scratch;
   private final AtomicReferenceArray<TeamJob> open = new AtomicReferenceArray<>(SLOTS);
+  private final AtomicInteger running = new AtomicInteger(); // calls in progress
   private volatile boolean closed;
 
   /**
@@ -76,19 +78,26 @@ public final class Team implements AutoCloseable {
       throw new IllegalStateException("the engine was closed");
     }
     job.start(Thread.currentThread(), Math.min(maxThreads, threads()) - 1);
+    // Callers already running keep the cores busy: when there are as many as threads, helpers
+    // would only take turns with them, so the call runs alone and wakes nobody.
+    int busy = running.incrementAndGet();
     int slot = -1;
-    if (job.seats > 0 && job.items > 1) {
-      slot = publish(job);
-    }
     try {
-      job.work(callerScratch);
-    } catch (Throwable t) {
-      job.fail(t);
-    }
-    if (slot >= 0) {
-      job.open = false;
-      open.set(slot, null);
-      job.awaitHelpers();
+      if (job.seats > 0 && job.items > 1 && busy < threads()) {
+        slot = publish(job);
+      }
+      try {
+        job.work(callerScratch);
+      } catch (Throwable t) {
+        job.fail(t);
+      }
+      if (slot >= 0) {
+        job.open = false;
+        open.set(slot, null);
+        job.awaitHelpers();
+      }
+    } finally {
+      running.decrementAndGet();
     }
     job.rethrow();
   }
