@@ -175,6 +175,7 @@ public final class FlashForward implements AutoCloseable {
     private int packedRows;
     private float qScale;
     private float capFactor;
+    private boolean capDivides;
 
     // Varlen: the packed sequences' first rows (null for a dense batch), and the first item of
     // each sequence (grown, never shrunk).
@@ -235,6 +236,13 @@ public final class FlashForward implements AutoCloseable {
       // mask of −3.4e38 (Hugging Face's) or a cap of 3e38 stays finite that way.
       qScale = cap > 0 ? scale / cap : scale;
       capFactor = cap;
+      // An extreme cap (scale/c beyond 2^±100: c below ~1e-31 or above ~1e29) would make Q·scale/c
+      // overflow or lose its bits in subnormals: then Q is scaled by scale alone and the cap pass
+      // divides (ScalarMath.softcap), one score at a time.
+      capDivides = cap > 0 && !(qScale >= 0x1p-100f && qScale <= 0x1p100f);
+      if (capDivides) {
+        qScale = scale;
+      }
       scanValues(s);
       try {
         team.run(this, callerScratch, maxThreads);
@@ -417,7 +425,9 @@ public final class FlashForward implements AutoCloseable {
           PanelKernel.scalar(qt, br, rowsPad, kd, kOff, k.rowStride(), 1, keys, d, st, null);
         }
         // S ← c·tanh(S/c); S ← S + mask; S ← −∞ outside each row's key range (diagonal tiles)
-        if (capFactor > 0) {
+        if (capDivides) {
+          TileMask.softcapDividing(st, br, rowsPad, keys, capFactor);
+        } else if (capFactor > 0) {
           TileMask.softcap(st, br, rowsPad, keys, capFactor, vector);
         }
         if (mask != null) {

@@ -86,4 +86,18 @@ public final class ScalarMath {
     float big = 1f - 2f / (exp2(a * TWO_LOG2E) + 1f);
     return a < TANH_SPLIT ? small : a >= TANH_SPLIT ? Math.copySign(big, x) : x; // x: NaN
   }
+
+  /** Below it, tanh(t) = t to float precision (t³/3 is under half an ulp of t). */
+  private static final float TANH_IS_IDENTITY = 0x1p-12f;
+
+  /**
+   * The soft cap c·tanh(s/c) of a score s, for every positive finite c: where |s/c| < 2^-12 it is s
+   * itself (so a cap near float32's largest value, whose s/c would be a subnormal, loses no bits),
+   * ±c where s/c overflows, NaN for NaN. The one scalar definition the decode step, the paper's
+   * algorithm and the fast kernel's path for extreme caps share.
+   */
+  public static float softcap(float s, float c) {
+    float t = s / c;
+    return Math.abs(t) < TANH_IS_IDENTITY ? s : c * tanh(t);
+  }
 }

@@ -38,6 +38,19 @@ final class TileMask {
   }
 
   /**
+   * s ← c·tanh(s/c) for an extreme cap c (see {@link ScalarMath#softcap}), where the panel of Q was
+   * scaled by scale alone: one score at a time, the same on the SIMD and scalar paths.
+   */
+  static void softcapDividing(float[] s, int ld, int rows, int keys, float c) {
+    for (int j = 0; j < keys; j++) {
+      int o = j * ld;
+      for (int r = 0; r < rows; r++) {
+        s[o + r] = ScalarMath.softcap(s[o + r], c);
+      }
+    }
+  }
+
+  /**
    * s[i..i+LANES) ← k·tanh(s[i..]): {@link Simd#tanh} lane by lane, operation for operation (the
    * same bits as the scalar twin, whatever the JIT has compiled).
    */
@@ -108,7 +121,9 @@ final class TileMask {
       for (int r = 0; r < rows; r++) {
         int m = mask.rowOffset(b, head[r], pos[r]) + j0 * ks;
         for (int j = 0; j < keys; j++, m += ks) {
-          s[j * ld + r] += bias[m];
+          // −∞ hides the key whatever its score, even NaN; other values are added as written
+          float x = bias[m];
+          s[j * ld + r] = x == Float.NEGATIVE_INFINITY ? x : s[j * ld + r] + x;
         }
       }
     }

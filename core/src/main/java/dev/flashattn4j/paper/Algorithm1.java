@@ -165,8 +165,9 @@ public final class Algorithm1 {
       // line 16: return O; the LSE of row r is m_r + log ℓ_r (−∞ for a row with no key)
       for (int r = 0; r < nq; r++) {
         System.arraycopy(o, r * dv, out.data(), out.rowOffset(b, h, r), dv);
+        // (a row that saw a NaN or +∞ score has ℓ = NaN: its LSE is NaN too)
         lse[(b * shape.queryHeads() + h) * nq + r] =
-            l[r] > 0 ? m[r] + (float) Math.log(l[r]) : Float.NEGATIVE_INFINITY;
+            l[r] == 0 ? Float.NEGATIVE_INFINITY : m[r] + (float) Math.log(l[r]);
       }
     }
 
@@ -213,7 +214,7 @@ public final class Algorithm1 {
         float keep = l[row] * alpha;
         for (int e = 0; e < dv; e++) {
           float acc = keep * o[row * dv + e] + beta * (float) pv[e];
-          o[row * dv + e] = ln > 0 ? acc / ln : 0f;
+          o[row * dv + e] = ln == 0 ? 0f : acc / ln; // ℓ = NaN (a NaN or +∞ score): O = NaN
         }
         // line 13: ℓ_i = ℓ_i^new, m_i = m_i^new
         l[row] = ln;

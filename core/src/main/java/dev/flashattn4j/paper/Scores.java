@@ -52,10 +52,12 @@ final class Scores {
     }
     float s = (float) dot * scale;
     if (cap > 0) {
-      s = cap * ScalarMath.tanh(s / cap);
+      s = ScalarMath.softcap(s, cap);
     }
     if (mask != null) {
-      s += mask.valueAt(b, h, i, j);
+      float bias = mask.valueAt(b, h, i, j);
+      // −∞ (or false) hides the key whatever its score, even NaN; other values are added as written
+      s = bias == Float.NEGATIVE_INFINITY ? bias : s + bias;
     }
     return s;
   }

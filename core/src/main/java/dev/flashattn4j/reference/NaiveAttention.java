@@ -68,12 +68,16 @@ public final class NaiveAttention {
             for (int c = 0; c < d; c++) {
               dot = r(f32, dot + r(f32, (double) q.get(b, h, i, c) * k.get(b, hk, j, c)));
             }
-            double score = r(f32, dot * r(f32, scale));
+            // scores are float32 values: one beyond float32's range is ±∞, as in the kernels
+            double score = float32Range(r(f32, dot * r(f32, scale)));
             if (cap > 0) {
               score = r(f32, cap * r(f32, Math.tanh(r(f32, score / cap))));
             }
             if (mask != null) {
-              score = r(f32, score + mask.valueAt(b, h, i, j));
+              float bias = mask.valueAt(b, h, i, j);
+              // −∞ (or false) hides the key, whatever its score (even NaN); any other value is
+              // added as written
+              score = bias == Float.NEGATIVE_INFINITY ? bias : r(f32, score + bias);
             }
             if (j < start || j >= end) {
               score = Double.NEGATIVE_INFINITY;
@@ -101,6 +105,9 @@ public final class NaiveAttention {
           for (int c = 0; c < dv; c++) {
             double acc = 0;
             for (int j = 0; j < nk; j++) {
+              if (row[j] == 0) {
+                continue; // a key of weight 0 (one the row cannot see) adds nothing, not even NaN
+              }
               acc = r(f32, acc + r(f32, r(f32, row[j] / l) * v.get(b, hk, j, c)));
             }
             out.set(b, h, i, c, (float) acc);
@@ -110,6 +117,11 @@ public final class NaiveAttention {
       }
     }
     return new AttentionResult(out, lse);
+  }
+
+  /** A score as a float32 value holds it: beyond float32's range, ±∞. */
+  private static double float32Range(double x) {
+    return Math.abs(x) > Float.MAX_VALUE ? Math.copySign(Double.POSITIVE_INFINITY, x) : x;
   }
 
   /** Rounds to float32 when {@code f32}: every operation of the FLOAT path goes through here. */

@@ -73,9 +73,13 @@ final class DecodeSimd {
     return max;
   }
 
-  // 2. s[j] ← 2^(s[j] − m) for j in [from, to); returns Σ_j s[j] (lanes, a fixed tree, the tail).
+  // 2. s[j] ← e^(s[j] − m) = 2^((s[j] − m)·log2 e) for j in [from, to); returns Σ_j s[j] (lanes, a
+  // fixed tree, the tail). Scores in natural units: a score near float32's largest value stays
+  // finite, and only the difference is scaled.
 
-  static float exp2ShiftSum(boolean simd, float[] s, int from, int to, float m) {
+  private static final float LOG2E = (float) (1 / Math.log(2));
+
+  static float expShiftSum(boolean simd, float[] s, int from, int to, float m) {
     int j = from;
     float sum = 0;
     if (simd) {
@@ -88,7 +92,8 @@ final class DecodeSimd {
       FloatVector one = FloatVector.broadcast(SPECIES, 1f);
       FloatVector acc = FloatVector.zero(SPECIES);
       for (; j + LANES <= to; j += LANES) {
-        FloatVector x = FloatVector.fromArray(SPECIES, s, j).sub(mv).max(-150f).min(127f);
+        FloatVector x =
+            FloatVector.fromArray(SPECIES, s, j).sub(mv).mul(LOG2E).max(-150f).min(127f);
         FloatVector shifted = x.add(ROUND);
         FloatVector f = x.sub(shifted.sub(ROUND));
         FloatVector p = f.fma(P0, P1).fma(f, c2).fma(f, c3).fma(f, c4).fma(f, c5).fma(f, one);
@@ -109,7 +114,7 @@ final class DecodeSimd {
       sum = acc.lane(0);
     }
     for (; j < to; j++) {
-      float p = Simd.exp2(s[j] - m);
+      float p = Simd.exp2((s[j] - m) * LOG2E);
       s[j] = p;
       sum += p;
     }

@@ -1,6 +1,7 @@
 package dev.flashattn4j.kernel.decode;
 
 import dev.flashattn4j.cache.PagedKvCache;
+import dev.flashattn4j.kernel.ScalarMath;
 import dev.flashattn4j.kernel.Scratch;
 import dev.flashattn4j.kernel.Simd;
 import java.util.Arrays;
@@ -16,7 +17,6 @@ import java.util.Arrays;
 final class DecodeWorker implements Scratch.Sized {
 
   private static final float LOG2_E = (float) (1 / Math.log(2));
-  private static final float LN_2 = (float) Math.log(2);
 
   /** Keys whose scores are held at once (per query row). */
   static final int BLOCK = 64;
@@ -29,8 +29,8 @@ final class DecodeWorker implements Scratch.Sized {
   private final float[] s3 = new float[BLOCK]; // and for the third and fourth of a quad
   private final float[] s4 = new float[BLOCK];
   private final float[] lanes = new float[16]; // one vector of DecodeDots.scores4's sums
-  private float[] m = new float[0]; // R: running max, in log2 units
-  private float[] l = new float[0]; // R: running sum of 2^(s − m)
+  private float[] m = new float[0]; // R: running max (NaN once a NaN or +∞ score was seen)
+  private float[] l = new float[0]; // R: running sum of e^(s − m)
   private float[] acc = new float[0]; // R·d_v: Σ 2^(s − m) v
   private int[] first = new int[0]; // R: first visible key of the row in the chunk
   private int[] end = new int[0]; // R: one past the last
@@ -221,26 +221,31 @@ final class DecodeWorker implements Scratch.Sized {
     DecodePlan p = plan;
     boolean simd = p.simd;
     int dv = p.valueDim;
-    // S = scale · q_r Kᵀ (soft-capped), in log2 units; m_new = max(m, rowmax S)
+    // S = scale · q_r Kᵀ (soft-capped), in natural units; m_new = max(m, rowmax S)
     float blockMax;
     if (p.softcap > 0) {
       blockMax = Float.NEGATIVE_INFINITY;
       for (int j = a; j < e; j++) {
-        float x = p.softcap * Simd.tanh(sc[j] * p.scale / p.softcap) * LOG2_E;
+        float x = ScalarMath.softcap(sc[j] * p.scale, p.softcap);
         sc[j] = x;
         blockMax = Math.max(blockMax, x);
       }
     } else {
-      blockMax = DecodeSimd.scaleMax(simd, sc, a, e, p.scale * LOG2_E);
+      blockMax = DecodeSimd.scaleMax(simd, sc, a, e, p.scale);
     }
     float mNew = Math.max(m[r], blockMax);
     if (mNew == Float.NEGATIVE_INFINITY) {
       return false;
     }
-    // P = 2^(S − m_new); l = 2^(m − m_new)·l + rowsum P; acc = 2^(m − m_new)·acc (+ P V, after)
-    float sum = DecodeSimd.exp2ShiftSum(simd, sc, a, e, mNew);
+    if (!(mNew < Float.POSITIVE_INFINITY)) {
+      // a NaN or +∞ score: the row is NaN (merge sees m = NaN), as in PyTorch
+      m[r] = Float.NaN;
+      return false;
+    }
+    // P = e^(S − m_new); l = e^(m − m_new)·l + rowsum P; acc = e^(m − m_new)·acc (+ P V, after)
+    float sum = DecodeSimd.expShiftSum(simd, sc, a, e, mNew);
     if (l[r] > 0) {
-      float alpha = Simd.exp2(m[r] - mNew);
+      float alpha = Simd.exp2((m[r] - mNew) * LOG2_E);
       if (alpha != 1f) {
         DecodeSimd.scale(simd, acc, r * dv, dv, alpha);
         l[r] *= alpha;
@@ -340,8 +345,8 @@ final class DecodeWorker implements Scratch.Sized {
   }
 
   /**
-   * O_r = Σ_c 2^(m_c − M) acc_c / Σ_c 2^(m_c − M) l_c and LSE_r = M·ln 2 + log Σ_c 2^(m_c − M) l_c,
-   * with M = max_c m_c (scores are kept in log2 units), over the chunks of (b, g) in chunk order.
+   * O_r = Σ_c e^(m_c − M) acc_c / Σ_c e^(m_c − M) l_c and LSE_r = M + log Σ_c e^(m_c − M) l_c, with
+   * M = max_c m_c, over the chunks of (b, g) in chunk order.
    */
   private void merge(int b, int g) {
     DecodePlan p = plan;
@@ -360,9 +365,11 @@ final class DecodeWorker implements Scratch.Sized {
       for (int c = 0; c < n; c++) {
         max = Math.max(max, part[base + c * rec + r]);
       }
-      if (max == Float.NEGATIVE_INFINITY) {
-        Arrays.fill(p.out.data(), o, o + dv, 0f);
-        p.lse[lseAt] = Float.NEGATIVE_INFINITY;
+      if (max == Float.NEGATIVE_INFINITY || Float.isNaN(max)) {
+        // no key: O = 0, LSE = −∞; a NaN or +∞ score: O = NaN, LSE = NaN
+        float fill = Float.isNaN(max) ? Float.NaN : 0f;
+        Arrays.fill(p.out.data(), o, o + dv, fill);
+        p.lse[lseAt] = Float.isNaN(max) ? Float.NaN : Float.NEGATIVE_INFINITY;
         continue;
       }
       Arrays.fill(merged, 0, dv, 0f);
@@ -373,7 +380,7 @@ final class DecodeWorker implements Scratch.Sized {
         if (mc == Float.NEGATIVE_INFINITY) {
           continue;
         }
-        float w = Simd.exp2(mc - max);
+        float w = Simd.exp2((mc - max) * LOG2_E);
         sum += w * part[at + rows + r];
         DecodeSimd.axpy(p.simd, w, part, at + 2 * rows + r * dv, merged, 0, dv);
       }
@@ -382,7 +389,7 @@ final class DecodeWorker implements Scratch.Sized {
       for (int x = 0; x < dv; x++) {
         dst[o + x] = merged[x] * inv;
       }
-      p.lse[lseAt] = max * LN_2 + (float) Math.log(sum);
+      p.lse[lseAt] = max + (float) Math.log(sum);
     }
   }
 }
