@@ -1,6 +1,6 @@
 package dev.flashattn4j.bench;
 
-import dev.flashattn4j.kernel.Simd;
+import dev.flashattn4j.internal.Simd;
 import java.util.concurrent.TimeUnit;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;

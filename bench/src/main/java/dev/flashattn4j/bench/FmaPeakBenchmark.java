@@ -1,6 +1,5 @@
 package dev.flashattn4j.bench;
 
-import dev.flashattn4j.kernel.FmaPeak;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

@@ -1,8 +1,8 @@
 package dev.flashattn4j.cli;
 
 import dev.flashattn4j.cli.bench.Machine;
+import dev.flashattn4j.internal.Simd;
 import dev.flashattn4j.kernel.MicroKernel;
-import dev.flashattn4j.kernel.Simd;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

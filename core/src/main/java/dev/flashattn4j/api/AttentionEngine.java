@@ -1,9 +1,9 @@
 package dev.flashattn4j.api;
 
 import dev.flashattn4j.cache.PagedKvCache;
+import dev.flashattn4j.internal.Team;
 import dev.flashattn4j.kernel.FlashForward;
 import dev.flashattn4j.kernel.KernelConfig;
-import dev.flashattn4j.kernel.Team;
 import dev.flashattn4j.kernel.decode.DecodeAttention;
 import dev.flashattn4j.kernel.varlen.VarlenAttention;
 import dev.flashattn4j.tensor.Tensor;

@@ -4,6 +4,11 @@ import dev.flashattn4j.api.AttentionMask;
 import dev.flashattn4j.api.AttentionOptions;
 import dev.flashattn4j.api.AttentionResult;
 import dev.flashattn4j.api.AttentionShape;
+import dev.flashattn4j.internal.JobPool;
+import dev.flashattn4j.internal.Scratch;
+import dev.flashattn4j.internal.Simd;
+import dev.flashattn4j.internal.Team;
+import dev.flashattn4j.internal.TeamJob;
 import dev.flashattn4j.tensor.Tensor;
 import java.util.Arrays;
 
@@ -306,7 +311,10 @@ public final class FlashForward implements AutoCloseable {
 
     @Override
     protected void runItem(int item, Scratch scratch) {
-      Workspace ws = scratch.forward;
+      if (!(scratch.forward instanceof Workspace)) {
+        scratch.forward = new Workspace();
+      }
+      Workspace ws = (Workspace) scratch.forward;
       ws.ensure(br, bc, shape.headDim(), shape.valueDim());
       block(item, ws);
     }

@@ -1,5 +1,7 @@
 package dev.flashattn4j.kernel;
 
+import dev.flashattn4j.internal.Simd;
+
 /**
  * How the forward kernel runs: threads, tile sizes and whether the vector paths are used.
  *

@@ -1,5 +1,6 @@
 package dev.flashattn4j.kernel;
 
+import dev.flashattn4j.internal.Simd;
 import java.util.Locale;
 
 /**

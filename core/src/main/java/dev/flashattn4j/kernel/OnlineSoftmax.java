@@ -1,8 +1,9 @@
 package dev.flashattn4j.kernel;
 
-import static dev.flashattn4j.kernel.Simd.LANES;
-import static dev.flashattn4j.kernel.Simd.SPECIES;
+import static dev.flashattn4j.internal.Simd.LANES;
+import static dev.flashattn4j.internal.Simd.SPECIES;
 
+import dev.flashattn4j.internal.Simd;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;

@@ -1,7 +1,7 @@
 package dev.flashattn4j.kernel;
 
-import static dev.flashattn4j.kernel.Simd.LANES;
-import static dev.flashattn4j.kernel.Simd.SPECIES;
+import static dev.flashattn4j.internal.Simd.LANES;
+import static dev.flashattn4j.internal.Simd.SPECIES;
 
 import jdk.incubator.vector.FloatVector;
 

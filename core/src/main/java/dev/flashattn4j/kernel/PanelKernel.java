@@ -1,6 +1,8 @@
 package dev.flashattn4j.kernel;
 
-import static dev.flashattn4j.kernel.Simd.LANES;
+import static dev.flashattn4j.internal.Simd.LANES;
+
+import dev.flashattn4j.internal.Simd;
 
 /**
  * The register-blocked micro-kernel behind both matrix products of the forward pass. The rows of

@@ -1,9 +1,11 @@
 package dev.flashattn4j.kernel;
 
-import static dev.flashattn4j.kernel.Simd.LANES;
-import static dev.flashattn4j.kernel.Simd.SPECIES;
+import static dev.flashattn4j.internal.Simd.LANES;
+import static dev.flashattn4j.internal.Simd.SPECIES;
 
 import dev.flashattn4j.api.AttentionMask;
+import dev.flashattn4j.internal.ScalarMath;
+import dev.flashattn4j.internal.Simd;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;

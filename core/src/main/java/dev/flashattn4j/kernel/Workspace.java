@@ -1,5 +1,7 @@
 package dev.flashattn4j.kernel;
 
+import dev.flashattn4j.internal.Scratch;
+
 /**
  * One thread's scratch memory, allocated once and grown only when a call needs larger tiles. Its
  * budget, in floats, for B_r query rows, B_c keys per tile, head dims d and d_v:
@@ -13,7 +15,7 @@ package dev.flashattn4j.kernel;
  *
  * about 50 KiB for d = d_v = 64, B_r = 64, B_c = 64: it depends on the tile, never on N.
  */
-final class Workspace {
+final class Workspace implements Scratch.Sized {
 
   float[] qt = new float[0];
   float[] s = new float[0];
@@ -48,7 +50,8 @@ final class Workspace {
   }
 
   /** The bytes this workspace holds now. */
-  long bytes() {
+  @Override
+  public long bytes() {
     return (long) Float.BYTES * (qt.length + s.length + ot.length + 4L * softmax.rowMax.length)
         + (long) Integer.BYTES * 4 * info.start.length;
   }

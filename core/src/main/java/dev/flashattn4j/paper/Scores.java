@@ -2,7 +2,7 @@ package dev.flashattn4j.paper;
 
 import dev.flashattn4j.api.AttentionMask;
 import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.kernel.ScalarMath;
+import dev.flashattn4j.internal.ScalarMath;
 import dev.flashattn4j.tensor.Tensor;
 
 /**

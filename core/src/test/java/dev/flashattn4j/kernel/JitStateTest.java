@@ -3,6 +3,7 @@ package dev.flashattn4j.kernel;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.flashattn4j.testing.BitsProbe;
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -47,8 +48,14 @@ class JitStateTest {
     if (micro != null) {
       cmd.add("-Dflashattn.microkernel=" + micro);
     }
+    // everything on the class path (the tests may run inside the module, patched in)
+    String path = System.getProperty("java.class.path");
+    String modules = System.getProperty("jdk.module.path");
+    if (modules != null && !modules.isEmpty()) {
+      path = modules + File.pathSeparator + path;
+    }
     cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(path);
     cmd.add(BitsProbe.class.getName());
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

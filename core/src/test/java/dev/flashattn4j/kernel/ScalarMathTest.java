@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flashattn4j.api.AttentionOptions;
+import dev.flashattn4j.internal.ScalarMath;
+import dev.flashattn4j.internal.Simd;
 import dev.flashattn4j.tensor.Tensor;
 import dev.flashattn4j.testing.TestTensors;
 import java.util.SplittableRandom;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.flashattn4j.internal.Simd;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;

@@ -1,8 +1,8 @@
 package dev.flashattn4j.cli.bench;
 
+import dev.flashattn4j.internal.Simd;
 import dev.flashattn4j.kernel.CacheInfo;
 import dev.flashattn4j.kernel.MicroKernel;
-import dev.flashattn4j.kernel.Simd;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

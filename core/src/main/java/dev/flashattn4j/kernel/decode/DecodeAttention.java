@@ -3,8 +3,8 @@ package dev.flashattn4j.kernel.decode;
 import dev.flashattn4j.api.AttentionOptions;
 import dev.flashattn4j.api.AttentionResult;
 import dev.flashattn4j.cache.PagedKvCache;
-import dev.flashattn4j.kernel.JobPool;
-import dev.flashattn4j.kernel.Team;
+import dev.flashattn4j.internal.JobPool;
+import dev.flashattn4j.internal.Team;
 import dev.flashattn4j.tensor.Tensor;
 import java.util.Arrays;
 

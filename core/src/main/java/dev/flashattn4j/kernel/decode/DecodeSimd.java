@@ -1,8 +1,8 @@
 package dev.flashattn4j.kernel.decode;
 
 import dev.flashattn4j.cache.KvStorage;
+import dev.flashattn4j.internal.Simd;
 import dev.flashattn4j.kernel.MicroKernel;
-import dev.flashattn4j.kernel.Simd;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;

@@ -1,9 +1,9 @@
 package dev.flashattn4j.kernel.decode;
 
 import dev.flashattn4j.cache.PagedKvCache;
-import dev.flashattn4j.kernel.ScalarMath;
-import dev.flashattn4j.kernel.Scratch;
-import dev.flashattn4j.kernel.Simd;
+import dev.flashattn4j.internal.ScalarMath;
+import dev.flashattn4j.internal.Scratch;
+import dev.flashattn4j.internal.Simd;
 import java.util.Arrays;
 
 /**

@@ -4,11 +4,11 @@
  * lengths ({@link dev.flashattn4j.kernel.decode.DecodeAttention}).
  *
  * <p>A decode step reads every cached K and V row once and does little arithmetic per byte, so
- * memory bandwidth bounds it ({@link dev.flashattn4j.kernel.decode.ReadBandwidth} measures the
- * limit). The kernel therefore (1) processes all query heads of a GQA group together, so each K/V
- * row is read once per group; (2) splits long sequences into fixed chunks of keys spread over
- * threads and merges the chunks' partial results by their log-sum-exp (flash-decoding), in chunk
- * order, so that the bits do not depend on the threads; (3) runs SIMD loops with scalar twins
- * (system property {@code flashattn.vector.bits}, 0 = scalar).
+ * memory bandwidth bounds it ({@code dev.flashattn4j.bench.ReadBandwidth} measures the limit). The
+ * kernel therefore (1) processes all query heads of a GQA group together, so each K/V row is read
+ * once per group; (2) splits long sequences into fixed chunks of keys spread over threads and
+ * merges the chunks' partial results by their log-sum-exp (flash-decoding), in chunk order, so that
+ * the bits do not depend on the threads; (3) runs SIMD loops with scalar twins (system property
+ * {@code flashattn.vector.bits}, 0 = scalar).
  */
 package dev.flashattn4j.kernel.decode;

@@ -3,7 +3,7 @@ package dev.flashattn4j.kernel.decode;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.flashattn4j.kernel.Simd;
+import dev.flashattn4j.internal.Simd;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 

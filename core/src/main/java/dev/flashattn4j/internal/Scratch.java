@@ -1,4 +1,4 @@
-package dev.flashattn4j.kernel;
+package dev.flashattn4j.internal;
 
 /**
  * One thread's scratch memory for every kind of call on a {@link Team}: a worker owns one, and each
@@ -7,15 +7,15 @@ package dev.flashattn4j.kernel;
  */
 public final class Scratch {
 
-  /** The forward kernel's tiles. */
-  final Workspace forward = new Workspace();
+  /** The forward kernel's tiles (a {@code Workspace}, created by the kernel on first use). */
+  public Sized forward;
 
   /** The decode step's buffers (a {@code DecodeWorker}, created by the decode package on use). */
-  public Object decode;
+  public Sized decode;
 
   /** The bytes held now: what a call costs beyond its inputs and outputs. */
   public long bytes() {
-    return forward.bytes() + (decode instanceof Sized s ? s.bytes() : 0);
+    return (forward == null ? 0 : forward.bytes()) + (decode == null ? 0 : decode.bytes());
   }
 
   /** Scratch that can say its size. */

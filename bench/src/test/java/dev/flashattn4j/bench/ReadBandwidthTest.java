@@ -1,4 +1,4 @@
-package dev.flashattn4j.kernel.decode;
+package dev.flashattn4j.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,4 +1,4 @@
-package dev.flashattn4j.kernel.decode;
+package dev.flashattn4j.bench;
 
 import java.util.ArrayList;
 import java.util.Arrays;

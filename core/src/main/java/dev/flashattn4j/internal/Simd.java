@@ -1,4 +1,4 @@
-package dev.flashattn4j.kernel;
+package dev.flashattn4j.internal;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -87,9 +87,9 @@ public final class Simd {
   /** 1.5·2^23: adding it rounds a float of magnitude below 2^22 to the nearest integer. */
   public static final float ROUND = ScalarMath.ROUND;
 
-  static final float EXP2_FLOOR = ScalarMath.EXP2_FLOOR;
+  public static final float EXP2_FLOOR = ScalarMath.EXP2_FLOOR;
 
-  static final float EXP2_MAX = ScalarMath.EXP2_MAX;
+  public static final float EXP2_MAX = ScalarMath.EXP2_MAX;
 
   /** {@link ScalarMath#exp2}: the scalar twin of {@link #exp2(FloatVector)}. */
   public static float exp2(float x) {

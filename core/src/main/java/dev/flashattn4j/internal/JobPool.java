@@ -1,4 +1,4 @@
-package dev.flashattn4j.kernel;
+package dev.flashattn4j.internal;
 
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Supplier;

@@ -1,5 +1,6 @@
-package dev.flashattn4j.kernel;
+package dev.flashattn4j.bench;
 
+import dev.flashattn4j.internal.Simd;
 import jdk.incubator.vector.FloatVector;
 
 /**

@@ -1,4 +1,4 @@
-package dev.flashattn4j.kernel;
+package dev.flashattn4j.internal;
 
 /**
  * The scalar exp2 and tanh every kernel shares (the softmax's exp2, the soft cap's tanh), with
