@@ -275,17 +275,12 @@ final class DecodeBench {
       int id = cache.newSequence();
       for (int done = 0; done < len; done += block) {
         int n = Math.min(block, len - done);
-        Tensor kn = n == block ? k : head(k, n);
-        Tensor vn = n == block ? v : head(v, n);
+        Tensor kn = n == block ? k : k.narrow(k.rank() - 2, 0, n);
+        Tensor vn = n == block ? v : v.narrow(v.rank() - 2, 0, n);
         cache.append(id, kn, vn);
       }
     }
     return cache;
-  }
-
-  private static Tensor head(Tensor t, int n) {
-    return Tensor.view(
-        t.data(), 0, new int[] {t.heads(), n, t.cols()}, new int[] {t.headStride(), t.rowStride()});
   }
 
   private static Tensor random(SplittableRandom random, int... shape) {
@@ -318,19 +313,8 @@ final class DecodeBench {
           DecodeAttention.builder().threads(s.threads).chunkKeys(64).build()) {
         AttentionResult r = decode.decode(cache, 0, ids, q, opts);
         for (int b = 0; b < 2; b++) {
-          Tensor qb =
-              Tensor.view(
-                  q.data(),
-                  q.rowOffset(b, 0, 0),
-                  new int[] {s.heads, 1, s.headDim},
-                  new int[] {q.headStride(), q.rowStride()});
-          Tensor ob =
-              Tensor.view(
-                      r.output().data(),
-                      r.output().rowOffset(b, 0, 0),
-                      new int[] {s.heads, 1, s.headDim},
-                      new int[] {r.output().headStride(), r.output().rowStride()})
-                  .copy();
+          Tensor qb = q.select(0, b);
+          Tensor ob = r.output().select(0, b).copy();
           float[] lb = Arrays.copyOfRange(r.lse(), b * s.heads, (b + 1) * s.heads);
           ErrorBudget.Check check =
               ErrorBudget.check(qb, ks[b], vs[b], opts, new AttentionResult(ob, lb));

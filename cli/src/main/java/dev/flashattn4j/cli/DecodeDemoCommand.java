@@ -266,8 +266,8 @@ final class DecodeDemoCommand implements Callable<Integer> {
 
   private void check(
       int step, int b, Tensor q, AttentionResult r, Tensor k, Tensor v, AttentionOptions options) {
-    Tensor qb = batchEntry(q, b);
-    Tensor ob = batchEntry(r.output(), b).copy();
+    Tensor qb = q.narrow(0, b, 1);
+    Tensor ob = r.output().narrow(0, b, 1).copy();
     int per = heads * newTokens;
     float[] lb = Arrays.copyOfRange(r.lse(), b * per, (b + 1) * per);
     ErrorBudget.Check c = ErrorBudget.check(qb, k, v, options, new AttentionResult(ob, lb));
@@ -307,18 +307,6 @@ final class DecodeDemoCommand implements Callable<Integer> {
 
   /** Rows [from, from + n) of an (H_kv, capacity, d) array, as a (1, H_kv, n, d) view. */
   private Tensor rows(float[] data, int capacity, int from, int n) {
-    return Tensor.view(
-        data,
-        from * headDim,
-        new int[] {1, kvHeads, n, headDim},
-        new int[] {kvHeads * capacity * headDim, capacity * headDim, headDim});
-  }
-
-  private static Tensor batchEntry(Tensor t, int b) {
-    return Tensor.view(
-        t.data(),
-        t.rowOffset(b, 0, 0),
-        new int[] {1, t.heads(), t.rows(), t.cols()},
-        new int[] {t.batchStride(), t.headStride(), t.rowStride()});
+    return Tensor.of(data, 1, kvHeads, capacity, headDim).narrow(2, from, n);
   }
 }

@@ -297,6 +297,106 @@ public final class Tensor {
         data, offset, newRank, batch, heads, rows, cols, batchStride, headStride, rowStride);
   }
 
+  /**
+   * Elements [start, start + length) of dimension {@code dim}, as a view of the same rank
+   * (PyTorch's {@code narrow}): no copy.
+   *
+   * @param dim 0 to rank − 1, outermost first
+   * @throws IllegalArgumentException when dim, start or length do not fit the shape
+   */
+  public Tensor narrow(int dim, int start, int length) {
+    int at = internalDim(dim);
+    int[] size = {batch, heads, rows, cols};
+    if (start < 0 || length < 0 || (long) start + length > size[at]) {
+      throw new IllegalArgumentException(
+          "narrow("
+              + dim
+              + ", "
+              + start
+              + ", "
+              + length
+              + ") does not fit dimension "
+              + dim
+              + " of size "
+              + size[at]
+              + " in "
+              + Arrays.toString(shape()));
+    }
+    int[] stride = {batchStride, headStride, rowStride, 1};
+    size[at] = length;
+    int newOffset = length == 0 ? offset : offset + start * stride[at];
+    return new Tensor(
+        data,
+        newOffset,
+        rank,
+        size[0],
+        size[1],
+        size[2],
+        size[3],
+        batchStride,
+        headStride,
+        rowStride);
+  }
+
+  /**
+   * Element {@code index} of dimension {@code dim}, with that dimension removed (PyTorch's {@code
+   * select}): a view of rank − 1, no copy. The rank must stay at least 2, and the last dimension
+   * (contiguous in every view) cannot be selected.
+   *
+   * @param dim 0 to rank − 2, outermost first
+   * @throws IllegalArgumentException when dim or index do not fit
+   */
+  public Tensor select(int dim, int index) {
+    if (rank == 2) {
+      throw new IllegalArgumentException(
+          "select needs rank 3 or 4 (a view has 2 to 4 dimensions), not "
+              + Arrays.toString(shape()));
+    }
+    if (dim == rank - 1) {
+      throw new IllegalArgumentException(
+          "select cannot take the last dimension: its elements are the contiguous rows of a view");
+    }
+    Tensor one = narrow(dim, index, 1);
+    if (index < 0 || index >= shape()[dim]) {
+      throw new IllegalArgumentException(
+          "index " + index + " is outside dimension " + dim + " of " + Arrays.toString(shape()));
+    }
+    // (size, stride) of B, H, N without the selected one, behind a new outermost dimension of 1
+    int at = internalDim(dim);
+    int[] size = {batch, heads, rows};
+    int[] stride = {batchStride, headStride, rowStride};
+    int[] newSize = {1, 1, 1};
+    int[] newStride = new int[3];
+    for (int i = 2, w = 2; i >= 0; i--) {
+      if (i != at) {
+        newSize[w] = size[i];
+        newStride[w] = stride[i];
+        w--;
+      }
+    }
+    newStride[0] = newStride[1] * newSize[1];
+    return new Tensor(
+        data,
+        one.offset,
+        rank - 1,
+        newSize[0],
+        newSize[1],
+        newSize[2],
+        cols,
+        newStride[0],
+        newStride[1],
+        newStride[2]);
+  }
+
+  /** The index in (B, H, N, D) of dimension {@code dim} of this rank. */
+  private int internalDim(int dim) {
+    if (dim < 0 || dim >= rank) {
+      throw new IllegalArgumentException(
+          "dimension " + dim + " is not in [0, " + rank + ") for " + Arrays.toString(shape()));
+    }
+    return 4 - rank + dim;
+  }
+
   @Override
   public String toString() {
     return "Tensor" + Arrays.toString(shape());

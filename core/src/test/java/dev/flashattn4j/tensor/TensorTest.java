@@ -45,4 +45,88 @@ class TensorTest {
     assertTrue(t.copy().isContiguous());
     assertThrows(IllegalArgumentException.class, () -> Tensor.of(new float[5], 2, 3));
   }
+
+  /** narrow and select against index arithmetic, on every rank and dimension, and on views. */
+  @Test
+  void narrowAndSelectAreViewsOfTheRightElements() {
+    SplittableRandom r = new SplittableRandom(5);
+    int[] full = {3, 4, 5, 6};
+    for (int rk = 2; rk <= 4; rk++) {
+      int rank = rk;
+      int[] shape = java.util.Arrays.copyOfRange(full, 4 - rank, 4);
+      Tensor base = Tensor.uniform(r, -1, 1, shape);
+      // also a strided view: the (B, N, H, D) layout seen as (B, H, N, D)
+      Tensor[] sources = {base, rank == 4 ? Tensor.ofBnhd(base.data(), 3, 5, 4, 6) : base};
+      for (Tensor t : sources) {
+        int[] sh = t.shape();
+        for (int dm = 0; dm < rank; dm++) {
+          int dim = dm;
+          for (int st = 0; st < sh[dim]; st++) {
+            int start = st;
+            for (int len = 0; start + len <= sh[dim]; len++) {
+              Tensor n = t.narrow(dim, start, len);
+              int[] want = sh.clone();
+              want[dim] = len;
+              assertArrayEquals(want, n.shape());
+              assertEquals(rank, n.rank());
+              forEach(
+                  n.shape(),
+                  idx -> {
+                    int[] src = idx.clone();
+                    src[dim] += start;
+                    assertEquals(at(t, src), at(n, idx));
+                  });
+            }
+          }
+          if (rank > 2 && dim < rank - 1) {
+            for (int index = 0; index < sh[dim]; index++) {
+              Tensor sel = t.select(dim, index);
+              assertEquals(rank - 1, sel.rank());
+              int d = dim;
+              int ix = index;
+              forEach(
+                  sel.shape(),
+                  idx -> {
+                    int[] src = new int[rank];
+                    for (int i = 0, k = 0; i < rank; i++) {
+                      src[i] = i == d ? ix : idx[k++];
+                    }
+                    assertEquals(at(t, src), at(sel, idx));
+                  });
+            }
+          }
+        }
+        assertThrows(IllegalArgumentException.class, () -> t.narrow(rank, 0, 1));
+        assertThrows(IllegalArgumentException.class, () -> t.narrow(0, -1, 1));
+        assertThrows(IllegalArgumentException.class, () -> t.narrow(0, 1, sh[0]));
+        assertThrows(IllegalArgumentException.class, () -> t.select(rank - 1, 0));
+        if (rank > 2) {
+          assertThrows(IllegalArgumentException.class, () -> t.select(0, sh[0]));
+        }
+      }
+    }
+  }
+
+  private static float at(Tensor t, int[] idx) {
+    int[] i4 = new int[4];
+    System.arraycopy(idx, 0, i4, 4 - idx.length, idx.length);
+    return t.get(i4[0], i4[1], i4[2], i4[3]);
+  }
+
+  private static void forEach(int[] shape, java.util.function.Consumer<int[]> f) {
+    long total = 1;
+    for (int s : shape) {
+      total *= s;
+    }
+    int[] idx = new int[shape.length];
+    for (long n = 0; n < total; n++) {
+      f.accept(idx.clone());
+      for (int k = shape.length - 1; k >= 0; k--) {
+        if (++idx[k] < shape[k]) {
+          break;
+        }
+        idx[k] = 0;
+      }
+    }
+  }
 }
