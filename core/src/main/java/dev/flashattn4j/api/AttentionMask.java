@@ -1,7 +1,7 @@
 package dev.flashattn4j.api;
 
+import dev.flashattn4j.internal.Checks;
 import java.util.Arrays;
-import java.util.Objects;
 
 /**
  * A boolean keep-mask (true = keep the score) or a float additive mask (added to the score), of a
@@ -57,7 +57,7 @@ public final class AttentionMask {
    * @param shape a shape that broadcasts to (B, H_q, N_q, N_k), e.g. (N_q, N_k) or (B, 1, 1, N_k)
    */
   public static AttentionMask keep(boolean[] keep, int... shape) {
-    return new AttentionMask(Objects.requireNonNull(keep, "keep"), null, shape);
+    return new AttentionMask(Checks.notNull(keep, "keep"), null, Checks.notNull(shape, "shape"));
   }
 
   /**
@@ -67,7 +67,7 @@ public final class AttentionMask {
    * @param shape a shape that broadcasts to (B, H_q, N_q, N_k)
    */
   public static AttentionMask additive(float[] bias, int... shape) {
-    return new AttentionMask(null, Objects.requireNonNull(bias, "bias"), shape);
+    return new AttentionMask(null, Checks.notNull(bias, "bias"), Checks.notNull(shape, "shape"));
   }
 
   /** True for a boolean keep-mask, false for an additive float mask. */

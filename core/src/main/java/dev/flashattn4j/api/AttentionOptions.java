@@ -1,6 +1,6 @@
 package dev.flashattn4j.api;
 
-import java.util.Objects;
+import dev.flashattn4j.internal.Checks;
 
 /**
  * What attention computes, shared by every kernel. For query row i and key j the score is
@@ -28,8 +28,8 @@ public record AttentionOptions(
   public static final AttentionOptions DEFAULTS = builder().build();
 
   public AttentionOptions {
-    Objects.requireNonNull(causal, "causal");
-    Objects.requireNonNull(window, "window");
+    Checks.notNull(causal, "causal");
+    Checks.notNull(window, "window");
     if (!Float.isNaN(scale) && !(scale > 0 && Float.isFinite(scale))) {
       throw new IllegalArgumentException("scale must be positive and finite, not " + scale);
     }

@@ -1,8 +1,8 @@
 package dev.flashattn4j.api;
 
+import dev.flashattn4j.internal.Checks;
 import dev.flashattn4j.tensor.Tensor;
 import java.util.Arrays;
-import java.util.Objects;
 
 /**
  * The output of attention and the log-sum-exp of each row (what the backward pass and the merge of
@@ -15,8 +15,8 @@ import java.util.Objects;
 public record AttentionResult(Tensor output, float[] lse) {
 
   public AttentionResult {
-    Objects.requireNonNull(output, "output");
-    Objects.requireNonNull(lse, "lse");
+    Checks.notNull(output, "output");
+    Checks.notNull(lse, "lse");
     long rows = (long) output.batch() * output.heads() * output.rows();
     if (lse.length != rows) {
       throw new IllegalArgumentException(
@@ -49,13 +49,13 @@ public record AttentionResult(Tensor output, float[] lse) {
    * @return the merged result, with the first part's rank
    */
   public static AttentionResult merge(AttentionResult... parts) {
-    Objects.requireNonNull(parts, "parts");
+    Checks.notNull(parts, "parts");
     if (parts.length == 0) {
       throw new IllegalArgumentException("merge needs at least one part");
     }
-    Tensor first = Objects.requireNonNull(parts[0], "parts[0]").output();
+    Tensor first = Checks.notNull(parts[0], "parts[0]").output();
     for (int s = 1; s < parts.length; s++) {
-      Tensor o = Objects.requireNonNull(parts[s], "parts[" + s + "]").output();
+      Tensor o = Checks.notNull(parts[s], "parts[" + s + "]").output();
       if (o.batch() != first.batch()
           || o.heads() != first.heads()
           || o.rows() != first.rows()

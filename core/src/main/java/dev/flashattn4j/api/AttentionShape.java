@@ -1,8 +1,8 @@
 package dev.flashattn4j.api;
 
+import dev.flashattn4j.internal.Checks;
 import dev.flashattn4j.tensor.Tensor;
 import java.util.Arrays;
-import java.util.Objects;
 
 /**
  * The sizes of one attention call, checked once at the public boundary: Q is (B, H_q, N_q, d), K is
@@ -25,10 +25,10 @@ public record AttentionShape(
    * @throws IllegalArgumentException naming the argument and the shapes when they don't fit
    */
   public static AttentionShape of(Tensor q, Tensor k, Tensor v, AttentionOptions options) {
-    Objects.requireNonNull(q, "q");
-    Objects.requireNonNull(k, "k");
-    Objects.requireNonNull(v, "v");
-    Objects.requireNonNull(options, "options");
+    Checks.notNull(q, "q");
+    Checks.notNull(k, "k");
+    Checks.notNull(v, "v");
+    Checks.notNull(options, "options");
     String shapes =
         " (q "
             + Arrays.toString(q.shape())

@@ -1,10 +1,10 @@
 package dev.flashattn4j.cache;
 
+import dev.flashattn4j.internal.Checks;
 import dev.flashattn4j.tensor.Tensor;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * Keys and values of every layer of a model for many sequences, in fixed-size pages from one shared
@@ -83,7 +83,7 @@ public final class PagedKvCache {
       int pageSize,
       int pages,
       KvStorage storage) {
-    Objects.requireNonNull(storage, "storage");
+    Checks.notNull(storage, "storage");
     positive("layers", layers);
     positive("kvHeads", kvHeads);
     positive("headDim", headDim);
@@ -313,7 +313,7 @@ public final class PagedKvCache {
   }
 
   private void checkRows(String name, Tensor t, int cols) {
-    Objects.requireNonNull(t, name);
+    Checks.notNull(t, name);
     if (t.batch() != 1 || t.heads() != kvHeads || t.cols() != cols || t.rank() < 3) {
       throw new IllegalArgumentException(
           name

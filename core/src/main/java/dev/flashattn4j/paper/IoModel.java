@@ -1,5 +1,7 @@
 package dev.flashattn4j.paper;
 
+import dev.flashattn4j.internal.Checks;
+
 /**
  * Closed forms of the HBM traffic (in elements) that {@link Algorithm1} and {@link
  * StandardAttention} count, per paper line, for {@code heads} = B·H_q (batch, head) pairs. They are
@@ -30,6 +32,7 @@ public final class IoModel {
    * @param dv the head dimension of V
    */
   public static IoTally algorithm1(long heads, BlockSizes s, int d, int dv) {
+    Checks.notNull(s, "sizes");
     long nq = s.nq();
     long nk = s.nk();
     long[] reads = new long[IoTally.LINES];

@@ -2,6 +2,7 @@ package dev.flashattn4j.reference;
 
 import dev.flashattn4j.api.AttentionOptions;
 import dev.flashattn4j.api.AttentionResult;
+import dev.flashattn4j.internal.Checks;
 import dev.flashattn4j.reference.NaiveAttention.Precision;
 import dev.flashattn4j.tensor.Tensor;
 
@@ -128,6 +129,7 @@ public final class ErrorBudget {
    */
   public static Check check(
       Tensor q, Tensor k, Tensor v, AttentionOptions options, AttentionResult actual) {
+    Checks.notNull(actual, "actual");
     AttentionResult oracle = NaiveAttention.compute(q, k, v, options, Precision.DOUBLE);
     AttentionResult plain = NaiveAttention.compute(q, k, v, options, Precision.FLOAT);
     return check(oracle, plain, maxAbs(v.toArray()), actual);
@@ -141,6 +143,9 @@ public final class ErrorBudget {
    */
   public static Check check(
       AttentionResult oracle, AttentionResult plain, double maxAbsV, AttentionResult actual) {
+    Checks.notNull(oracle, "oracle");
+    Checks.notNull(plain, "plain");
+    Checks.notNull(actual, "actual");
     Errors f32o = Errors.of(plain.output(), oracle.output());
     Errors f32l = Errors.of(plain.lse(), oracle.lse());
     return new Check(
@@ -154,6 +159,7 @@ public final class ErrorBudget {
 
   /** The largest finite |x|, 0 for none. */
   public static double maxAbs(float[] x) {
+    Checks.notNull(x, "x");
     double m = 0;
     for (float f : x) {
       if (Float.isFinite(f)) {

@@ -1,5 +1,6 @@
 package dev.flashattn4j.tensor;
 
+import dev.flashattn4j.internal.Checks;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -15,7 +16,6 @@ import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
-import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -45,7 +45,7 @@ public final class Npy {
    * @throws IOException when the file cannot be read
    */
   public static NpyArray read(Path file) throws IOException {
-    Objects.requireNonNull(file, "file");
+    Checks.notNull(file, "file");
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       NpyHeader header = NpyHeader.read(file, ch);
       long dataBytes = header.dataBytes(file);
@@ -166,7 +166,8 @@ public final class Npy {
    * @param shape any rank; empty for a 0-d array
    */
   public static void write(Path file, float[] data, int... shape) throws IOException {
-    Objects.requireNonNull(data, "data");
+    Checks.notNull(file, "file");
+    Checks.notNull(data, "data");
     checkLength(data.length, shape);
     writeAtomically(
         file,
@@ -182,7 +183,8 @@ public final class Npy {
    * @param shape any rank; empty for a 0-d array
    */
   public static void write(Path file, double[] data, int... shape) throws IOException {
-    Objects.requireNonNull(data, "data");
+    Checks.notNull(file, "file");
+    Checks.notNull(data, "data");
     checkLength(data.length, shape);
     writeAtomically(
         file,
@@ -193,7 +195,8 @@ public final class Npy {
 
   /** Writes a tensor as float32 with the tensor's rank and shape, atomically (no copy of views). */
   public static void write(Path file, Tensor tensor) throws IOException {
-    Objects.requireNonNull(tensor, "tensor");
+    Checks.notNull(file, "file");
+    Checks.notNull(tensor, "tensor");
     if (tensor.isContiguous()) {
       float[] data = tensor.data();
       int offset = tensor.offset();
@@ -214,7 +217,7 @@ public final class Npy {
   }
 
   private static void checkLength(int length, int[] shape) {
-    Objects.requireNonNull(shape, "shape");
+    Checks.notNull(shape, "shape");
     long size = 1;
     for (int s : shape) {
       if (s < 0) {

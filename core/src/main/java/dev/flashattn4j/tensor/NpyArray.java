@@ -1,7 +1,7 @@
 package dev.flashattn4j.tensor;
 
+import dev.flashattn4j.internal.Checks;
 import java.util.Arrays;
-import java.util.Objects;
 
 /**
  * An array read from a .npy file: its element type, its shape (any rank, 0 for a scalar) and its
@@ -17,7 +17,7 @@ public final class NpyArray {
   private final boolean[] bools;
 
   private NpyArray(NpyDtype dtype, int[] shape, float[] f, double[] d, boolean[] b) {
-    this.dtype = Objects.requireNonNull(dtype, "dtype");
+    this.dtype = Checks.notNull(dtype, "dtype");
     this.shape = shape.clone();
     this.floats = f;
     this.doubles = d;
@@ -45,7 +45,7 @@ public final class NpyArray {
     if (dtype != NpyDtype.FLOAT32 && dtype != NpyDtype.FLOAT16) {
       throw new IllegalArgumentException("float[] data cannot have dtype " + dtype);
     }
-    return new NpyArray(dtype, shape, Objects.requireNonNull(data, "data"), null, null);
+    return new NpyArray(dtype, shape, Checks.notNull(data, "data"), null, null);
   }
 
   /**
@@ -54,7 +54,7 @@ public final class NpyArray {
    * @param data row-major, as many as the product of {@code shape}
    */
   public static NpyArray ofDoubles(double[] data, int... shape) {
-    return new NpyArray(NpyDtype.FLOAT64, shape, null, Objects.requireNonNull(data, "data"), null);
+    return new NpyArray(NpyDtype.FLOAT64, shape, null, Checks.notNull(data, "data"), null);
   }
 
   /**
@@ -63,7 +63,7 @@ public final class NpyArray {
    * @param data row-major, as many as the product of {@code shape}
    */
   public static NpyArray ofBooleans(boolean[] data, int... shape) {
-    return new NpyArray(NpyDtype.BOOL, shape, null, null, Objects.requireNonNull(data, "data"));
+    return new NpyArray(NpyDtype.BOOL, shape, null, null, Checks.notNull(data, "data"));
   }
 
   public NpyDtype dtype() {

@@ -1,7 +1,7 @@
 package dev.flashattn4j.tensor;
 
+import dev.flashattn4j.internal.Checks;
 import java.util.Arrays;
-import java.util.Objects;
 import java.util.SplittableRandom;
 
 /**
@@ -58,7 +58,7 @@ public final class Tensor {
    * @param shape (N, D), (H, N, D) or (B, H, N, D)
    */
   public static Tensor of(float[] data, int... shape) {
-    Objects.requireNonNull(data, "data");
+    Checks.notNull(data, "data");
     int[] s = checkShape(shape);
     long size = (long) s[0] * s[1] * s[2] * s[3];
     if (size != data.length) {
@@ -93,7 +93,7 @@ public final class Tensor {
    * @param shape (N, D), (H, N, D) or (B, H, N, D)
    */
   public static Tensor uniform(SplittableRandom random, float low, float high, int... shape) {
-    Objects.requireNonNull(random, "random");
+    Checks.notNull(random, "random");
     Tensor t = zeros(shape);
     double width = (double) high - low;
     for (int i = 0; i < t.data.length; i++) {
@@ -111,8 +111,9 @@ public final class Tensor {
    *     1}, outermost first; the last dimension has stride 1
    */
   public static Tensor view(float[] data, int offset, int[] shape, int[] strides) {
-    Objects.requireNonNull(data, "data");
+    Checks.notNull(data, "data");
     int[] s = checkShape(shape);
+    Checks.notNull(strides, "strides");
     if (strides.length != shape.length - 1) {
       throw new IllegalArgumentException(
           "a rank-" + shape.length + " view needs " + (shape.length - 1) + " strides");
@@ -155,7 +156,7 @@ public final class Tensor {
    * produces before the heads are split: no copy.
    */
   public static Tensor ofBnhd(float[] data, int batch, int rows, int heads, int cols) {
-    Objects.requireNonNull(data, "data");
+    Checks.notNull(data, "data");
     long size = (long) batch * rows * heads * cols;
     if (size != data.length) {
       throw new IllegalArgumentException(
@@ -169,7 +170,7 @@ public final class Tensor {
   }
 
   private static int[] checkShape(int[] shape) {
-    Objects.requireNonNull(shape, "shape");
+    Checks.notNull(shape, "shape");
     if (shape.length < 2 || shape.length > 4) {
       throw new IllegalArgumentException(
           "shape " + Arrays.toString(shape) + " must be (N, D), (H, N, D) or (B, H, N, D)");

@@ -80,6 +80,9 @@ public final class VarlenAttention {
    * token-major (total_q, H_q, d_v) as FlashAttention's.
    */
   public static Tensor newOutput(Tensor q, AttentionShape shape) {
+    if (q == null || shape == null) {
+      throw new IllegalArgumentException("q and shape must not be null");
+    }
     int hq = shape.queryHeads();
     int total = shape.queryRows();
     int dv = shape.valueDim();
