@@ -148,14 +148,24 @@ public final class Team implements AutoCloseable {
   }
 
   /**
-   * Stops the workers after their current item. Calls already running finish on their callers'
-   * threads; later calls throw {@link IllegalStateException}. Idempotent.
+   * Stops the workers after their current item and waits for them to end. Calls already running
+   * finish on their callers' threads; later calls throw {@link IllegalStateException}. Idempotent.
    */
   @Override
   public void close() {
     closed = true;
     for (Thread w : workers) {
       LockSupport.unpark(w);
+    }
+    // the workers finish their current item (if any) and end: wait for them, so that a closed
+    // engine holds no thread
+    for (Thread w : workers) {
+      try {
+        w.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
     }
   }
 }

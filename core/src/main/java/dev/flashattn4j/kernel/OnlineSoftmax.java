@@ -4,6 +4,7 @@ import static dev.flashattn4j.internal.Simd.LANES;
 import static dev.flashattn4j.internal.Simd.SPECIES;
 
 import dev.flashattn4j.internal.Simd;
+import dev.flashattn4j.internal.Softmax;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -162,11 +163,11 @@ final class OnlineSoftmax {
       float use = max == Float.NEGATIVE_INFINITY ? 0f : max;
       float sum = 0f;
       for (int j = 0, i = r; j < keys; j++, i += ld) {
-        float p = Simd.exp2((s[i] - use) * LOG2E);
+        float p = Softmax.expShift(s[i], use);
         s[i] = p;
         sum += p;
       }
-      float a = Simd.exp2((mOld - use) * LOG2E);
+      float a = Softmax.expShift(mOld, use);
       alpha[r] = a;
       rowSum[r] = Math.fma(rowSum[r], a, sum);
       rowMax[r] = max;
@@ -181,16 +182,8 @@ final class OnlineSoftmax {
    * @return m + ln l
    */
   float lse(int r) {
-    float l = rowSum[r];
-    float m = rowMax[r];
-    if (Float.isNaN(m) || m == Float.POSITIVE_INFINITY) {
-      return Float.NaN;
-    }
-    if (!(l > 0f) || m == Float.NEGATIVE_INFINITY) {
-      return Float.NEGATIVE_INFINITY;
-    }
-    return (float) (m + Math.log(l));
+    return Softmax.lse(rowMax[r], rowSum[r]);
   }
 
-  private static final float LOG2E = (float) (1 / Math.log(2));
+  private static final float LOG2E = Softmax.LOG2E;
 }

@@ -6,6 +6,7 @@ import static dev.flashattn4j.internal.Simd.SPECIES;
 import dev.flashattn4j.api.AttentionMask;
 import dev.flashattn4j.internal.ScalarMath;
 import dev.flashattn4j.internal.Simd;
+import dev.flashattn4j.internal.Softmax;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -124,8 +125,7 @@ final class TileMask {
         int m = mask.rowOffset(b, head[r], pos[r]) + j0 * ks;
         for (int j = 0; j < keys; j++, m += ks) {
           // −∞ hides the key whatever its score, even NaN; other values are added as written
-          float x = bias[m];
-          s[j * ld + r] = x == Float.NEGATIVE_INFINITY ? x : s[j * ld + r] + x;
+          s[j * ld + r] = Softmax.mask(s[j * ld + r], bias[m]);
         }
       }
     }

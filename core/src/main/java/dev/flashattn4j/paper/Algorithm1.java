@@ -3,6 +3,7 @@ package dev.flashattn4j.paper;
 import dev.flashattn4j.api.AttentionOptions;
 import dev.flashattn4j.api.AttentionResult;
 import dev.flashattn4j.api.AttentionShape;
+import dev.flashattn4j.internal.Softmax;
 import dev.flashattn4j.tensor.Tensor;
 import java.util.Arrays;
 
@@ -166,8 +167,7 @@ public final class Algorithm1 {
       for (int r = 0; r < nq; r++) {
         System.arraycopy(o, r * dv, out.data(), out.rowOffset(b, h, r), dv);
         // (a row that saw a NaN or +∞ score has ℓ = NaN: its LSE is NaN too)
-        lse[(b * shape.queryHeads() + h) * nq + r] =
-            l[r] == 0 ? Float.NEGATIVE_INFINITY : m[r] + (float) Math.log(l[r]);
+        lse[(b * shape.queryHeads() + h) * nq + r] = Softmax.lse(m[r], l[r]);
       }
     }
 

@@ -3,6 +3,7 @@ package dev.flashattn4j.paper;
 import dev.flashattn4j.api.AttentionMask;
 import dev.flashattn4j.api.AttentionOptions;
 import dev.flashattn4j.internal.ScalarMath;
+import dev.flashattn4j.internal.Softmax;
 import dev.flashattn4j.tensor.Tensor;
 
 /**
@@ -55,9 +56,7 @@ final class Scores {
       s = ScalarMath.softcap(s, cap);
     }
     if (mask != null) {
-      float bias = mask.valueAt(b, h, i, j);
-      // −∞ (or false) hides the key whatever its score, even NaN; other values are added as written
-      s = bias == Float.NEGATIVE_INFINITY ? bias : s + bias;
+      s = Softmax.mask(s, mask.valueAt(b, h, i, j)); // −∞ (or false) hides the key, even a NaN
     }
     return s;
   }

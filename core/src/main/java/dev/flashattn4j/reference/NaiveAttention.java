@@ -4,6 +4,7 @@ import dev.flashattn4j.api.AttentionMask;
 import dev.flashattn4j.api.AttentionOptions;
 import dev.flashattn4j.api.AttentionResult;
 import dev.flashattn4j.api.AttentionShape;
+import dev.flashattn4j.internal.Softmax;
 import dev.flashattn4j.tensor.Tensor;
 
 /**
@@ -74,10 +75,9 @@ public final class NaiveAttention {
               score = r(f32, cap * r(f32, Math.tanh(r(f32, score / cap))));
             }
             if (mask != null) {
-              float bias = mask.valueAt(b, h, i, j);
               // −∞ (or false) hides the key, whatever its score (even NaN); any other value is
               // added as written
-              score = bias == Float.NEGATIVE_INFINITY ? bias : r(f32, score + bias);
+              score = r(f32, Softmax.mask(score, mask.valueAt(b, h, i, j)));
             }
             if (j < start || j >= end) {
               score = Double.NEGATIVE_INFINITY;

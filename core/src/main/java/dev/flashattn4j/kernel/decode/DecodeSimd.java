@@ -2,6 +2,7 @@ package dev.flashattn4j.kernel.decode;
 
 import dev.flashattn4j.cache.KvStorage;
 import dev.flashattn4j.internal.Simd;
+import dev.flashattn4j.internal.Softmax;
 import dev.flashattn4j.kernel.MicroKernel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -77,7 +78,7 @@ final class DecodeSimd {
   // fixed tree, the tail). Scores in natural units: a score near float32's largest value stays
   // finite, and only the difference is scaled.
 
-  private static final float LOG2E = (float) (1 / Math.log(2));
+  private static final float LOG2E = Softmax.LOG2E;
 
   static float expShiftSum(boolean simd, float[] s, int from, int to, float m) {
     int j = from;
@@ -114,7 +115,7 @@ final class DecodeSimd {
       sum = acc.lane(0);
     }
     for (; j < to; j++) {
-      float p = Simd.exp2((s[j] - m) * LOG2E);
+      float p = Softmax.expShift(s[j], m);
       s[j] = p;
       sum += p;
     }

@@ -3,7 +3,7 @@ package dev.flashattn4j.kernel.decode;
 import dev.flashattn4j.cache.PagedKvCache;
 import dev.flashattn4j.internal.ScalarMath;
 import dev.flashattn4j.internal.Scratch;
-import dev.flashattn4j.internal.Simd;
+import dev.flashattn4j.internal.Softmax;
 import java.util.Arrays;
 
 /**
@@ -15,8 +15,6 @@ import java.util.Arrays;
  * <p>Its scratch is allocated when the sizes first grow and reused after: no allocation per step.
  */
 final class DecodeWorker implements Scratch.Sized {
-
-  private static final float LOG2_E = (float) (1 / Math.log(2));
 
   /** Keys whose scores are held at once (per query row). */
   static final int BLOCK = 64;
@@ -245,7 +243,7 @@ final class DecodeWorker implements Scratch.Sized {
     // P = e^(S − m_new); l = e^(m − m_new)·l + rowsum P; acc = e^(m − m_new)·acc (+ P V, after)
     float sum = DecodeSimd.expShiftSum(simd, sc, a, e, mNew);
     if (l[r] > 0) {
-      float alpha = Simd.exp2((m[r] - mNew) * LOG2_E);
+      float alpha = Softmax.expShift(m[r], mNew);
       if (alpha != 1f) {
         DecodeSimd.scale(simd, acc, r * dv, dv, alpha);
         l[r] *= alpha;
@@ -380,7 +378,7 @@ final class DecodeWorker implements Scratch.Sized {
         if (mc == Float.NEGATIVE_INFINITY) {
           continue;
         }
-        float w = Simd.exp2((mc - max) * LOG2_E);
+        float w = Softmax.expShift(mc, max);
         sum += w * part[at + rows + r];
         DecodeSimd.axpy(p.simd, w, part, at + 2 * rows + r * dv, merged, 0, dv);
       }
@@ -389,7 +387,7 @@ final class DecodeWorker implements Scratch.Sized {
       for (int x = 0; x < dv; x++) {
         dst[o + x] = merged[x] * inv;
       }
-      p.lse[lseAt] = max + (float) Math.log(sum);
+      p.lse[lseAt] = Softmax.lse(max, sum);
     }
   }
 }
