@@ -3,17 +3,33 @@ package dev.flashattn4j.api;
 import dev.flashattn4j.internal.Checks;
 
 /**
- * What attention computes, shared by every kernel. For query row i and key j the score is
+ * What attention computes, shared by every kernel (fast, paper, naive, decode, varlen). For query
+ * row i and key j the score is a float32 value
  *
  * <pre>
- *   s = scale · q_i · k_j
- *   s = softcap · tanh(s / softcap)          when softcap &gt; 0
- *   s = s + mask(i, j)                       (−∞ where a boolean mask says drop)
+ *   s = scale · q_i · k_j                    (beyond float32's range: ±∞)
+ *   s = softcap · tanh(s / softcap)          when softcap &gt; 0 (any positive finite value)
+ *   s = s + mask(i, j)                       added exactly as written, however large;
+ *                                            −∞ (or false in a boolean mask) hides the key
  *   s = −∞  when j is outside the causal / window range of row i
  *   O_i = Σ_j softmax_j(s) · v_j,   LSE_i = log Σ_j exp(s)
  * </pre>
  *
- * A row with no key left gives O_i = 0 and LSE_i = −∞.
+ * <p>The rules at the edges (docs/SEMANTICS.md):
+ *
+ * <ul>
+ *   <li>A row with no key left gives O_i = 0 and LSE_i = −∞, never NaN.
+ *   <li>A NaN or +∞ score that row i can see makes the row NaN (O_i and LSE_i), as in PyTorch. A
+ *       score of −∞ (a q·k that overflows negatively) gives its key weight 0, as in PyTorch.
+ *   <li>A key row i cannot see (a mask of false or −∞, causal, window) never changes the row, even
+ *       when its K or V holds NaN (PyTorch's masked rows still pick up a NaN of V; these do not). A
+ *       NaN or ±∞ in the V of a key the row can see reaches O_i.
+ *   <li>Hugging Face's padding mask (float32's most negative value on every key of a row) gives the
+ *       softmax of the row's scores (the mean of V when they are equal), as transformers does; a
+ *       bias of +3e38 on one key selects that key.
+ *   <li>The same inputs give the same bits, whatever the threads, the JIT's state or the other
+ *       calls running at the time.
+ * </ul>
  *
  * @param scale the factor on q·k; {@code NaN} means the default 1/√d
  * @param causal the causal mask and its alignment

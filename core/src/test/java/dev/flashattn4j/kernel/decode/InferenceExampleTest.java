@@ -2,12 +2,12 @@ package dev.flashattn4j.kernel.decode;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.flashattn4j.api.AttentionEngine;
 import dev.flashattn4j.api.AttentionOptions;
 import dev.flashattn4j.api.AttentionResult;
 import dev.flashattn4j.api.Causal;
 import dev.flashattn4j.cache.KvStorage;
 import dev.flashattn4j.cache.PagedKvCache;
-import dev.flashattn4j.kernel.varlen.VarlenAttention;
 import dev.flashattn4j.tensor.Tensor;
 import dev.flashattn4j.testing.TestTensors;
 import org.junit.jupiter.api.Test;
@@ -25,7 +25,7 @@ class InferenceExampleTest {
     // --- docs/INFERENCE.md ---
     PagedKvCache cache = new PagedKvCache(layers, hkv, d, d, 16, 64, KvStorage.FLOAT32);
     AttentionOptions causal = AttentionOptions.builder().causal(Causal.BOTTOM_RIGHT).build();
-    try (DecodeAttention decode = DecodeAttention.create()) {
+    try (AttentionEngine engine = AttentionEngine.create()) { // threads for all of it
       int seq = cache.newSequence();
 
       // Prefill: reserve the prompt's positions once, then each layer writes its K and V
@@ -40,8 +40,7 @@ class InferenceExampleTest {
         Tensor vv = Tensor.ofBnhd(v.data(), 1, prompt, hkv, d);
         cache.write(layer, seq, at, kv, vv);
         AttentionResult o =
-            VarlenAttention.forward(
-                qv, kv, vv, new int[] {0, prompt}, new int[] {0, prompt}, causal);
+            engine.varlen(qv, kv, vv, new int[] {0, prompt}, new int[] {0, prompt}, causal);
         assertEquals(hq * prompt * d, o.output().size());
       }
 
@@ -58,7 +57,7 @@ class InferenceExampleTest {
               pos,
               TestTensors.uniform(200 + step, 1, hkv, 1, d),
               TestTensors.uniform(300 + step, 1, hkv, 1, d));
-          decode.decode(cache, layer, new int[] {seq}, q, causal, out, lse); // no allocation
+          engine.decode(cache, layer, new int[] {seq}, q, causal, out, lse); // no allocation
         }
       }
       cache.free(seq);
