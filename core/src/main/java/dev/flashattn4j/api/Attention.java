@@ -82,4 +82,17 @@ public final class Attention {
       Tensor q, Tensor k, Tensor v, AttentionOptions options, Tensor output, float[] lse) {
     engine().forward(q, k, v, options, output, lse);
   }
+
+  /**
+   * The backward pass on all cores: dQ, dK, dV from the forward's inputs, its output O and LSE, and
+   * dL/dO. See {@link AttentionEngine#backward}.
+   *
+   * @param o the forward's output
+   * @param lse the forward's LSE
+   * @param dOut dL/dO, O's shape
+   */
+  public static AttentionGradients backward(
+      Tensor q, Tensor k, Tensor v, Tensor o, float[] lse, Tensor dOut, AttentionOptions options) {
+    return engine().backward(q, k, v, o, lse, dOut, options);
+  }
 }

@@ -2,6 +2,7 @@ package dev.flashattn4j.api;
 
 import dev.flashattn4j.cache.PagedKvCache;
 import dev.flashattn4j.internal.Team;
+import dev.flashattn4j.kernel.FlashBackward;
 import dev.flashattn4j.kernel.FlashForward;
 import dev.flashattn4j.kernel.KernelConfig;
 import dev.flashattn4j.kernel.decode.DecodeAttention;
@@ -31,6 +32,7 @@ public final class AttentionEngine implements AutoCloseable {
   private final KernelConfig config;
   private final Team team;
   private final FlashForward forward;
+  private final FlashBackward backward;
   private final DecodeAttention decode;
   private final boolean closeable;
 
@@ -42,6 +44,7 @@ public final class AttentionEngine implements AutoCloseable {
     this.closeable = closeable;
     this.team = new Team(config.threads(), "flashattn");
     this.forward = new FlashForward(config, team);
+    this.backward = new FlashBackward(config, team);
     this.decode = DecodeAttention.builder().team(team).vector(config.usesVectors()).build();
   }
 
@@ -118,6 +121,40 @@ public final class AttentionEngine implements AutoCloseable {
       float[] lse,
       int threads) {
     forward.forward(q, k, v, options, output, lse, threads);
+  }
+
+  /**
+   * The backward pass: the gradients of a loss with respect to Q, K and V, given its gradient dO
+   * with respect to the output O of {@link #forward} (and that call's LSE). The scores are
+   * recomputed tile by tile (O(N·d) extra memory); the result has the same bits for any number of
+   * threads. See {@link FlashBackward}.
+   *
+   * @param o the forward's output (B, H_q, N_q, d_v)
+   * @param lse the forward's LSE, B·H_q·N_q floats
+   * @param dOut dL/dO, (B, H_q, N_q, d_v)
+   * @return dQ, dK, dV with the shapes and ranks of q, k, v (dK and dV summed over each GQA group)
+   */
+  public AttentionGradients backward(
+      Tensor q, Tensor k, Tensor v, Tensor o, float[] lse, Tensor dOut, AttentionOptions options) {
+    return backward.backward(q, k, v, o, lse, dOut, options);
+  }
+
+  /**
+   * The backward pass into caller-owned tensors (any strides; overwritten): allocates nothing once
+   * warmed up with these shapes.
+   */
+  public void backward(
+      Tensor q,
+      Tensor k,
+      Tensor v,
+      Tensor o,
+      float[] lse,
+      Tensor dOut,
+      AttentionOptions options,
+      Tensor dq,
+      Tensor dk,
+      Tensor dv) {
+    backward.backward(q, k, v, o, lse, dOut, options, dq, dk, dv);
   }
 
   /**

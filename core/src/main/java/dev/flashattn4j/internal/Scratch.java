@@ -13,9 +13,14 @@ public final class Scratch {
   /** The decode step's buffers (a {@code DecodeWorker}, created by the decode package on use). */
   public Sized decode;
 
+  /** The backward pass's panels and dK/dV accumulators (created by the kernel on first use). */
+  public Sized backward;
+
   /** The bytes held now: what a call costs beyond its inputs and outputs. */
   public long bytes() {
-    return (forward == null ? 0 : forward.bytes()) + (decode == null ? 0 : decode.bytes());
+    return (forward == null ? 0 : forward.bytes())
+        + (decode == null ? 0 : decode.bytes())
+        + (backward == null ? 0 : backward.bytes());
   }
 
   /** Scratch that can say its size. */

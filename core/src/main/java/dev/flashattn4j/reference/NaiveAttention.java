@@ -1,9 +1,11 @@
 package dev.flashattn4j.reference;
 
+import dev.flashattn4j.api.AttentionGradients;
 import dev.flashattn4j.api.AttentionMask;
 import dev.flashattn4j.api.AttentionOptions;
 import dev.flashattn4j.api.AttentionResult;
 import dev.flashattn4j.api.AttentionShape;
+import dev.flashattn4j.internal.Checks;
 import dev.flashattn4j.internal.Softmax;
 import dev.flashattn4j.tensor.Tensor;
 
@@ -117,6 +119,134 @@ public final class NaiveAttention {
       }
     }
     return new AttentionResult(out, lse);
+  }
+
+  /**
+   * The float64 oracle of the backward pass: S, P and dP materialised for each (batch, head), every
+   * option. With D_i = Σ_j P_ij·dP_ij (= dO_i·O_i) and dS = P ∘ (dP − D):
+   *
+   * <pre>
+   *   dV_j = Σ_i P_ij dO_i        dP_ij = dO_i · v_j        dS_ij = P_ij (dP_ij − D_i)
+   *   dS⁰ = dS · (1 − tanh²(s⁰/c))   under a soft cap c (s⁰ the score before the cap)
+   *   dQ_i = scale · Σ_j dS⁰_ij k_j     dK_j = scale · Σ_i dS⁰_ij q_i
+   * </pre>
+   *
+   * dK and dV sum over the query heads that share a K/V head (GQA, MQA). A key a row cannot see has
+   * P = 0 and gets nothing from that row; a row with no key gives nothing at all.
+   *
+   * @param q (B, H_q, N_q, d)
+   * @param k (B, H_kv, N_k, d)
+   * @param v (B, H_kv, N_k, d_v)
+   * @param dOut the gradient of the loss with respect to O, (B, H_q, N_q, d_v)
+   * @return dQ, dK, dV with the ranks of q, k, v
+   */
+  public static AttentionGradients backward(
+      Tensor q, Tensor k, Tensor v, Tensor dOut, AttentionOptions options) {
+    AttentionShape shape = AttentionShape.of(q, k, v, options);
+    Checks.notNull(dOut, "dOut");
+    if (dOut.batch() != shape.batch()
+        || dOut.heads() != shape.queryHeads()
+        || dOut.rows() != shape.queryRows()
+        || dOut.cols() != shape.valueDim()) {
+      throw new IllegalArgumentException(
+          "dOut "
+              + java.util.Arrays.toString(dOut.shape())
+              + " must have O's shape "
+              + java.util.Arrays.toString(shape.outputShape(4)));
+    }
+    int nq = shape.queryRows();
+    int nk = shape.keyRows();
+    int d = shape.headDim();
+    int dv = shape.valueDim();
+    double scale = options.scaleFor(d);
+    double cap = options.softcap();
+    AttentionMask mask = options.mask();
+    double[][] dq = new double[shape.batch() * shape.queryHeads() * nq][d];
+    double[][] dk = new double[shape.batch() * shape.kvHeads() * nk][d];
+    double[][] dvv = new double[shape.batch() * shape.kvHeads() * nk][dv];
+    double[][] p = new double[nq][nk];
+    double[][] capSlope = new double[nq][nk]; // 1 − tanh²(s⁰/c), or 1 without a cap
+    for (int b = 0; b < shape.batch(); b++) {
+      for (int h = 0; h < shape.queryHeads(); h++) {
+        int hk = shape.kvHead(h);
+        int kvBase = (b * shape.kvHeads() + hk) * nk;
+        int qBase = (b * shape.queryHeads() + h) * nq;
+        for (int i = 0; i < nq; i++) {
+          int start = options.keyStart(i, nq, nk);
+          int end = options.keyEnd(i, nq, nk);
+          double m = Double.NEGATIVE_INFINITY;
+          for (int j = 0; j < nk; j++) {
+            double dot = 0;
+            for (int c = 0; c < d; c++) {
+              dot += (double) q.get(b, h, i, c) * k.get(b, hk, j, c);
+            }
+            double score = float32Range(dot * scale);
+            capSlope[i][j] = 1;
+            if (cap > 0) {
+              double t = Math.tanh(score / cap);
+              score = cap * t;
+              capSlope[i][j] = 1 - t * t;
+            }
+            if (mask != null) {
+              score = Softmax.mask(score, mask.valueAt(b, h, i, j));
+            }
+            if (j < start || j >= end) {
+              score = Double.NEGATIVE_INFINITY;
+            }
+            p[i][j] = score;
+            m = Math.max(m, score);
+          }
+          double l = 0;
+          for (int j = 0; j < nk; j++) {
+            p[i][j] = m == Double.NEGATIVE_INFINITY ? 0 : Math.exp(p[i][j] - m);
+            l += p[i][j];
+          }
+          for (int j = 0; j < nk; j++) {
+            p[i][j] = l > 0 ? p[i][j] / l : 0;
+          }
+          // dP_ij = dO_i · v_j, D_i = Σ_j P_ij dP_ij, dS = P (dP − D)
+          double[] dp = new double[nk];
+          double dsum = 0;
+          for (int j = 0; j < nk; j++) {
+            if (p[i][j] == 0) {
+              continue;
+            }
+            double x = 0;
+            for (int c = 0; c < dv; c++) {
+              x += (double) dOut.get(b, h, i, c) * v.get(b, hk, j, c);
+            }
+            dp[j] = x;
+            dsum += p[i][j] * x;
+          }
+          for (int j = 0; j < nk; j++) {
+            if (p[i][j] == 0) {
+              continue;
+            }
+            for (int c = 0; c < dv; c++) {
+              dvv[kvBase + j][c] += p[i][j] * dOut.get(b, h, i, c);
+            }
+            double ds = p[i][j] * (dp[j] - dsum) * capSlope[i][j] * scale;
+            for (int c = 0; c < d; c++) {
+              dq[qBase + i][c] += ds * k.get(b, hk, j, c);
+              dk[kvBase + j][c] += ds * q.get(b, h, i, c);
+            }
+          }
+        }
+      }
+    }
+    return new AttentionGradients(
+        toTensor(dq, q.shape()), toTensor(dk, k.shape()), toTensor(dvv, v.shape()));
+  }
+
+  private static Tensor toTensor(double[][] rows, int[] shape) {
+    int cols = shape[shape.length - 1];
+    float[] data = new float[rows.length * cols];
+    for (int r = 0; r < rows.length; r++) {
+      for (int c = 0; c < cols; c++) {
+        data[r * cols + c] = (float) rows[r][c];
+      }
+    }
+    return Tensor.of(data, shape);
   }
 
   /** A score as a float32 value holds it: beyond float32's range, ±∞. */

@@ -1,0 +1,14 @@
+package dev.flashattn4j.api;
+
+import dev.flashattn4j.tensor.Tensor;
+
+/**
+ * The gradients of a loss with respect to the inputs of attention, given its gradient dO with
+ * respect to the output: dQ has Q's shape, dK K's and dV V's (with GQA/MQA, dK and dV sum over the
+ * query heads that share each K/V head).
+ *
+ * @param dq (B, H_q, N_q, d), with the rank of q
+ * @param dk (B, H_kv, N_k, d), with the rank of k
+ * @param dv (B, H_kv, N_k, d_v), with the rank of v
+ */
+public record AttentionGradients(Tensor dq, Tensor dk, Tensor dv) {}

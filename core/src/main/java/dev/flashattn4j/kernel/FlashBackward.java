@@ -1,0 +1,522 @@
+package dev.flashattn4j.kernel;
+
+import dev.flashattn4j.api.AttentionGradients;
+import dev.flashattn4j.api.AttentionMask;
+import dev.flashattn4j.api.AttentionOptions;
+import dev.flashattn4j.api.AttentionShape;
+import dev.flashattn4j.internal.JobPool;
+import dev.flashattn4j.internal.Scratch;
+import dev.flashattn4j.internal.Simd;
+import dev.flashattn4j.internal.Softmax;
+import dev.flashattn4j.internal.Team;
+import dev.flashattn4j.internal.TeamJob;
+import dev.flashattn4j.tensor.Tensor;
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The backward pass of attention (FlashAttention-2's, on the CPU): from Q, K, V, the forward's O
+ * and LSE, and dO, the gradients dQ, dK and dV, recomputing the scores tile by tile instead of
+ * storing the N_q × N_k attention matrix. For a block of B_r query rows and a tile of B_c keys:
+ *
+ * <pre>
+ *   S = scale·Q Kᵀ (soft-capped, masked)     P = exp(S − LSE)           (as the forward computed)
+ *   dP = dO Vᵀ                                dS = P ∘ (dP − D) · cap′    D = rowsum(dO ∘ O)
+ *   dV += Pᵀ dO      dK += dSᵀ Q · scale      dQ += dS K · scale
+ * </pre>
+ *
+ * with cap′ = 1 − (S/c)² under a soft cap c. The products run on the forward's register-blocked
+ * micro-kernels ({@link PanelKernel}), SIMD over the rows of the block.
+ *
+ * <p>Work is one item per (batch, K/V head): the item runs its query blocks in order and its key
+ * tiles in order, accumulating dK and dV of its keys in scratch (O(N_k·d) per thread) and dQ of a
+ * block in a panel; the G query heads that share the K/V head are packed in its rows (GQA), so dK
+ * and dV sum over them without any reduction. No atomics and no order that depends on scheduling:
+ * the gradients have the same bits for any thread count. Tiles no row can see (causal, window) are
+ * skipped as in the forward.
+ */
+public final class FlashBackward {
+
+  private static final VectorSpecies<Float> SPECIES = Simd.SPECIES;
+  private static final int LANES = Simd.LANES;
+
+  private final KernelConfig config;
+  private final boolean vector;
+  private final MicroKernel micro;
+  private final Team team;
+  private final JobPool<Call> calls = new JobPool<>(Call::new);
+
+  /** A backward kernel on an engine's team. */
+  public FlashBackward(KernelConfig config, Team team) {
+    if (config == null || team == null) {
+      throw new IllegalArgumentException("config and team must not be null");
+    }
+    this.config = config;
+    this.vector = config.usesVectors();
+    this.micro = config.microKernel();
+    this.team = team;
+  }
+
+  /**
+   * The gradients into new tensors with the ranks of q, k and v.
+   *
+   * @param o the forward's output (B, H_q, N_q, d_v)
+   * @param lse the forward's LSE, B·H_q·N_q floats
+   * @param dOut the gradient of the loss with respect to O, (B, H_q, N_q, d_v)
+   */
+  public AttentionGradients backward(
+      Tensor q, Tensor k, Tensor v, Tensor o, float[] lse, Tensor dOut, AttentionOptions options) {
+    AttentionShape s = AttentionShape.of(q, k, v, options);
+    Tensor dq = Tensor.zeros(q.shape());
+    Tensor dk = Tensor.zeros(k.shape());
+    Tensor dv = Tensor.zeros(v.shape());
+    backward(q, k, v, o, lse, dOut, options, dq, dk, dv);
+    return new AttentionGradients(dq, dk, dv);
+  }
+
+  /**
+   * The gradients into caller-owned tensors (any strides, overwritten): allocates nothing once
+   * warmed up with these shapes.
+   */
+  public void backward(
+      Tensor q,
+      Tensor k,
+      Tensor v,
+      Tensor o,
+      float[] lse,
+      Tensor dOut,
+      AttentionOptions options,
+      Tensor dq,
+      Tensor dk,
+      Tensor dv) {
+    AttentionShape s = AttentionShape.of(q, k, v, options);
+    check(s, q, k, v, o, lse, dOut, dq, dk, dv);
+    if (team.closed()) {
+      throw new IllegalStateException("the engine was closed");
+    }
+    Call call = calls.take();
+    try {
+      call.run(s, q, k, v, o, lse, dOut, options, dq, dk, dv);
+    } finally {
+      calls.give(call);
+    }
+  }
+
+  private static void check(
+      AttentionShape s,
+      Tensor q,
+      Tensor k,
+      Tensor v,
+      Tensor o,
+      float[] lse,
+      Tensor dOut,
+      Tensor dq,
+      Tensor dk,
+      Tensor dv) {
+    if (o == null || lse == null || dOut == null || dq == null || dk == null || dv == null) {
+      throw new IllegalArgumentException("o, lse, dOut, dq, dk and dv must not be null");
+    }
+    sameShape("o", o, s.batch(), s.queryHeads(), s.queryRows(), s.valueDim());
+    sameShape("dOut", dOut, s.batch(), s.queryHeads(), s.queryRows(), s.valueDim());
+    sameShape("dq", dq, s.batch(), s.queryHeads(), s.queryRows(), s.headDim());
+    sameShape("dk", dk, s.batch(), s.kvHeads(), s.keyRows(), s.headDim());
+    sameShape("dv", dv, s.batch(), s.kvHeads(), s.keyRows(), s.valueDim());
+    if (lse.length != s.outputRows()) {
+      throw new IllegalArgumentException(
+          "lse has " + lse.length + " floats, needs B·H_q·N_q = " + s.outputRows());
+    }
+    for (Tensor g : new Tensor[] {dq, dk, dv}) {
+      float[] a = g.data();
+      if (a == q.data() || a == k.data() || a == v.data() || a == o.data() || a == dOut.data()) {
+        throw new IllegalArgumentException("dq, dk and dv must not share an array with the inputs");
+      }
+      if (FlashForward.overlapsItself(g)) {
+        throw new IllegalArgumentException(g + " is a view whose elements overlap");
+      }
+    }
+    if (dq.data() == dk.data() || dq.data() == dv.data() || dk.data() == dv.data()) {
+      throw new IllegalArgumentException("dq, dk and dv must be three different arrays");
+    }
+  }
+
+  private static void sameShape(String name, Tensor t, int b, int h, int n, int d) {
+    if (t.batch() != b || t.heads() != h || t.rows() != n || t.cols() != d) {
+      throw new IllegalArgumentException(
+          name
+              + " "
+              + Arrays.toString(t.shape())
+              + " must be ("
+              + b
+              + ", "
+              + h
+              + ", "
+              + n
+              + ", "
+              + d
+              + ")");
+    }
+  }
+
+  /** One thread's scratch: the panels of a block, the tiles, dK and dV of an item's keys. */
+  static final class Buffers implements Scratch.Sized {
+    float[] qt = new float[0]; // Qᵀ, scaled: [c·B_r + r]
+    float[] qrm = new float[0]; // Q row-major, unscaled: [r·dPad + c]
+    float[] dot = new float[0]; // dOᵀ: [c·B_r + r]
+    float[] dorm = new float[0]; // dO row-major: [r·dvPad + c]
+    float[] dqt = new float[0]; // dQᵀ of the block: [c·B_r + r]
+    float[] st = new float[0]; // Sᵀ: [j·B_r + r]
+    float[] pt = new float[0]; // Pᵀ
+    float[] dst = new float[0]; // dPᵀ, then dSᵀ
+    float[] tmpK = new float[0]; // dSᵀQ of a tile: [j·dPad + c]
+    float[] tmpV = new float[0]; // PᵀdO of a tile: [j·dvPad + c]
+    float[] dkAcc = new float[0]; // the item's dK: [j·dPad + c]
+    float[] dvAcc = new float[0]; // the item's dV: [j·dvPad + c]
+    float[] lseRow = new float[0]; // the LSE of each row (+∞ for a row that saw no key)
+    float[] dRow = new float[0]; // D = rowsum(dO ∘ O)
+    float[] ones = new float[0];
+    int[] head = new int[0];
+    int[] pos = new int[0];
+    BlockInfo info = new BlockInfo(0);
+
+    void ensure(int br, int bc, int dPad, int dvPad, int nk) {
+      qt = grow(qt, dPad * br);
+      qrm = grow(qrm, br * dPad);
+      dot = grow(dot, dvPad * br);
+      dorm = grow(dorm, br * dvPad);
+      dqt = grow(dqt, dPad * br);
+      st = grow(st, bc * br);
+      pt = grow(pt, bc * br);
+      dst = grow(dst, bc * br);
+      tmpK = grow(tmpK, bc * dPad);
+      tmpV = grow(tmpV, bc * dvPad);
+      dkAcc = grow(dkAcc, nk * dPad);
+      dvAcc = grow(dvAcc, nk * dvPad);
+      if (lseRow.length < br) {
+        lseRow = new float[br];
+        dRow = new float[br];
+        ones = new float[br];
+        Arrays.fill(ones, 1f);
+        head = new int[br];
+        pos = new int[br];
+        info = new BlockInfo(br);
+      }
+    }
+
+    private static float[] grow(float[] a, int n) {
+      return a.length < n ? new float[n] : a;
+    }
+
+    @Override
+    public long bytes() {
+      long floats =
+          (long) qt.length
+              + qrm.length
+              + dot.length
+              + dorm.length
+              + dqt.length
+              + st.length
+              + pt.length
+              + dst.length
+              + tmpK.length
+              + tmpV.length
+              + dkAcc.length
+              + dvAcc.length
+              + 3L * lseRow.length;
+      return Float.BYTES * floats + Integer.BYTES * 4L * head.length;
+    }
+  }
+
+  /** One call's state, reused by later calls once it has returned. */
+  private final class Call extends TeamJob {
+    private final Scratch callerScratch = new Scratch();
+    private AttentionShape shape;
+    private Tensor q;
+    private Tensor k;
+    private Tensor v;
+    private Tensor o;
+    private float[] lse;
+    private Tensor dOut;
+    private AttentionOptions options;
+    private Tensor dq;
+    private Tensor dk;
+    private Tensor dv;
+    private int br;
+    private int bc;
+    private int dPad;
+    private int dvPad;
+    private int group;
+    private float scale;
+    private float qScale;
+    private float cap;
+    private boolean capDivides;
+
+    void run(
+        AttentionShape s,
+        Tensor q,
+        Tensor k,
+        Tensor v,
+        Tensor o,
+        float[] lse,
+        Tensor dOut,
+        AttentionOptions options,
+        Tensor dq,
+        Tensor dk,
+        Tensor dv) {
+      this.shape = s;
+      this.q = q;
+      this.k = k;
+      this.v = v;
+      this.o = o;
+      this.lse = lse;
+      this.dOut = dOut;
+      this.options = options;
+      this.dq = dq;
+      this.dk = dk;
+      this.dv = dv;
+      int d = s.headDim();
+      int dvDim = s.valueDim();
+      int lanes = vector ? LANES : 1;
+      dPad = (d + lanes - 1) / lanes * lanes;
+      dvPad = (dvDim + lanes - 1) / lanes * lanes;
+      group = s.groupSize();
+      int packedRows = group * s.queryRows();
+      br = config.tileRows(Math.max(1, packedRows), Math.max(1, s.keyRows()), d, dvDim);
+      bc = config.tileCols(br, d, dvDim);
+      scale = options.scaleFor(d);
+      cap = options.softcap();
+      qScale = cap > 0 ? scale / cap : scale;
+      capDivides = cap > 0 && !(qScale >= 0x1p-100f && qScale <= 0x1p100f);
+      if (capDivides) {
+        qScale = scale;
+      }
+      items = s.batch() * s.kvHeads();
+      try {
+        team.run(this, callerScratch, Integer.MAX_VALUE);
+      } finally {
+        this.q = null;
+        this.k = null;
+        this.v = null;
+        this.o = null;
+        this.lse = null;
+        this.dOut = null;
+        this.options = null;
+        this.dq = null;
+        this.dk = null;
+        this.dv = null;
+      }
+    }
+
+    @Override
+    protected void runItem(int item, Scratch scratch) {
+      if (!(scratch.backward instanceof Buffers)) {
+        scratch.backward = new Buffers();
+      }
+      Buffers w = (Buffers) scratch.backward;
+      w.ensure(br, bc, dPad, dvPad, shape.keyRows());
+      head(item / shape.kvHeads(), item % shape.kvHeads(), w);
+    }
+
+    /** Every query block of (batch b, K/V head hk), then dK and dV of its keys. */
+    private void head(int b, int hk, Buffers w) {
+      AttentionShape s = shape;
+      int nq = s.queryRows();
+      int nk = s.keyRows();
+      int d = s.headDim();
+      int dvDim = s.valueDim();
+      int packedRows = group * nq;
+      Arrays.fill(w.dkAcc, 0, nk * dPad, 0f);
+      Arrays.fill(w.dvAcc, 0, nk * dvPad, 0f);
+      for (int p0 = 0; p0 < packedRows; p0 += br) {
+        block(b, hk, p0, Math.min(br, packedRows - p0), w);
+      }
+      float[] dkd = dk.data();
+      float[] dvd = dv.data();
+      for (int j = 0; j < nk; j++) {
+        int ko = dk.rowOffset(b, hk, j);
+        for (int c = 0; c < d; c++) {
+          dkd[ko + c] = w.dkAcc[j * dPad + c] * scale;
+        }
+        int vo = dv.rowOffset(b, hk, j);
+        System.arraycopy(w.dvAcc, j * dvPad, dvd, vo, dvDim);
+      }
+    }
+
+    /** One block of packed query rows [p0, p0 + rows) against every key tile it can see. */
+    private void block(int b, int hk, int p0, int rows, Buffers w) {
+      AttentionShape s = shape;
+      int nq = s.queryRows();
+      int nk = s.keyRows();
+      int d = s.headDim();
+      int dvDim = s.valueDim();
+      int lanes = vector ? LANES : 1;
+      int rowsPad = (rows + lanes - 1) / lanes * lanes;
+      int[] head = w.head;
+      int[] pos = w.pos;
+      for (int r = 0; r < rows; r++) {
+        head[r] = hk * group + (p0 + r) % group;
+        pos[r] = (p0 + r) / group;
+      }
+      loadPanels(b, rows, rowsPad, w);
+      Arrays.fill(w.dqt, 0, dPad * br, 0f);
+
+      BlockInfo info = w.info;
+      info.set(options, pos, rows, nq, nk);
+      AttentionMask mask = options.mask();
+      float[] kd = k.data();
+      float[] vd = v.data();
+      for (int j0 = info.lo / bc * bc; j0 < info.hi; j0 += bc) {
+        int keys = Math.min(bc, nk - j0);
+        BlockInfo.Tile tile = info.classify(j0, keys);
+        if (tile == BlockInfo.Tile.SKIP) {
+          continue;
+        }
+        int kOff = k.rowOffset(b, hk, j0);
+        int vOff = v.rowOffset(b, hk, j0);
+        // Sᵀ = K Qᵀ (scaled), soft-capped, masked, cut: exactly the forward's scores
+        if (vector) {
+          PanelKernel.scores(micro, w.qt, br, rowsPad, kd, kOff, k.rowStride(), keys, d, w.st);
+          PanelKernel.scores(
+              micro, w.dot, br, rowsPad, vd, vOff, v.rowStride(), keys, dvDim, w.dst);
+        } else {
+          PanelKernel.scalar(w.qt, br, rowsPad, kd, kOff, k.rowStride(), 1, keys, d, w.st, null);
+          PanelKernel.scalar(
+              w.dot, br, rowsPad, vd, vOff, v.rowStride(), 1, keys, dvDim, w.dst, null);
+        }
+        if (capDivides) {
+          TileMask.softcapDividing(w.st, br, rowsPad, keys, cap);
+        } else if (cap > 0) {
+          TileMask.softcap(w.st, br, rowsPad, keys, cap, vector);
+        }
+        if (mask != null) {
+          TileMask.apply(mask, b, head, pos, j0, w.st, br, rows, keys);
+        }
+        if (tile == BlockInfo.Tile.PARTIAL) {
+          TileMask.cutRange(info.start, info.end, j0, w.st, br, rows, keys);
+        }
+        // P = exp(S − LSE); dS = P ∘ (dPᵀ − D) · cap′
+        probabilitiesAndDs(w, rowsPad, keys);
+        if (vector) {
+          // dV_j += Σ_r P[j, r] dO_r;  dK_j += Σ_r dS[j, r] q_r;  dQᵀ += Kᵀ dSᵀ
+          PanelKernel.scores(micro, w.dorm, dvPad, dvPad, w.pt, 0, br, keys, rows, w.tmpV);
+          PanelKernel.scores(micro, w.qrm, dPad, dPad, w.dst, 0, br, keys, rows, w.tmpK);
+          PanelKernel.accumulate(
+              micro, w.dst, br, rowsPad, kd, kOff, k.rowStride(), d, keys, w.dqt, w.ones);
+        } else {
+          PanelKernel.scalar(w.dorm, dvPad, dvPad, w.pt, 0, br, 1, keys, rows, w.tmpV, null);
+          PanelKernel.scalar(w.qrm, dPad, dPad, w.dst, 0, br, 1, keys, rows, w.tmpK, null);
+          PanelKernel.scalar(
+              w.dst, br, rowsPad, kd, kOff, 1, k.rowStride(), d, keys, w.dqt, w.ones);
+        }
+        add(w.tmpV, 0, w.dvAcc, j0 * dvPad, keys * dvPad);
+        add(w.tmpK, 0, w.dkAcc, j0 * dPad, keys * dPad);
+      }
+      // dQ = scale · dQᵀ
+      float[] dqd = dq.data();
+      for (int r = 0; r < rows; r++) {
+        int at = dq.rowOffset(b, head[r], pos[r]);
+        for (int c = 0, src = r; c < d; c++, src += br) {
+          dqd[at + c] = w.dqt[src] * scale;
+        }
+      }
+    }
+
+    /** The block's panels: Qᵀ scaled, Q row-major, dOᵀ, dO row-major, D and the LSE per row. */
+    private void loadPanels(int b, int rows, int rowsPad, Buffers w) {
+      AttentionShape s = shape;
+      int nq = s.queryRows();
+      int d = s.headDim();
+      int dvDim = s.valueDim();
+      float[] qd = q.data();
+      float[] od = o.data();
+      float[] gd = dOut.data();
+      Arrays.fill(w.qrm, 0, rowsPad * dPad, 0f);
+      Arrays.fill(w.dorm, 0, rowsPad * dvPad, 0f);
+      for (int r = 0; r < rowsPad; r++) {
+        if (r >= rows) {
+          for (int c = 0; c < d; c++) {
+            w.qt[c * br + r] = 0f;
+          }
+          for (int c = 0; c < dvDim; c++) {
+            w.dot[c * br + r] = 0f;
+          }
+          w.lseRow[r] = Float.POSITIVE_INFINITY; // P = 0
+          w.dRow[r] = 0f;
+          continue;
+        }
+        int h = w.head[r];
+        int i = w.pos[r];
+        int qo = q.rowOffset(b, h, i);
+        for (int c = 0; c < d; c++) {
+          float x = qd[qo + c];
+          w.qt[c * br + r] = x * qScale;
+          w.qrm[r * dPad + c] = x;
+        }
+        int oo = o.rowOffset(b, h, i);
+        int go = dOut.rowOffset(b, h, i);
+        float dsum = 0f;
+        for (int c = 0; c < dvDim; c++) {
+          float g = gd[go + c];
+          w.dot[c * br + r] = g;
+          w.dorm[r * dvPad + c] = g;
+          dsum = Math.fma(g, od[oo + c], dsum);
+        }
+        w.dRow[r] = dsum;
+        float l = lse[(b * s.queryHeads() + h) * nq + i];
+        // a row that saw no key (LSE −∞) has P = 0 everywhere: e^(s − ∞) = 0
+        w.lseRow[r] = l == Float.NEGATIVE_INFINITY ? Float.POSITIVE_INFINITY : l;
+      }
+    }
+
+    /** pt = e^(st − LSE) and dst = pt · (dst − D) · (1 − (st/c)²), 0 where pt is 0. */
+    private void probabilitiesAndDs(Buffers w, int rowsPad, int keys) {
+      float[] st = w.st;
+      float[] pt = w.pt;
+      float[] ds = w.dst;
+      float[] lseRow = w.lseRow;
+      float[] dRow = w.dRow;
+      boolean capped = cap > 0;
+      float inv = capped ? 1f / cap : 0f;
+      for (int j = 0; j < keys; j++) {
+        int at = j * br;
+        int r = 0;
+        if (vector) {
+          for (; r + LANES <= rowsPad; r += LANES) {
+            FloatVector sv = FloatVector.fromArray(SPECIES, st, at + r);
+            FloatVector p =
+                Simd.exp2(sv.sub(FloatVector.fromArray(SPECIES, lseRow, r)).mul(Softmax.LOG2E));
+            p.intoArray(pt, at + r);
+            FloatVector g =
+                FloatVector.fromArray(SPECIES, ds, at + r)
+                    .sub(FloatVector.fromArray(SPECIES, dRow, r))
+                    .mul(p);
+            if (capped) {
+              FloatVector t = sv.mul(inv);
+              g = g.mul(FloatVector.broadcast(SPECIES, 1f).sub(t.mul(t)));
+            }
+            VectorMask<Float> zero = p.eq(0f);
+            g.blend(0f, zero).intoArray(ds, at + r);
+          }
+        }
+        for (; r < rowsPad; r++) {
+          float sv = st[at + r];
+          float p = Simd.exp2((sv - lseRow[r]) * Softmax.LOG2E);
+          pt[at + r] = p;
+          float g = (ds[at + r] - dRow[r]) * p;
+          if (capped) {
+            float t = sv * inv;
+            g = g * (1f - t * t);
+          }
+          ds[at + r] = p == 0f ? 0f : g;
+        }
+      }
+    }
+  }
+
+  private static void add(float[] src, int from, float[] dst, int to, int n) {
+    for (int i = 0; i < n; i++) {
+      dst[to + i] += src[from + i];
+    }
+  }
+}
