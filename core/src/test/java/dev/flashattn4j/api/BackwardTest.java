@@ -62,8 +62,17 @@ class BackwardTest {
 
   /** L = Σ O ∘ G in float64, straight from the definition (no oracle code). */
   private static double loss(
-      double[] q, double[] k, double[] v, double[] g, int hq, int hkv, int nq, int nk, int d,
-      int dv, AttentionOptions o) {
+      double[] q,
+      double[] k,
+      double[] v,
+      double[] g,
+      int hq,
+      int hkv,
+      int nq,
+      int nk,
+      int d,
+      int dv,
+      AttentionOptions o) {
     double scale = o.scaleFor(d);
     double cap = o.softcap();
     double total = 0;
