@@ -2,13 +2,9 @@ package dev.flashattn4j.cli;
 
 import dev.flashattn4j.api.AttentionResult;
 import dev.flashattn4j.tensor.Npy;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -41,34 +37,18 @@ final class AttendCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    checkWritable("--out", out);
-    if (lse != null) {
-      checkWritable("--lse", lse);
-      if (out.toAbsolutePath().normalize().equals(lse.toAbsolutePath().normalize())) {
-        throw new BadInputException("--out and --lse name the same file " + out);
-      }
-    }
+    NpyOutputs outputs = new NpyOutputs().add("--out", out).add("--lse", lse);
     AttentionInputs.Loaded in = inputs.load();
     AttentionResult r =
         in.kernel().run(in.q(), in.k(), in.v(), in.options(), in.sram(), in.threads());
     // Both files are written next to their targets first and renamed only when both are whole:
     // a failure leaves neither (and never a half-written one).
-    Path outTmp = temporary(out);
-    Path lseTmp = lse == null ? null : temporary(lse);
-    try {
-      Npy.write(outTmp, r.output());
-      if (lse != null) {
-        Npy.write(lseTmp, r.lse(), r.lseShape());
-        Files.move(lseTmp, lse, StandardCopyOption.REPLACE_EXISTING);
-      }
-      Files.move(outTmp, out, StandardCopyOption.REPLACE_EXISTING);
-    } catch (IOException | UncheckedIOException e) {
-      deleteQuietly(outTmp);
-      deleteQuietly(lseTmp);
-      String why = e.getMessage() == null ? e.toString() : e.getMessage();
-      throw new BadInputException(
-          "cannot write " + (lse == null ? out : out + " and " + lse) + ": " + why, e);
-    }
+    outputs.writeAll(
+        Map.of(
+            "--out",
+            NpyOutputs.tensor(r.output()),
+            "--lse",
+            file -> Npy.write(file, r.lse(), r.lseShape())));
     spec.commandLine()
         .getOut()
         .printf(
@@ -77,48 +57,5 @@ final class AttendCommand implements Callable<Integer> {
             Arrays.toString(r.output().shape()),
             lse == null ? "" : " and " + lse + " " + Arrays.toString(r.lseShape()));
     return 0;
-  }
-
-  /** A hidden file next to {@code file}, for writing it whole before the rename. */
-  private static Path temporary(Path file) {
-    Path abs = file.toAbsolutePath();
-    String name = abs.getFileName().toString();
-    return abs.resolveSibling(
-        "."
-            + name.substring(0, Math.min(name.length(), 200))
-            + ".tmp"
-            + ProcessHandle.current().pid());
-  }
-
-  private static void deleteQuietly(Path p) {
-    if (p != null) {
-      try {
-        Files.deleteIfExists(p);
-      } catch (IOException e) {
-        // best effort: the temporary file is hidden and named after the target
-      }
-    }
-  }
-
-  /**
-   * An output path whose folder exists and is writable, and that is a regular file or nothing yet:
-   * never a folder, a device, a FIFO or a symbolic link (writing there would replace or follow it).
-   */
-  static void checkWritable(String flag, Path file) {
-    Path dir = file.toAbsolutePath().getParent();
-    if (Files.isDirectory(file)) {
-      throw new BadInputException(flag + " " + file + " is a folder");
-    }
-    if (Files.isSymbolicLink(file)) {
-      throw new BadInputException(flag + " " + file + " is a symbolic link: name the file itself");
-    }
-    if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)
-        && !Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-      throw new BadInputException(flag + " " + file + " exists and is not a regular file");
-    }
-    if (dir == null || !Files.isDirectory(dir) || !Files.isWritable(dir)) {
-      throw new BadInputException(
-          flag + " " + file + ": the folder does not exist or is not writable");
-    }
   }
 }

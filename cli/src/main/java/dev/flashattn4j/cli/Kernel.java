@@ -1,6 +1,8 @@
 package dev.flashattn4j.cli;
 
 import dev.flashattn4j.api.Attention;
+import dev.flashattn4j.api.AttentionEngine;
+import dev.flashattn4j.api.AttentionGradients;
 import dev.flashattn4j.api.AttentionOptions;
 import dev.flashattn4j.api.AttentionResult;
 import dev.flashattn4j.paper.Algorithm1;
@@ -44,6 +46,34 @@ enum Kernel {
               : Attention.forward(q, k, v, options);
       case PAPER -> Algorithm1.compute(q, k, v, options, sram);
       case NAIVE -> NaiveAttention.compute(q, k, v, options);
+    };
+  }
+
+  /**
+   * The gradients dQ, dK, dV of this kernel: the fast backward (after its forward, for O and the
+   * LSE) or the float64 oracle's. The paper's Algorithm 4 is not there yet.
+   *
+   * @param dOut dL/dO, O's shape
+   * @param threads threads of the fast kernel, 0 for all cores
+   */
+  AttentionGradients gradients(
+      Tensor q, Tensor k, Tensor v, Tensor dOut, AttentionOptions options, int threads) {
+    return switch (this) {
+      case FAST -> {
+        if (threads > 0) {
+          try (AttentionEngine e = AttentionEngine.create(threads)) {
+            AttentionResult r = e.forward(q, k, v, options);
+            yield e.backward(q, k, v, r.output(), r.lse(), dOut, options);
+          }
+        }
+        AttentionResult r = Attention.forward(q, k, v, options);
+        yield Attention.backward(q, k, v, r.output(), r.lse(), dOut, options);
+      }
+      case NAIVE -> NaiveAttention.backward(q, k, v, dOut, options);
+      case PAPER ->
+          throw new BadInputException(
+              "--kernel paper has no backward pass yet (the paper's Algorithm 4): use fast or"
+                  + " naive");
     };
   }
 

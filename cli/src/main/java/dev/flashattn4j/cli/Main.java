@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       CommandLine.HelpCommand.class,
       DemoCommand.class,
       AttendCommand.class,
+      GradCommand.class,
       VerifyCommand.class,
       IoCommand.class,
       BenchCommand.class,

@@ -1,5 +1,6 @@
 package dev.flashattn4j.cli;
 
+import dev.flashattn4j.api.AttentionGradients;
 import dev.flashattn4j.api.AttentionResult;
 import dev.flashattn4j.api.AttentionShape;
 import dev.flashattn4j.reference.ErrorBudget;
@@ -8,6 +9,7 @@ import dev.flashattn4j.reference.ErrorBudget.Errors;
 import dev.flashattn4j.reference.NaiveAttention;
 import dev.flashattn4j.reference.NaiveAttention.Precision;
 import dev.flashattn4j.tensor.NpyArray;
+import dev.flashattn4j.tensor.Tensor;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -46,10 +48,30 @@ final class VerifyCommand implements Callable<Integer> {
       description = "a reference LSE (Q's shape without d) to compare with")
   Path expectLse;
 
+  @Option(
+      names = "--backward",
+      description = "check the gradients dQ, dK, dV instead of O (needs --dout)")
+  boolean backward;
+
+  @Option(names = "--dout", paramLabel = "DO.npy", description = "dL/dO for --backward")
+  Path dout;
+
+  @Option(names = "--expect-dq", paramLabel = "REF_DQ.npy", description = "a reference dQ")
+  Path expectDq;
+
+  @Option(names = "--expect-dk", paramLabel = "REF_DK.npy", description = "a reference dK")
+  Path expectDk;
+
+  @Option(names = "--expect-dv", paramLabel = "REF_DV.npy", description = "a reference dV")
+  Path expectDv;
+
   @Spec CommandSpec spec;
 
   @Override
   public Integer call() {
+    if (backward || dout != null || expectDq != null || expectDk != null || expectDv != null) {
+      return verifyBackward();
+    }
     AttentionInputs.Loaded in = inputs.load();
     int[] outShape = in.shape().outputShape(in.q().rank());
     int[] lseShape = Arrays.copyOf(outShape, outShape.length - 1);
@@ -105,6 +127,67 @@ final class VerifyCommand implements Callable<Integer> {
       ok &=
           compare(
               out, "LSE vs " + expectLse, result.lse(), refLse, oracle.lse(), check.lseTolerance());
+    }
+    out.println(ok ? "PASS" : "FAIL: over the error budget");
+    out.flush();
+    return ok ? 0 : Main.EXIT_CHECK_FAILED;
+  }
+
+  /** verify --backward: the kernel's dQ, dK, dV against the oracle's (and the references). */
+  private int verifyBackward() {
+    if (!backward || dout == null) {
+      throw new BadInputException("--dout and --expect-dq/dk/dv go with --backward --dout DO.npy");
+    }
+    AttentionInputs.Loaded in = inputs.load();
+    int[] outShape = in.shape().outputShape(in.q().rank());
+    Tensor g = AttentionInputs.readTensor("--dout", dout);
+    if (!Arrays.equals(outShape, g.shape())) {
+      throw new BadInputException(
+          "--dout "
+              + dout
+              + " has shape "
+              + Arrays.toString(g.shape())
+              + ", O's shape is "
+              + Arrays.toString(outShape));
+    }
+    float[][] refs = {
+      expectDq == null ? null : readReference("--expect-dq", expectDq, in.q().shape()),
+      expectDk == null ? null : readReference("--expect-dk", expectDk, in.k().shape()),
+      expectDv == null ? null : readReference("--expect-dv", expectDv, in.v().shape())
+    };
+    Path[] refPaths = {expectDq, expectDk, expectDv};
+    AttentionGradients oracle = NaiveAttention.backward(in.q(), in.k(), in.v(), g, in.options());
+    AttentionGradients result =
+        in.kernel().gradients(in.q(), in.k(), in.v(), g, in.options(), in.threads());
+    PrintWriter out = spec.commandLine().getOut();
+    AttentionShape sh = in.shape();
+    out.printf(
+        "kernel %s, backward: B=%d H_q=%d H_kv=%d N_q=%d N_k=%d d=%d d_v=%d%n",
+        in.kernel(),
+        sh.batch(),
+        sh.queryHeads(),
+        sh.kvHeads(),
+        sh.queryRows(),
+        sh.keyRows(),
+        sh.headDim(),
+        sh.valueDim());
+    String[] names = {"dQ", "dK", "dV"};
+    Tensor[] want = {oracle.dq(), oracle.dk(), oracle.dv()};
+    Tensor[] got = {result.dq(), result.dk(), result.dv()};
+    boolean ok = true;
+    for (int t = 0; t < 3; t++) {
+      float[] w = want[t].toArray();
+      float[] a = got[t].toArray();
+      double tol = ErrorBudget.gradientTolerance(ErrorBudget.maxAbs(w));
+      Errors e = Errors.of(a, w);
+      boolean pass = e.maxAbs() <= tol;
+      ok &= pass;
+      out.printf(
+          "%s vs float64 oracle: max abs %.3e  max rel %.3e  budget %.3e %s%n",
+          names[t], e.maxAbs(), e.maxRel(), tol, verdict(pass));
+      if (refs[t] != null) {
+        ok &= compare(out, names[t] + " vs " + refPaths[t], a, refs[t], w, tol);
+      }
     }
     out.println(ok ? "PASS" : "FAIL: over the error budget");
     out.flush();

@@ -168,4 +168,19 @@ public final class ErrorBudget {
     }
     return m;
   }
+
+  /**
+   * The budget of a gradient (dQ, dK or dV) against the float64 oracle's backward: {@value
+   * #GRADIENT_RELATIVE} of the largest gradient magnitude plus the floor. The backward's error
+   * grows with N like the forward's; this bound holds at the tested sizes (up to a few thousand
+   * keys) with a margin of 10 or more.
+   *
+   * @param maxAbsGradient max |g| of the oracle's gradient
+   */
+  public static double gradientTolerance(double maxAbsGradient) {
+    return GRADIENT_RELATIVE * maxAbsGradient + ABS_FLOOR;
+  }
+
+  /** The relative part of {@link #gradientTolerance}. */
+  public static final double GRADIENT_RELATIVE = 1e-4;
 }

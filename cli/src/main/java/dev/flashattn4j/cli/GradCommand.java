@@ -1,0 +1,86 @@
+package dev.flashattn4j.cli;
+
+import dev.flashattn4j.api.AttentionGradients;
+import dev.flashattn4j.tensor.Tensor;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code grad}: dQ, dK, dV of attention from Q, K, V and dL/dO, written as float32 .npy. */
+@Command(
+    name = "grad",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Computes the gradients dQ, dK, dV of attention (the backward pass) from Q, K, V and"
+          + " dO = dL/dO (.npy float32, float64 or float16, C order), with the options of attend;"
+          + " each output is written whole or not at all.",
+      "--kernel fast (default) recomputes the scores tile by tile from the forward's LSE;"
+          + " --kernel naive is the float64 oracle."
+    })
+final class GradCommand implements Callable<Integer> {
+
+  @Mixin AttentionInputs inputs;
+
+  @Option(
+      names = "--dout",
+      required = true,
+      paramLabel = "DO.npy",
+      description = "dL/dO, the shape of O: (B, H_q, N_q, d_v) with Q's rank")
+  Path dout;
+
+  @Option(names = "--out-dq", paramLabel = "DQ.npy", description = "write dQ (Q's shape)")
+  Path outDq;
+
+  @Option(names = "--out-dk", paramLabel = "DK.npy", description = "write dK (K's shape)")
+  Path outDk;
+
+  @Option(names = "--out-dv", paramLabel = "DV.npy", description = "write dV (V's shape)")
+  Path outDv;
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    if (outDq == null && outDk == null && outDv == null) {
+      throw new BadInputException("name at least one of --out-dq, --out-dk, --out-dv");
+    }
+    NpyOutputs outputs =
+        new NpyOutputs().add("--out-dq", outDq).add("--out-dk", outDk).add("--out-dv", outDv);
+    AttentionInputs.Loaded in = inputs.load();
+    Tensor g = AttentionInputs.readTensor("--dout", dout);
+    int[] want = in.shape().outputShape(in.q().rank());
+    if (!Arrays.equals(want, g.shape())) {
+      throw new BadInputException(
+          "--dout "
+              + dout
+              + " has shape "
+              + Arrays.toString(g.shape())
+              + ", O's shape is "
+              + Arrays.toString(want));
+    }
+    AttentionGradients r =
+        in.kernel().gradients(in.q(), in.k(), in.v(), g, in.options(), in.threads());
+    outputs.writeAll(
+        Map.of(
+            "--out-dq", NpyOutputs.tensor(r.dq()),
+            "--out-dk", NpyOutputs.tensor(r.dk()),
+            "--out-dv", NpyOutputs.tensor(r.dv())));
+    var out = spec.commandLine().getOut();
+    if (outDq != null) {
+      out.printf("wrote %s %s%n", outDq, Arrays.toString(r.dq().shape()));
+    }
+    if (outDk != null) {
+      out.printf("wrote %s %s%n", outDk, Arrays.toString(r.dk().shape()));
+    }
+    if (outDv != null) {
+      out.printf("wrote %s %s%n", outDv, Arrays.toString(r.dv().shape()));
+    }
+    return 0;
+  }
+}

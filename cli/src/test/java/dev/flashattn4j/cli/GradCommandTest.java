@@ -1,0 +1,132 @@
+package dev.flashattn4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.flashattn4j.tensor.Npy;
+import dev.flashattn4j.tensor.NpyArray;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** {@code grad} and {@code verify --backward} on PyTorch's autograd golden files, and misuse. */
+class GradCommandTest {
+
+  @TempDir Path dir;
+
+  static Stream<Path> cases() throws IOException {
+    return Files.list(Path.of("../core/src/test/resources/golden-backward"))
+        .filter(Files::isDirectory)
+        .sorted();
+  }
+
+  /** The case's inputs and options as flags. */
+  private static List<String> flags(Path c) throws IOException {
+    Properties p = new Properties();
+    try (var r = Files.newBufferedReader(c.resolve("case.properties"))) {
+      p.load(r);
+    }
+    List<String> a = new ArrayList<>();
+    for (String n : List.of("q", "k", "v")) {
+      a.add("--" + n);
+      a.add(c.resolve(n + ".npy").toString());
+    }
+    a.add("--dout");
+    a.add(c.resolve("do.npy").toString());
+    if (!p.getProperty("causal", "none").equals("none")) {
+      a.add("--causal");
+      a.add(p.getProperty("causal"));
+    }
+    for (String key : List.of("scale", "softcap", "window")) {
+      if (p.getProperty(key) != null) {
+        a.add("--" + key);
+        a.add(p.getProperty(key));
+      }
+    }
+    if (p.getProperty("mask") != null) {
+      a.add("--mask");
+      a.add(c.resolve(p.getProperty("mask")).toString());
+    }
+    return a;
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("cases")
+  void verifyBackwardPassesAgainstPyTorch(Path c) throws IOException {
+    List<String> args = new ArrayList<>(List.of("verify", "--backward"));
+    args.addAll(flags(c));
+    for (String g : List.of("dq", "dk", "dv")) {
+      args.add("--expect-" + g);
+      args.add(c.resolve(g + ".npy").toString());
+    }
+    Cli r = Cli.run(args);
+    assertEquals(0, r.exit(), r.toString());
+    assertTrue(r.out().contains("PASS"), r.toString());
+  }
+
+  @Test
+  void gradWritesTheThreeGradientsWithTheInputsShapes() throws IOException {
+    Path c = Path.of("../core/src/test/resources/golden-backward/gqa_6_2");
+    List<String> args = new ArrayList<>(List.of("grad"));
+    args.addAll(flags(c));
+    args.addAll(
+        List.of(
+            "--out-dq", dir.resolve("dq.npy").toString(),
+            "--out-dk", dir.resolve("dk.npy").toString(),
+            "--out-dv", dir.resolve("dv.npy").toString()));
+    Cli r = Cli.run(args);
+    assertEquals(0, r.exit(), r.toString());
+    for (String g : List.of("dq", "dk", "dv")) {
+      NpyArray want = Npy.read(c.resolve(g + ".npy"));
+      NpyArray got = Npy.read(dir.resolve(g + ".npy"));
+      assertArrayEquals(want.shape(), got.shape(), g);
+      float[] w = want.toFloatArray();
+      float[] a = got.toFloatArray();
+      for (int i = 0; i < w.length; i++) {
+        assertEquals(w[i], a[i], 1e-5 * (1 + Math.abs(w[i])), g + "[" + i + "]");
+      }
+    }
+  }
+
+  @Test
+  void misuseIsOneLineAndWritesNothing() throws IOException {
+    Path c = Path.of("../core/src/test/resources/golden-backward/plain");
+    List<String> base = new ArrayList<>(List.of("grad"));
+    base.addAll(flags(c));
+    Path x = dir.resolve("x.npy");
+    List<List<String>> bad =
+        List.of(
+            List.of(),
+            List.of("--out-dq", x.toString(), "--out-dk", x.toString()),
+            List.of("--out-dq", x.toString(), "--kernel", "paper"),
+            List.of("--out-dq", dir.toString()));
+    for (List<String> extra : bad) {
+      List<String> args = new ArrayList<>(base);
+      args.addAll(extra);
+      Cli r = Cli.run(args);
+      assertEquals(2, r.exit(), r.toString());
+      assertTrue(r.err().startsWith("error: "), r.toString());
+      assertEquals(1, r.err().strip().lines().count(), r.toString());
+      assertFalse(Files.exists(x), "nothing written: " + r);
+    }
+    // dO of the wrong shape
+    List<String> args = new ArrayList<>(List.of("grad"));
+    args.addAll(flags(c));
+    args.set(args.indexOf("--dout") + 1, c.resolve("k.npy").toString());
+    args.addAll(List.of("--out-dq", x.toString()));
+    Cli r = Cli.run(args);
+    assertEquals(2, r.exit(), r.toString());
+    assertTrue(r.err().contains("--dout"), r.toString());
+    assertFalse(Files.exists(x));
+  }
+}
