@@ -46,6 +46,8 @@ def main(argv):
     p.add_argument("--iters", type=int, default=5)
     p.add_argument("--peak", default="", help="FMA peaks from ./flashattn bench: 1=260,2=510")
     p.add_argument("--csv", default=None)
+    p.add_argument("--backward", action="store_true",
+                   help="time the backward pass (autograd through SDPA; FLOPs 2.5x the forward's)")
     args = p.parse_args(argv)
 
     import torch
@@ -71,21 +73,33 @@ def main(argv):
                     g = torch.Generator().manual_seed(42)
                     shape = (args.batch, args.heads, n, d)
                     q, k, v = (torch.rand(shape, generator=g) * 2 - 1 for _ in range(3))
-                    with torch.inference_mode():
-                        for _ in range(args.warmup):
-                            F.scaled_dot_product_attention(q, k, v, is_causal=is_causal)
-                        times = []
-                        for _ in range(args.iters):
+                    times = []
+                    if args.backward:
+                        q, k, v = (x.requires_grad_() for x in (q, k, v))
+                        do = torch.rand(shape, generator=g) * 2 - 1
+                        o = F.scaled_dot_product_attention(q, k, v, is_causal=is_causal)
+                        for i in range(args.warmup + args.iters):
                             t0 = time.perf_counter()
-                            F.scaled_dot_product_attention(q, k, v, is_causal=is_causal)
-                            times.append((time.perf_counter() - t0) * 1e3)
+                            torch.autograd.grad(o, (q, k, v), do, retain_graph=True)
+                            if i >= args.warmup:
+                                times.append((time.perf_counter() - t0) * 1e3)
+                    else:
+                        with torch.inference_mode():
+                            for _ in range(args.warmup):
+                                F.scaled_dot_product_attention(q, k, v, is_causal=is_causal)
+                            for _ in range(args.iters):
+                                t0 = time.perf_counter()
+                                F.scaled_dot_product_attention(q, k, v, is_causal=is_causal)
+                                times.append((time.perf_counter() - t0) * 1e3)
                     ms = statistics.median(times)
                     flops = 4.0 * args.batch * args.heads * n * n * d / (2 if is_causal else 1)
+                    if args.backward:
+                        flops *= 2.5
                     gflops = flops / (ms / 1e3) / 1e9
                     pct = 100 * gflops / peaks[t] if t in peaks else float("nan")
                     causal = "top-left" if is_causal else "none"
                     print("%-6s %7d %3d %3d %7d %4d %-12s %11.2f %9.1f %6.1f%%"
-                          % ("torch", t, args.batch, args.heads, n, d, causal, ms, gflops, pct))
+                          % ("torch" + ("-bwd" if args.backward else ""), t, args.batch, args.heads, n, d, causal, ms, gflops, pct))
                     rows.append(["torch", t, args.batch, args.heads, n, d, causal, f"{ms:.4f}",
                                  f"{min(times):.4f}", f"{max(times):.4f}", f"{gflops:.3f}",
                                  f"{peaks.get(t, float('nan')):.3f}", f"{pct:.2f}", ""])

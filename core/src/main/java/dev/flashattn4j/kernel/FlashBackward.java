@@ -91,13 +91,13 @@ public final class FlashBackward {
       Tensor dq,
       Tensor dk,
       Tensor dv) {
-    AttentionShape s = AttentionShape.of(q, k, v, options);
-    check(s, q, k, v, o, lse, dOut, dq, dk, dv);
     if (team.closed()) {
       throw new IllegalStateException("the engine was closed");
     }
     Call call = calls.take();
     try {
+      AttentionShape s = call.shapeOf(q, k, v, options);
+      check(s, q, k, v, o, lse, dOut, dq, dk, dv);
       call.run(s, q, k, v, o, lse, dOut, options, dq, dk, dv);
     } finally {
       calls.give(call);
@@ -127,17 +127,21 @@ public final class FlashBackward {
       throw new IllegalArgumentException(
           "lse has " + lse.length + " floats, needs B·H_q·N_q = " + s.outputRows());
     }
-    for (Tensor g : new Tensor[] {dq, dk, dv}) {
-      float[] a = g.data();
-      if (a == q.data() || a == k.data() || a == v.data() || a == o.data() || a == dOut.data()) {
-        throw new IllegalArgumentException("dq, dk and dv must not share an array with the inputs");
-      }
-      if (FlashForward.overlapsItself(g)) {
-        throw new IllegalArgumentException(g + " is a view whose elements overlap");
-      }
-    }
+    checkGradient(dq, q, k, v, o, dOut);
+    checkGradient(dk, q, k, v, o, dOut);
+    checkGradient(dv, q, k, v, o, dOut);
     if (dq.data() == dk.data() || dq.data() == dv.data() || dk.data() == dv.data()) {
       throw new IllegalArgumentException("dq, dk and dv must be three different arrays");
+    }
+  }
+
+  private static void checkGradient(Tensor g, Tensor q, Tensor k, Tensor v, Tensor o, Tensor dOut) {
+    float[] a = g.data();
+    if (a == q.data() || a == k.data() || a == v.data() || a == o.data() || a == dOut.data()) {
+      throw new IllegalArgumentException("dq, dk and dv must not share an array with the inputs");
+    }
+    if (FlashForward.overlapsItself(g)) {
+      throw new IllegalArgumentException(g + " is a view whose elements overlap");
     }
   }
 
@@ -251,6 +255,13 @@ public final class FlashBackward {
     private float qScale;
     private float cap;
     private boolean capDivides;
+
+    // The last shape checked, so that repeated calls with the same shapes allocate nothing.
+    private final ShapeCache shapes = new ShapeCache();
+
+    AttentionShape shapeOf(Tensor q, Tensor k, Tensor v, AttentionOptions options) {
+      return shapes.of(q, k, v, options);
+    }
 
     void run(
         AttentionShape s,

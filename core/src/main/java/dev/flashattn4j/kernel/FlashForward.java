@@ -192,8 +192,7 @@ public final class FlashForward implements AutoCloseable {
     private boolean[] valueNotFinite = new boolean[0];
 
     // The last shape checked, so that repeated calls with the same shapes allocate nothing.
-    private AttentionShape checkedShape;
-    private AttentionMask checkedMask;
+    private final ShapeCache shapes = new ShapeCache();
 
     void run(
         Tensor q,
@@ -320,31 +319,7 @@ public final class FlashForward implements AutoCloseable {
     }
 
     private AttentionShape check(Tensor q, Tensor k, Tensor v, AttentionOptions options) {
-      AttentionShape s = checkedShape;
-      if (s != null
-          && options != null
-          && options.mask() == checkedMask
-          && q != null
-          && k != null
-          && v != null
-          && q.batch() == s.batch()
-          && k.batch() == s.batch()
-          && v.batch() == s.batch()
-          && q.heads() == s.queryHeads()
-          && k.heads() == s.kvHeads()
-          && v.heads() == s.kvHeads()
-          && q.rows() == s.queryRows()
-          && k.rows() == s.keyRows()
-          && v.rows() == s.keyRows()
-          && q.cols() == s.headDim()
-          && k.cols() == s.headDim()
-          && v.cols() == s.valueDim()) {
-        return s;
-      }
-      s = AttentionShape.of(q, k, v, options);
-      checkedShape = s;
-      checkedMask = options.mask();
-      return s;
+      return shapes.of(q, k, v, options);
     }
 
     /** One (batch, K/V head, block of packed query rows): the whole FlashAttention-2 inner loop. */

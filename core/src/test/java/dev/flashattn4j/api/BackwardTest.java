@@ -218,4 +218,39 @@ class BackwardTest {
     }
     assertTrue(worst <= 1e-4 * max + 1e-6, what + ": max error " + worst + " of max " + max);
   }
+
+  /** Into caller-owned gradients, a warm backward allocates nothing (1 and 2 threads). */
+  @org.junit.jupiter.api.Test
+  void theIntoBuffersBackwardAllocatesNothingOnceWarm() {
+    com.sun.management.ThreadMXBean mx =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    mx.setThreadAllocatedMemoryEnabled(true);
+    Tensor q = TestTensors.normal(31, 1, 4, 40, 32);
+    Tensor k = TestTensors.normal(32, 1, 2, 50, 32);
+    Tensor v = TestTensors.normal(33, 1, 2, 50, 32);
+    Tensor g = TestTensors.normal(34, 1, 4, 40, 32);
+    AttentionOptions o = AttentionOptions.builder().causal(Causal.BOTTOM_RIGHT).softcap(4).build();
+    Tensor dq = Tensor.zeros(1, 4, 40, 32);
+    Tensor dk = Tensor.zeros(1, 2, 50, 32);
+    Tensor dv = Tensor.zeros(1, 2, 50, 32);
+    for (int threads = 1; threads <= 2; threads++) {
+      try (AttentionEngine e = AttentionEngine.create(threads)) {
+        AttentionResult f = e.forward(q, k, v, o);
+        long id = Thread.currentThread().threadId();
+        long allocated = -1;
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (allocated != 0 && System.nanoTime() < deadline) {
+          for (int i = 0; i < 200; i++) {
+            e.backward(q, k, v, f.output(), f.lse(), g, o, dq, dk, dv);
+          }
+          long before = mx.getThreadAllocatedBytes(id);
+          for (int i = 0; i < 100; i++) {
+            e.backward(q, k, v, f.output(), f.lse(), g, o, dq, dk, dv);
+          }
+          allocated = mx.getThreadAllocatedBytes(id) - before;
+        }
+        assertEquals(0, allocated, "bytes allocated by 100 warm calls, " + threads + " threads");
+      }
+    }
+  }
 }
