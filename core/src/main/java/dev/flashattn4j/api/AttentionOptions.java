@@ -36,9 +36,10 @@ import dev.flashattn4j.internal.Checks;
  * @param mask a boolean or additive mask, or null
  * @param window a sliding window, {@link Window#NONE} for none
  * @param softcap the soft cap c &gt; 0, or 0 for none
+ * @param dropout dropout on P after the softmax (training), {@link Dropout#NONE} for none
  */
 public record AttentionOptions(
-    float scale, Causal causal, AttentionMask mask, Window window, float softcap) {
+    float scale, Causal causal, AttentionMask mask, Window window, float softcap, Dropout dropout) {
 
   /** Plain attention: scale 1/√d, no mask. */
   public static final AttentionOptions DEFAULTS = builder().build();
@@ -46,6 +47,7 @@ public record AttentionOptions(
   public AttentionOptions {
     Checks.notNull(causal, "causal");
     Checks.notNull(window, "window");
+    Checks.notNull(dropout, "dropout");
     if (!Float.isNaN(scale) && !(scale > 0 && Float.isFinite(scale))) {
       throw new IllegalArgumentException("scale must be positive and finite, not " + scale);
     }
@@ -55,13 +57,25 @@ public record AttentionOptions(
     }
   }
 
+  /** Options without dropout. */
+  public AttentionOptions(
+      float scale, Causal causal, AttentionMask mask, Window window, float softcap) {
+    this(scale, causal, mask, window, softcap, Dropout.NONE);
+  }
+
   public static Builder builder() {
     return new Builder();
   }
 
   /** A builder that starts from these options. */
   public Builder toBuilder() {
-    return new Builder().scale(scale).causal(causal).mask(mask).window(window).softcap(softcap);
+    return new Builder()
+        .scale(scale)
+        .causal(causal)
+        .mask(mask)
+        .window(window)
+        .softcap(softcap)
+        .dropout(dropout);
   }
 
   /** The scale used for head dimension d: {@link #scale()} or 1/√d by default. */
@@ -113,6 +127,7 @@ public record AttentionOptions(
     private AttentionMask mask;
     private Window window = Window.NONE;
     private float softcap;
+    private Dropout dropout = Dropout.NONE;
 
     /** The factor on q·k (default 1/√d); must be positive. */
     public Builder scale(float scale) {
@@ -146,8 +161,19 @@ public record AttentionOptions(
       return this;
     }
 
+    /** Dropout on P (training); {@link Dropout#NONE} for none. */
+    public Builder dropout(Dropout dropout) {
+      this.dropout = dropout;
+      return this;
+    }
+
+    /** Dropout with probability p, drawn from (seed, offset): see {@link Dropout}. */
+    public Builder dropout(float p, long seed, long offset) {
+      return dropout(new Dropout(p, seed, offset));
+    }
+
     public AttentionOptions build() {
-      return new AttentionOptions(scale, causal, mask, window, softcap);
+      return new AttentionOptions(scale, causal, mask, window, softcap, dropout);
     }
   }
 }

@@ -4,6 +4,7 @@ import dev.flashattn4j.api.AttentionGradients;
 import dev.flashattn4j.api.AttentionMask;
 import dev.flashattn4j.api.AttentionOptions;
 import dev.flashattn4j.api.AttentionShape;
+import dev.flashattn4j.api.Dropout;
 import dev.flashattn4j.internal.JobPool;
 import dev.flashattn4j.internal.Scratch;
 import dev.flashattn4j.internal.Simd;
@@ -173,6 +174,18 @@ public final class FlashBackward {
     float[] st = new float[0]; // Sᵀ: [j·B_r + r]
     float[] pt = new float[0]; // Pᵀ
     float[] dst = new float[0]; // dPᵀ, then dSᵀ
+    float[] zt = new float[0]; // the dropout factors of the tile
+    Dropout.Rows dropout;
+
+    Dropout.Rows dropout(Dropout d) {
+      if (dropout == null) {
+        dropout = new Dropout.Rows(d);
+      } else if (!dropout.dropout().equals(d)) {
+        dropout.reset(d);
+      }
+      return dropout;
+    }
+
     float[] tmpK = new float[0]; // dSᵀQ of a tile: [j·dPad + c]
     float[] tmpV = new float[0]; // PᵀdO of a tile: [j·dvPad + c]
     float[] dkAcc = new float[0]; // the item's dK: [j·dPad + c]
@@ -193,6 +206,7 @@ public final class FlashBackward {
       st = grow(st, bc * br);
       pt = grow(pt, bc * br);
       dst = grow(dst, bc * br);
+      zt = grow(zt, bc * br);
       tmpK = grow(tmpK, bc * dPad);
       tmpV = grow(tmpV, bc * dvPad);
       dkAcc = grow(dkAcc, nk * dPad);
@@ -406,8 +420,12 @@ public final class FlashBackward {
         if (tile == BlockInfo.Tile.PARTIAL) {
           TileMask.cutRange(info.start, info.end, j0, w.st, br, rows, keys);
         }
-        // P = exp(S − LSE); dS = P ∘ (dPᵀ − D) · cap′
-        probabilitiesAndDs(w, rowsPad, keys);
+        // dropout: z = 1/(1 − p) where kept, 0 where dropped, the forward's bits
+        if (options.dropout().active()) {
+          dropoutTile(w, b, rows, rowsPad, j0, keys);
+        }
+        // P = exp(S − LSE); dS = P ∘ (z·dPᵀ − D) · cap′; P ← z·P for dV
+        probabilitiesAndDs(w, rowsPad, keys, options.dropout().active());
         if (vector) {
           // dV_j += Σ_r P[j, r] dO_r;  dK_j += Σ_r dS[j, r] q_r;  dQᵀ += Kᵀ dSᵀ
           PanelKernel.scores(micro, w.dorm, dvPad, dvPad, w.pt, 0, br, keys, rows, w.tmpV);
@@ -480,8 +498,30 @@ public final class FlashBackward {
       }
     }
 
-    /** pt = e^(st − LSE) and dst = pt · (dst − D) · (1 − (st/c)²), 0 where pt is 0. */
-    private void probabilitiesAndDs(Buffers w, int rowsPad, int keys) {
+    /** zt[j·B_r + r] = the dropout factor of (b, row r, key j0 + j); 0 in padding rows. */
+    private void dropoutTile(Buffers w, int b, int rows, int rowsPad, int j0, int keys) {
+      Dropout.Rows z = w.dropout(options.dropout());
+      float[] zt = w.zt;
+      for (int r = 0; r < rowsPad; r++) {
+        if (r >= rows) {
+          for (int j = 0; j < keys; j++) {
+            zt[j * br + r] = 0f;
+          }
+          continue;
+        }
+        int h = w.head[r];
+        int i = w.pos[r];
+        for (int j = 0; j < keys; j++) {
+          zt[j * br + r] = z.factor(b, h, i, j0 + j);
+        }
+      }
+    }
+
+    /**
+     * pt = e^(st − LSE) and dst = pt · (z·dst − D) · (1 − (st/c)²), 0 where pt is 0; then, with
+     * dropout, pt ← z·pt (the P̃ of dV).
+     */
+    private void probabilitiesAndDs(Buffers w, int rowsPad, int keys, boolean dropout) {
       float[] st = w.st;
       float[] pt = w.pt;
       float[] ds = w.dst;
@@ -497,11 +537,15 @@ public final class FlashBackward {
             FloatVector sv = FloatVector.fromArray(SPECIES, st, at + r);
             FloatVector p =
                 Simd.exp2(sv.sub(FloatVector.fromArray(SPECIES, lseRow, r)).mul(Softmax.LOG2E));
-            p.intoArray(pt, at + r);
-            FloatVector g =
-                FloatVector.fromArray(SPECIES, ds, at + r)
-                    .sub(FloatVector.fromArray(SPECIES, dRow, r))
-                    .mul(p);
+            FloatVector dp = FloatVector.fromArray(SPECIES, ds, at + r);
+            if (dropout) {
+              FloatVector z = FloatVector.fromArray(SPECIES, w.zt, at + r);
+              dp = dp.mul(z);
+              p.mul(z).intoArray(pt, at + r);
+            } else {
+              p.intoArray(pt, at + r);
+            }
+            FloatVector g = dp.sub(FloatVector.fromArray(SPECIES, dRow, r)).mul(p);
             if (capped) {
               FloatVector t = sv.mul(inv);
               g = g.mul(FloatVector.broadcast(SPECIES, 1f).sub(t.mul(t)));
@@ -513,8 +557,15 @@ public final class FlashBackward {
         for (; r < rowsPad; r++) {
           float sv = st[at + r];
           float p = Simd.exp2((sv - lseRow[r]) * Softmax.LOG2E);
-          pt[at + r] = p;
-          float g = (ds[at + r] - dRow[r]) * p;
+          float dp = ds[at + r];
+          if (dropout) {
+            float z = w.zt[at + r];
+            dp = dp * z;
+            pt[at + r] = p * z;
+          } else {
+            pt[at + r] = p;
+          }
+          float g = (dp - dRow[r]) * p;
           if (capped) {
             float t = sv * inv;
             g = g * (1f - t * t);

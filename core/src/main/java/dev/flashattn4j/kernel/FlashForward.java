@@ -425,6 +425,10 @@ public final class FlashForward implements AutoCloseable {
         } else {
           sm.updateScalar(st, br, rowsPad, keys);
         }
+        // P ← P ∘ Z/(1 − p) (training): after the running sum took the undropped P
+        if (options.dropout().active()) {
+          TileMask.dropout(ws.dropout(options.dropout()), b, head, pos, j0, st, br, rows, keys);
+        }
         // Oᵀ = α·Oᵀ + V_jᵀ Pᵀ
         int vOff = v.rowOffset(b, hk, kBase + j0);
         float[] alpha = first ? null : sm.alpha;
@@ -474,7 +478,7 @@ public final class FlashForward implements AutoCloseable {
       if (valueNotFinite.length < heads) {
         valueNotFinite = new boolean[heads];
       }
-      if (options.mask() == null && !options.hasRangeLimit()) {
+      if (options.mask() == null && !options.hasRangeLimit() && !options.dropout().active()) {
         // every row sees every key of its sequence: a NaN in V reaches every row anyway, as it
         // does in PyTorch
         Arrays.fill(valueNotFinite, 0, heads, false);

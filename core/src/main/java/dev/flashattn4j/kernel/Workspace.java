@@ -1,5 +1,6 @@
 package dev.flashattn4j.kernel;
 
+import dev.flashattn4j.api.Dropout;
 import dev.flashattn4j.internal.Scratch;
 
 /**
@@ -24,6 +25,17 @@ final class Workspace implements Scratch.Sized {
   BlockInfo info = new BlockInfo(0);
   int[] rowHead = new int[0];
   int[] rowPos = new int[0];
+  Dropout.Rows dropout; // the keep bits of the current call's dropout, made on first use
+
+  /** The dropout rows of this thread for {@code d}. */
+  Dropout.Rows dropout(Dropout d) {
+    if (dropout == null) {
+      dropout = new Dropout.Rows(d);
+    } else if (!dropout.dropout().equals(d)) {
+      dropout.reset(d);
+    }
+    return dropout;
+  }
 
   /** Makes room for tiles of {@code br} rows and {@code bc} keys with head dims d, d_v. */
   void ensure(int br, int bc, int d, int dv) {

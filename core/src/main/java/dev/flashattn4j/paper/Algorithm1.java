@@ -3,6 +3,7 @@ package dev.flashattn4j.paper;
 import dev.flashattn4j.api.AttentionOptions;
 import dev.flashattn4j.api.AttentionResult;
 import dev.flashattn4j.api.AttentionShape;
+import dev.flashattn4j.api.Dropout;
 import dev.flashattn4j.internal.Softmax;
 import dev.flashattn4j.tensor.Tensor;
 import java.util.Arrays;
@@ -90,6 +91,7 @@ public final class Algorithm1 {
     private final IoCounter io;
     private final StepListener listener;
     private final Scores scores;
+    private final Dropout.Rows drop;
     private final int nq;
     private final int dv;
     // SRAM: S_ij / P̃_ij (B_r × B_c) and the row statistics of one step (B_r each)
@@ -115,6 +117,7 @@ public final class Algorithm1 {
       this.io = io;
       this.listener = listener;
       this.scores = new Scores(q, k, options);
+      this.drop = options.dropout().active() ? new Dropout.Rows(options.dropout()) : null;
       this.nq = shape.queryRows();
       this.dv = shape.valueDim();
       this.sij = new float[sizes.br() * sizes.bc()];
@@ -203,7 +206,9 @@ public final class Algorithm1 {
         // line 12: O_i = diag(ℓ_i^new)⁻¹ (diag(ℓ_i) α O_i + β P̃_ij V_j)
         Arrays.fill(pv, 0);
         for (int c = 0; c < bc; c++) {
-          float p = sij[r * bc + c];
+          // dropout (the paper's Algorithm 2, line 11): P̃ ∘ Z / (1 − p)
+          float p =
+              drop == null ? sij[r * bc + c] : sij[r * bc + c] * drop.factor(b, h, row, c0 + c);
           if (p != 0) {
             int vo = v.rowOffset(b, hk, c0 + c);
             for (int e = 0; e < dv; e++) {

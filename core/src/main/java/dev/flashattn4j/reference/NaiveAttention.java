@@ -5,6 +5,7 @@ import dev.flashattn4j.api.AttentionMask;
 import dev.flashattn4j.api.AttentionOptions;
 import dev.flashattn4j.api.AttentionResult;
 import dev.flashattn4j.api.AttentionShape;
+import dev.flashattn4j.api.Dropout;
 import dev.flashattn4j.internal.Checks;
 import dev.flashattn4j.internal.Softmax;
 import dev.flashattn4j.tensor.Tensor;
@@ -56,6 +57,7 @@ public final class NaiveAttention {
     double scale = options.scaleFor(d);
     double cap = options.softcap();
     AttentionMask mask = options.mask();
+    Dropout.Rows drop = options.dropout().active() ? new Dropout.Rows(options.dropout()) : null;
     Tensor out = Tensor.zeros(shape.outputShape(q.rank()));
     float[] lse = new float[shape.outputRows()];
     double[][] s = new double[nq][nk];
@@ -107,10 +109,12 @@ public final class NaiveAttention {
           for (int c = 0; c < dv; c++) {
             double acc = 0;
             for (int j = 0; j < nk; j++) {
-              if (row[j] == 0) {
+              // dropout: P_ij·z_ij, z = 1/(1 − p) when kept, 0 when dropped
+              double z = drop == null ? 1 : drop.factor(b, h, i, j);
+              if (row[j] == 0 || z == 0) {
                 continue; // a key of weight 0 (one the row cannot see) adds nothing, not even NaN
               }
-              acc = r(f32, acc + r(f32, r(f32, row[j] / l) * v.get(b, hk, j, c)));
+              acc = r(f32, acc + r(f32, r(f32, row[j] / l) * z * v.get(b, hk, j, c)));
             }
             out.set(b, h, i, c, (float) acc);
           }
@@ -165,6 +169,7 @@ public final class NaiveAttention {
     double[][] dk = new double[shape.batch() * shape.kvHeads() * nk][d];
     double[][] dvv = new double[shape.batch() * shape.kvHeads() * nk][dv];
     double[][] p = new double[nq][nk];
+    Dropout.Rows bdrop = options.dropout().active() ? new Dropout.Rows(options.dropout()) : null;
     double[][] capSlope = new double[nq][nk]; // 1 − tanh²(s⁰/c), or 1 without a cap
     for (int b = 0; b < shape.batch(); b++) {
       for (int h = 0; h < shape.queryHeads(); h++) {
@@ -207,7 +212,9 @@ public final class NaiveAttention {
           // dP_ij = dO_i · v_j, D_i = Σ_j P_ij dP_ij, dS = P (dP − D)
           double[] dp = new double[nk];
           double dsum = 0;
+          double[] z = new double[nk]; // dropout: 1/(1 − p) when kept, 0 when dropped
           for (int j = 0; j < nk; j++) {
+            z[j] = bdrop == null ? 1 : bdrop.factor(b, h, i, j);
             if (p[i][j] == 0) {
               continue;
             }
@@ -215,15 +222,15 @@ public final class NaiveAttention {
             for (int c = 0; c < dv; c++) {
               x += (double) dOut.get(b, h, i, c) * v.get(b, hk, j, c);
             }
-            dp[j] = x;
-            dsum += p[i][j] * x;
+            dp[j] = x * z[j];
+            dsum += p[i][j] * dp[j];
           }
           for (int j = 0; j < nk; j++) {
             if (p[i][j] == 0) {
               continue;
             }
             for (int c = 0; c < dv; c++) {
-              dvv[kvBase + j][c] += p[i][j] * dOut.get(b, h, i, c);
+              dvv[kvBase + j][c] += p[i][j] * z[j] * dOut.get(b, h, i, c);
             }
             double ds = p[i][j] * (dp[j] - dsum) * capSlope[i][j] * scale;
             for (int c = 0; c < d; c++) {

@@ -53,6 +53,9 @@ class BackwardTest {
             .mask(AttentionMask.keep(keep, nq, nk))
             .causal(Causal.BOTTOM_RIGHT)
             .build());
+    m.put(
+        "dropout 0.3, causal",
+        AttentionOptions.builder().dropout(0.3f, 5, 1).causal(Causal.TOP_LEFT).build());
     return m;
   }
 
@@ -111,7 +114,8 @@ class BackwardTest {
         for (int c = 0; c < dv; c++) {
           double out = 0;
           for (int j = 0; j < nk; j++) {
-            out += s[j] / l * v[(hk * nk + j) * dv + c];
+            double z = o.dropout().keep(0, h, i, j) ? 1 / (1 - (double) o.dropout().p()) : 0;
+            out += s[j] / l * z * v[(hk * nk + j) * dv + c];
           }
           total += out * g[(h * nq + i) * dv + c];
         }

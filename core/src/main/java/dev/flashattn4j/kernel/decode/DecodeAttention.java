@@ -165,6 +165,9 @@ public final class DecodeAttention implements AutoCloseable {
       throw new IllegalArgumentException(
           "decode does not take a mask: use causal, window and softcap");
     }
+    if (options.dropout().active()) {
+      throw new IllegalArgumentException("decode does not take dropout (it is for training)");
+    }
     if (out.batch() != q.batch()
         || out.heads() != q.heads()
         || out.rows() != q.rows()

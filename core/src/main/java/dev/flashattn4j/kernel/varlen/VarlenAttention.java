@@ -62,6 +62,10 @@ public final class VarlenAttention {
       throw new IllegalArgumentException(
           "varlen attention does not take a mask: use causal, window and softcap");
     }
+    if (options.dropout().active()) {
+      throw new IllegalArgumentException(
+          "varlen attention does not take dropout yet: run the sequences as a batch");
+    }
     CuSeqlens.check("cu_seqlens_q", cuSeqlensQ, q.rows(), "q " + Arrays.toString(q.shape()));
     CuSeqlens.check("cu_seqlens_k", cuSeqlensK, k.rows(), "k " + Arrays.toString(k.shape()));
     if (cuSeqlensQ.length != cuSeqlensK.length) {
