@@ -4,6 +4,7 @@ import dev.flashattn4j.api.AttentionMask;
 import dev.flashattn4j.api.AttentionOptions;
 import dev.flashattn4j.api.AttentionShape;
 import dev.flashattn4j.api.Causal;
+import dev.flashattn4j.api.Dropout;
 import dev.flashattn4j.api.Window;
 import dev.flashattn4j.tensor.Npy;
 import dev.flashattn4j.tensor.NpyArray;
@@ -68,6 +69,14 @@ final class AttentionInputs {
   String softcap;
 
   @Option(
+      names = "--dropout",
+      paramLabel = "P,SEED,OFFSET",
+      description =
+          "dropout on the probabilities (training): drop with probability P, keep bits drawn by"
+              + " Philox4x32-10 from SEED and OFFSET (the same bits for every kernel)")
+  String dropout;
+
+  @Option(
       names = "--kernel",
       paramLabel = "K",
       defaultValue = "fast",
@@ -127,6 +136,9 @@ final class AttentionInputs {
     if (window != null) {
       b.window(parseWindow(window));
     }
+    if (dropout != null) {
+      b.dropout(parseDropout(dropout));
+    }
     Tensor tq = readTensor("--q", q);
     Tensor tk = readTensor("--k", k);
     Tensor tv = readTensor("--v", v);
@@ -141,6 +153,26 @@ final class AttentionInputs {
       throw new BadInputException(e.getMessage(), e);
     }
     return new Loaded(tq, tk, tv, opts, shape, kern, m, t);
+  }
+
+  static Dropout parseDropout(String text) {
+    String[] parts = text.split(",", -1);
+    try {
+      if (parts.length != 3) {
+        throw new NumberFormatException();
+      }
+      return new Dropout(
+          Float.parseFloat(parts[0].strip()),
+          Long.parseLong(parts[1].strip()),
+          Long.parseLong(parts[2].strip()));
+    } catch (NumberFormatException e) {
+      throw new BadInputException(
+          "--dropout must be P,SEED,OFFSET (P in [0, 1), whole SEED and OFFSET), not '"
+              + Main.printable(text)
+              + "'");
+    } catch (IllegalArgumentException e) {
+      throw new BadInputException("--dropout: " + e.getMessage());
+    }
   }
 
   static Tensor readTensor(String flag, Path file) {

@@ -129,4 +129,34 @@ class GradCommandTest {
     assertTrue(r.err().contains("--dout"), r.toString());
     assertFalse(Files.exists(x));
   }
+
+  @Test
+  void dropoutIsTheSameMaskInEveryKernel() throws IOException {
+    Path c = Path.of("../core/src/test/resources/golden-backward/causal_top_left");
+    for (String kind : List.of("forward", "backward")) {
+      List<String> args = new ArrayList<>(List.of("verify"));
+      if (kind.equals("backward")) {
+        args.add("--backward");
+      }
+      args.addAll(flags(c));
+      if (kind.equals("forward")) {
+        int at = args.indexOf("--dout");
+        args.remove(at);
+        args.remove(at);
+      }
+      args.addAll(List.of("--dropout", "0.25,42,7"));
+      Cli r = Cli.run(args);
+      assertEquals(0, r.exit(), r.toString());
+      assertTrue(r.out().contains("PASS"), r.toString());
+    }
+    for (String bad : List.of("0.3", "1,2,3", "-0.1,1,1", "0.2,x,1", "0.2,1,1,1")) {
+      List<String> args =
+          new ArrayList<>(List.of("grad", "--out-dq", dir.resolve("d.npy").toString()));
+      args.addAll(flags(c));
+      args.addAll(List.of("--dropout", bad));
+      Cli r = Cli.run(args);
+      assertEquals(2, r.exit(), bad + ": " + r);
+      assertTrue(r.err().contains("--dropout"), r.toString());
+    }
+  }
 }
