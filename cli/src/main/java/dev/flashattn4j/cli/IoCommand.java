@@ -1,7 +1,9 @@
 package dev.flashattn4j.cli;
 
 import dev.flashattn4j.api.AttentionOptions;
+import dev.flashattn4j.api.AttentionResult;
 import dev.flashattn4j.paper.Algorithm1;
+import dev.flashattn4j.paper.Algorithm4;
 import dev.flashattn4j.paper.BlockSizes;
 import dev.flashattn4j.paper.IoCounter;
 import dev.flashattn4j.paper.IoModel;
@@ -52,6 +54,13 @@ public final class IoCommand implements Callable<Integer> {
   @Option(names = "--sweep", description = "Print HBM accesses against block size B_c.")
   boolean sweep;
 
+  @Option(
+      names = "--backward",
+      description =
+          "Also count the backward passes: standard attention's (the paper's Algorithm 3) and"
+              + " Algorithm 4 (Theorem 5).")
+  boolean backward;
+
   // --plot: drawn by viz (IoPlot); kept apart from the counting above
   @Option(
       names = "--plot",
@@ -87,6 +96,9 @@ public final class IoCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     if (blocks != null) {
       report(out, blocks);
+      if (backward) {
+        reportBackward(out, blocks);
+      }
     }
     if (sweep) {
       printSweep(out, sweepRows(n, keys, d));
@@ -160,23 +172,73 @@ public final class IoCommand implements Callable<Integer> {
     out.println(exact ? "counted = closed form: yes" : "counted = closed form: NO");
   }
 
+  private void reportBackward(PrintWriter out, BlockSizes b) {
+    SplittableRandom random = new SplittableRandom(2);
+    Tensor q = uniform(random, b.nq());
+    Tensor k = uniform(random, b.nk());
+    Tensor v = uniform(random, b.nk());
+    Tensor dOut = uniform(random, b.nq());
+    AttentionResult f = Algorithm1.compute(q, k, v, AttentionOptions.DEFAULTS, b.sram());
+    IoCounter flashCount = new IoCounter();
+    Algorithm4.compute(
+        q, k, v, f.output(), f.lse(), dOut, AttentionOptions.DEFAULTS, b.sram(), flashCount);
+    IoCounter standardCount = new IoCounter();
+    StandardAttention.backward(q, k, v, dOut, AttentionOptions.DEFAULTS, standardCount);
+    IoTally flash = flashCount.tally();
+    IoTally flashModel = IoModel.algorithm4(1, b, d, d);
+    IoTally standard = standardCount.tally();
+    IoTally standardModel = IoModel.standardBackward(1, b.nq(), b.nk(), d, d);
+
+    out.println("Standard attention's backward (the paper's Algorithm 3), from P and dO in HBM");
+    header(out);
+    row(out, "1 read P, dO; write dV", standard, standardModel, 1);
+    row(out, "2 read dO, V; write dP", standard, standardModel, 2);
+    row(out, "3 read P, dP; write dS", standard, standardModel, 3);
+    row(out, "4 read dS, K; write dQ", standard, standardModel, 4);
+    row(out, "5 read dS, Q; write dK", standard, standardModel, 5);
+    totals(out, standard, standardModel);
+    out.printf("  peak SRAM %d elements%n%n", standard.peakSram());
+
+    out.printf("Algorithm 4 (FlashAttention's backward): %s%n", b);
+    header(out);
+    row(out, "7 load K_j, V_j", flash, flashModel, 7);
+    row(out, "10 load Q_i, O_i, dO_i, dQ_i, l, m", flash, flashModel, 10);
+    row(out, "21 write dQ_i", flash, flashModel, 21);
+    row(out, "24 write dK_j, dV_j", flash, flashModel, 24);
+    totals(out, flash, flashModel);
+    out.printf("  peak SRAM %d elements%n%n", flash.peakSram());
+
+    boolean exact = flash.equals(flashModel) && standard.equals(standardModel);
+    double ratio = (double) standard.accesses() / flash.accesses();
+    out.printf(
+        Locale.ROOT,
+        "Algorithm 4 makes %.2f× %s HBM accesses%s. Theorem 5: Θ(N²d²/M) = %.4g against"
+            + " Θ(Nd + N²) = %.4g%n",
+        ratio >= 1 ? ratio : 1 / ratio,
+        ratio >= 1 ? "fewer" : "more",
+        ratio >= 1 ? "" : " (this SRAM is too small for tiling to pay)",
+        IoModel.theorem2Algorithm1(Math.max(b.nq(), b.nk()), d, b.sram()),
+        IoModel.theorem2Standard(Math.max(b.nq(), b.nk()), d));
+    out.println(exact ? "counted = closed form: yes" : "counted = closed form: NO");
+  }
+
   private static void header(PrintWriter out) {
     out.printf(
-        "  %-28s %14s %14s %14s %14s%n",
+        "  %-36s %14s %14s %14s %14s%n",
         "line", "reads", "(closed form)", "writes", "(closed form)");
   }
 
   private static void row(PrintWriter out, String name, IoTally c, IoTally m, int line) {
     out.printf(
-        "  %-28s %14d %14d %14d %14d%n",
+        "  %-36s %14d %14d %14d %14d%n",
         name, c.reads(line), m.reads(line), c.writes(line), m.writes(line));
   }
 
   private static void totals(PrintWriter out, IoTally c, IoTally m) {
     out.printf(
-        "  %-28s %14d %14d %14d %14d%n",
+        "  %-36s %14d %14d %14d %14d%n",
         "total", c.totalReads(), m.totalReads(), c.totalWrites(), m.totalWrites());
-    out.printf("  %-28s %14d %14d%n", "HBM accesses", c.accesses(), m.accesses());
+    out.printf("  %-36s %14d %14d%n", "HBM accesses", c.accesses(), m.accesses());
   }
 
   private void printSweep(PrintWriter out, List<IoModel.SweepRow> rows) {

@@ -52,6 +52,24 @@ class IoCommandTest {
   }
 
   @Test
+  void backwardCountsBothBackwardPassesAsTheClosedForms() {
+    Run r = Run.of("io", "--n", "7", "--nk", "10", "--d", "3", "--sram", "25", "--backward");
+    assertEquals(0, r.exitCode(), r.err());
+    String out = r.out();
+    // T_c = 4: line 10 loads Q_i, O_i, dO_i, dQ_i (4d) and l_i, m_i (2) for each row, once per j
+    assertEquals(
+        List.of(4L * 7 * (4 * 3 + 2), 4L * 7 * (4 * 3 + 2), 0L, 0L),
+        asList(row(out, "10 load Q_i, O_i, dO_i, dQ_i, l, m")));
+    assertEquals(List.of(0L, 0L, 4L * 7 * 3, 4L * 7 * 3), asList(row(out, "21 write dQ_i")));
+    assertEquals(List.of(0L, 0L, 10L * 6, 10L * 6), asList(row(out, "24 write dK_j, dV_j")));
+    // standard: P (N_q·N_k) and dO in, dV out
+    assertEquals(
+        List.of(70L + 7 * 3, 70L + 7 * 3, 10L * 3, 10L * 3),
+        asList(row(out, "1 read P, dO; write dV")));
+    assertEquals(2, out.split("counted = closed form: yes", -1).length - 1, out);
+  }
+
+  @Test
   void unequalKeysAndUnevenBlocks() {
     Run r = Run.of("io", "--n", "7", "--nk", "10", "--d", "3", "--sram", "25");
     assertEquals(0, r.exitCode(), r.err());

@@ -175,6 +175,7 @@ public final class FlashBackward {
     float[] pt = new float[0]; // Pᵀ
     float[] dst = new float[0]; // dPᵀ, then dSᵀ
     float[] zt = new float[0]; // the dropout factors of the tile
+    float[] capt = new float[0]; // the capped scores before a float mask
     Dropout.Rows dropout;
 
     Dropout.Rows dropout(Dropout d) {
@@ -207,6 +208,7 @@ public final class FlashBackward {
       pt = grow(pt, bc * br);
       dst = grow(dst, bc * br);
       zt = grow(zt, bc * br);
+      capt = grow(capt, bc * br);
       tmpK = grow(tmpK, bc * dPad);
       tmpV = grow(tmpV, bc * dvPad);
       dkAcc = grow(dkAcc, nk * dPad);
@@ -414,6 +416,11 @@ public final class FlashBackward {
         } else if (cap > 0) {
           TileMask.softcap(w.st, br, rowsPad, keys, cap, vector);
         }
+        // tanh's derivative needs the capped score before a float mask is added to it
+        boolean keepCapped = cap > 0 && mask != null && !mask.isBoolean();
+        if (keepCapped) {
+          System.arraycopy(w.st, 0, w.capt, 0, keys * br);
+        }
         if (mask != null) {
           TileMask.apply(mask, b, head, pos, j0, w.st, br, rows, keys);
         }
@@ -425,7 +432,8 @@ public final class FlashBackward {
           dropoutTile(w, b, rows, rowsPad, j0, keys);
         }
         // P = exp(S − LSE); dS = P ∘ (z·dPᵀ − D) · cap′; P ← z·P for dV
-        probabilitiesAndDs(w, rowsPad, keys, options.dropout().active());
+        probabilitiesAndDs(
+            w, rowsPad, keys, options.dropout().active(), keepCapped ? w.capt : w.st);
         if (vector) {
           // dV_j += Σ_r P[j, r] dO_r;  dK_j += Σ_r dS[j, r] q_r;  dQᵀ += Kᵀ dSᵀ
           PanelKernel.scores(micro, w.dorm, dvPad, dvPad, w.pt, 0, br, keys, rows, w.tmpV);
@@ -521,14 +529,14 @@ public final class FlashBackward {
      * pt = e^(st − LSE) and dst = pt · (z·dst − D) · (1 − (st/c)²), 0 where pt is 0; then, with
      * dropout, pt ← z·pt (the P̃ of dV).
      */
-    private void probabilitiesAndDs(Buffers w, int rowsPad, int keys, boolean dropout) {
+    private void probabilitiesAndDs(
+        Buffers w, int rowsPad, int keys, boolean dropout, float[] capped) {
       float[] st = w.st;
       float[] pt = w.pt;
       float[] ds = w.dst;
       float[] lseRow = w.lseRow;
       float[] dRow = w.dRow;
-      boolean capped = cap > 0;
-      float inv = capped ? 1f / cap : 0f;
+      float inv = cap > 0 ? 1f / cap : 0f;
       for (int j = 0; j < keys; j++) {
         int at = j * br;
         int r = 0;
@@ -546,8 +554,8 @@ public final class FlashBackward {
               p.intoArray(pt, at + r);
             }
             FloatVector g = dp.sub(FloatVector.fromArray(SPECIES, dRow, r)).mul(p);
-            if (capped) {
-              FloatVector t = sv.mul(inv);
+            if (cap > 0) {
+              FloatVector t = FloatVector.fromArray(SPECIES, capped, at + r).mul(inv);
               g = g.mul(FloatVector.broadcast(SPECIES, 1f).sub(t.mul(t)));
             }
             VectorMask<Float> zero = p.eq(0f);
@@ -566,8 +574,8 @@ public final class FlashBackward {
             pt[at + r] = p;
           }
           float g = (dp - dRow[r]) * p;
-          if (capped) {
-            float t = sv * inv;
+          if (cap > 0) {
+            float t = capped[at + r] * inv;
             g = g * (1f - t * t);
           }
           ds[at + r] = p == 0f ? 0f : g;

@@ -76,6 +76,77 @@ public final class IoModel {
   }
 
   /**
+   * Algorithm 4, the backward pass, with block sizes {@code s}:
+   *
+   * <pre>
+   *   line 7  reads  N_k (d + d_v)                   K_j, V_j once each
+   *   line 10 reads  T_c N_q (2d + 2d_v + 2)         Q_i, O_i, dO_i, dQ_i, ℓ_i, m_i once per j
+   *   line 21 writes T_c N_q d                       dQ_i once per j
+   *   line 24 writes N_k (d + d_v)                   dK_j, dV_j once each
+   * </pre>
+   *
+   * With T_c = ⌈N_k/B_c⌉ and B_c = Θ(M/d), that is Θ(N²d²/M) (Theorem 5). Peak SRAM: 2B_c'(d + d_v)
+   * + B_r'(2d + 2d_v + 2) + 2B_r'B_c' + B_r' with the first (largest) blocks.
+   *
+   * @param heads B·H_q
+   */
+  public static IoTally algorithm4(long heads, BlockSizes s, int d, int dv) {
+    Checks.notNull(s, "sizes");
+    long nq = s.nq();
+    long nk = s.nk();
+    long[] reads = new long[IoTally.LINES];
+    long[] writes = new long[IoTally.LINES];
+    reads[7] = heads * nk * (d + dv);
+    reads[10] = heads * s.tc() * nq * (2L * d + 2L * dv + 2);
+    writes[21] = heads * s.tc() * nq * d;
+    writes[24] = heads * nk * (d + dv);
+    long bc = Math.min(s.bc(), nk);
+    long br = Math.min(s.br(), nq);
+    long peak =
+        nq == 0 || nk == 0 ? 0 : 2 * bc * (d + dv) + br * (2L * d + 2L * dv + 2) + 2 * br * bc + br;
+    return new IoTally(reads, writes, heads == 0 ? 0 : peak);
+  }
+
+  /**
+   * Standard attention's backward (the paper's Algorithm 3), from P and dO in HBM:
+   *
+   * <pre>
+   *   line 1 reads  N_q N_k + N_q d_v   writes N_k d_v     (P, dO in; dV = Pᵀ dO out)
+   *   line 2 reads  N_q d_v + N_k d_v   writes N_q N_k     (dO, V in; dP = dO Vᵀ out)
+   *   line 3 reads  2 N_q N_k           writes N_q N_k     (P, dP in; dS out)
+   *   line 4 reads  N_q N_k + N_k d     writes N_q d       (dS, K in; dQ = dS K out)
+   *   line 5 reads  N_q N_k + N_q d     writes N_k d       (dS, Q in; dK = dSᵀ Q out)
+   * </pre>
+   *
+   * Θ(Nd + N²) (Theorem 5). Peak SRAM: one operand kept on chip while the rows (or columns) of the
+   * other stream past, as for Algorithm 0: dO for line 1, V for line 2, K for line 4, Q for line 5,
+   * each with one row in and one row out; line 3 holds a row of P, dP and dS.
+   *
+   * @param heads B·H_q
+   */
+  public static IoTally standardBackward(long heads, int nq, int nk, int d, int dv) {
+    long q = nq;
+    long k = nk;
+    long[] reads = new long[IoTally.LINES];
+    long[] writes = new long[IoTally.LINES];
+    reads[1] = heads * (q * k + q * dv);
+    writes[1] = heads * k * dv;
+    reads[2] = heads * (q * dv + k * dv);
+    writes[2] = heads * q * k;
+    reads[3] = heads * 2 * q * k;
+    writes[3] = heads * q * k;
+    reads[4] = heads * (q * k + k * d);
+    writes[4] = heads * q * d;
+    reads[5] = heads * (q * k + q * d);
+    writes[5] = heads * k * d;
+    long peak =
+        Math.max(
+            Math.max(q * dv + q + dv, k * dv + dv + k),
+            Math.max(3 * k, Math.max(k * d + k + d, q * d + q + d)));
+    return new IoTally(reads, writes, heads == 0 || nq == 0 || nk == 0 ? 0 : peak);
+  }
+
+  /**
    * One row of a sweep over block sizes (the paper's Figure 2, middle).
    *
    * @param blocks the block sizes of Algorithm 1 for this M

@@ -9,8 +9,8 @@ import java.util.Arrays;
  */
 public final class IoTally {
 
-  /** Lines 0 to {@code LINES - 1} can carry traffic (the paper's algorithms have 16 lines). */
-  public static final int LINES = 17;
+  /** Lines 0 to {@code LINES - 1} can carry traffic (Algorithm 4, the backward, has 26). */
+  public static final int LINES = 27;
 
   private final long[] reads;
   private final long[] writes;

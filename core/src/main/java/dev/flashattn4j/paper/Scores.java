@@ -38,6 +38,20 @@ final class Scores {
     this.nk = k.rows();
   }
 
+  /** scale·q_i·k_j soft-capped, before the mask and the causal/window cut. */
+  float capped(int b, int h, int hk, int i, int j) {
+    float[] qa = q.data();
+    float[] ka = k.data();
+    int qo = q.rowOffset(b, h, i);
+    int ko = k.rowOffset(b, hk, j);
+    double dot = 0;
+    for (int c = 0; c < d; c++) {
+      dot += (double) qa[qo + c] * ka[ko + c];
+    }
+    float s = (float) dot * scale;
+    return cap > 0 ? ScalarMath.softcap(s, cap) : s;
+  }
+
   /** s for batch b, query head h reading K/V head hk, query row i, key j. */
   float score(int b, int h, int hk, int i, int j) {
     if (j < options.keyStart(i, nq, nk) || j >= options.keyEnd(i, nq, nk)) {

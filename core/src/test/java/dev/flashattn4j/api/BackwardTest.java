@@ -54,6 +54,9 @@ class BackwardTest {
             .causal(Causal.BOTTOM_RIGHT)
             .build());
     m.put(
+        "softcap 3 and a float mask",
+        AttentionOptions.builder().softcap(3f).mask(AttentionMask.additive(bias, nq, nk)).build());
+    m.put(
         "dropout 0.3, causal",
         AttentionOptions.builder().dropout(0.3f, 5, 1).causal(Causal.TOP_LEFT).build());
     return m;
