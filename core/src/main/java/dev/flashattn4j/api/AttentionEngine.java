@@ -154,7 +154,28 @@ public final class AttentionEngine implements AutoCloseable {
       Tensor dq,
       Tensor dk,
       Tensor dv) {
-    backward.backward(q, k, v, o, lse, dOut, options, dq, dk, dv);
+    backward.backward(q, k, v, o, lse, dOut, options, dq, dk, dv, null);
+  }
+
+  /**
+   * As {@link #backward(Tensor, Tensor, Tensor, Tensor, float[], Tensor, AttentionOptions, Tensor,
+   * Tensor, Tensor)}, also writing the gradient of each query head's sink logit.
+   *
+   * @param dsinks H_q floats (overwritten); the options must have sinks
+   */
+  public void backward(
+      Tensor q,
+      Tensor k,
+      Tensor v,
+      Tensor o,
+      float[] lse,
+      Tensor dOut,
+      AttentionOptions options,
+      Tensor dq,
+      Tensor dk,
+      Tensor dv,
+      float[] dsinks) {
+    backward.backward(q, k, v, o, lse, dOut, options, dq, dk, dv, dsinks);
   }
 
   /**

@@ -10,5 +10,13 @@ import dev.flashattn4j.tensor.Tensor;
  * @param dq (B, H_q, N_q, d), with the rank of q
  * @param dk (B, H_kv, N_k, d), with the rank of k
  * @param dv (B, H_kv, N_k, d_v), with the rank of v
+ * @param dsinks the gradient of each query head's sink logit (summed over the batch and the rows),
+ *     or null without sinks
  */
-public record AttentionGradients(Tensor dq, Tensor dk, Tensor dv) {}
+public record AttentionGradients(Tensor dq, Tensor dk, Tensor dv, float[] dsinks) {
+
+  /** Gradients without sinks. */
+  public AttentionGradients(Tensor dq, Tensor dk, Tensor dv) {
+    this(dq, dk, dv, null);
+  }
+}

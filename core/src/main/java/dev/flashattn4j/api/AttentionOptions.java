@@ -37,9 +37,22 @@ import dev.flashattn4j.internal.Checks;
  * @param window a sliding window, {@link Window#NONE} for none
  * @param softcap the soft cap c &gt; 0, or 0 for none
  * @param dropout dropout on P after the softmax (training), {@link Dropout#NONE} for none
+ * @param alibiSlopes ALiBi: per query head h, the score gets −slope_h·|diag(i) − j| (diag: the
+ *     causal alignment's diagonal, bottom-right when not causal, as FlashAttention defines it),
+ *     added after the soft cap and before the mask; null for none. The array is not copied.
+ * @param sinks attention sinks: per query head h, one logit that joins every row's softmax without
+ *     a value (gpt-oss): P_ij = e^{s_ij} / (e^{sink_h} + Σ_j e^{s_ij}), LSE_i = log(e^{sink_h} +
+ *     Σ_j e^{s_ij}); a row with no key gives O = 0 and LSE = sink_h. Null for none; not copied.
  */
 public record AttentionOptions(
-    float scale, Causal causal, AttentionMask mask, Window window, float softcap, Dropout dropout) {
+    float scale,
+    Causal causal,
+    AttentionMask mask,
+    Window window,
+    float softcap,
+    Dropout dropout,
+    float[] alibiSlopes,
+    float[] sinks) {
 
   /** Plain attention: scale 1/√d, no mask. */
   public static final AttentionOptions DEFAULTS = builder().build();
@@ -55,6 +68,59 @@ public record AttentionOptions(
       throw new IllegalArgumentException(
           "softcap must be positive (or 0 for none), not " + softcap);
     }
+    finite("alibi slope", alibiSlopes);
+    finite("sink", sinks);
+  }
+
+  private static void finite(String what, float[] values) {
+    if (values == null) {
+      return;
+    }
+    for (int h = 0; h < values.length; h++) {
+      if (!Float.isFinite(values[h])) {
+        throw new IllegalArgumentException(
+            what + " of head " + h + " must be finite, not " + values[h]);
+      }
+    }
+  }
+
+  /** Options without ALiBi or sinks. */
+  public AttentionOptions(
+      float scale,
+      Causal causal,
+      AttentionMask mask,
+      Window window,
+      float softcap,
+      Dropout dropout) {
+    this(scale, causal, mask, window, softcap, dropout, null, null);
+  }
+
+  /** True when ALiBi slopes are set. */
+  public boolean hasAlibi() {
+    return alibiSlopes != null;
+  }
+
+  /** True when attention sinks are set. */
+  public boolean hasSinks() {
+    return sinks != null;
+  }
+
+  /**
+   * The ALiBi bias of query head h, row i, key j: −slope_h·|diag(i) − j|, 0 without ALiBi.
+   *
+   * @param nq N_q
+   * @param nk N_k
+   */
+  public float alibiBias(int h, int i, int j, int nq, int nk) {
+    if (alibiSlopes == null) {
+      return 0f;
+    }
+    return -alibiSlopes[h] * (float) Math.abs(alignment().diagonal(i, nq, nk) - j);
+  }
+
+  /** The sink logit of query head h, −∞ without sinks. */
+  public float sink(int h) {
+    return sinks == null ? Float.NEGATIVE_INFINITY : sinks[h];
   }
 
   /** Options without dropout. */
@@ -75,7 +141,9 @@ public record AttentionOptions(
         .mask(mask)
         .window(window)
         .softcap(softcap)
-        .dropout(dropout);
+        .dropout(dropout)
+        .alibi(alibiSlopes)
+        .sinks(sinks);
   }
 
   /** The scale used for head dimension d: {@link #scale()} or 1/√d by default. */
@@ -128,6 +196,8 @@ public record AttentionOptions(
     private Window window = Window.NONE;
     private float softcap;
     private Dropout dropout = Dropout.NONE;
+    private float[] alibi;
+    private float[] sinks;
 
     /** The factor on q·k (default 1/√d); must be positive. */
     public Builder scale(float scale) {
@@ -172,8 +242,20 @@ public record AttentionOptions(
       return dropout(new Dropout(p, seed, offset));
     }
 
+    /** ALiBi slopes, one per query head (null for none); see {@link AttentionOptions}. */
+    public Builder alibi(float... slopes) {
+      this.alibi = slopes;
+      return this;
+    }
+
+    /** Attention-sink logits, one per query head (null for none); see {@link AttentionOptions}. */
+    public Builder sinks(float... logits) {
+      this.sinks = logits;
+      return this;
+    }
+
     public AttentionOptions build() {
-      return new AttentionOptions(scale, causal, mask, window, softcap, dropout);
+      return new AttentionOptions(scale, causal, mask, window, softcap, dropout, alibi, sinks);
     }
   }
 }

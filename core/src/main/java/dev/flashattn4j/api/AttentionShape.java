@@ -72,7 +72,16 @@ public record AttentionShape(
           .mask()
           .checkBroadcastsTo(shape.batch, shape.queryHeads, shape.queryRows, shape.keyRows);
     }
+    perHead("ALiBi slopes", options.alibiSlopes(), shape.queryHeads);
+    perHead("sinks", options.sinks(), shape.queryHeads);
     return shape;
+  }
+
+  private static void perHead(String what, float[] values, int heads) {
+    if (values != null && values.length != heads) {
+      throw new IllegalArgumentException(
+          what + " need one value per query head: " + values.length + " for H_q = " + heads);
+    }
   }
 
   /** H_q / H_kv: how many query heads share one K/V head. */

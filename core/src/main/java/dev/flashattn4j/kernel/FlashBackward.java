@@ -73,13 +73,14 @@ public final class FlashBackward {
     Tensor dq = Tensor.zeros(q.shape());
     Tensor dk = Tensor.zeros(k.shape());
     Tensor dv = Tensor.zeros(v.shape());
-    backward(q, k, v, o, lse, dOut, options, dq, dk, dv);
-    return new AttentionGradients(dq, dk, dv);
+    float[] dsinks = options.hasSinks() ? new float[s.queryHeads()] : null;
+    backward(q, k, v, o, lse, dOut, options, dq, dk, dv, dsinks);
+    return new AttentionGradients(dq, dk, dv, dsinks);
   }
 
   /**
-   * The gradients into caller-owned tensors (any strides, overwritten): allocates nothing once
-   * warmed up with these shapes.
+   * {@link #backward(Tensor, Tensor, Tensor, Tensor, float[], Tensor, AttentionOptions, Tensor,
+   * Tensor, Tensor, float[])} without the sinks' gradient.
    */
   public void backward(
       Tensor q,
@@ -92,6 +93,27 @@ public final class FlashBackward {
       Tensor dq,
       Tensor dk,
       Tensor dv) {
+    backward(q, k, v, o, lse, dOut, options, dq, dk, dv, null);
+  }
+
+  /**
+   * The gradients into caller-owned tensors (any strides, overwritten): allocates nothing once
+   * warmed up with these shapes.
+   *
+   * @param dsinks H_q floats for the sinks' gradient (overwritten), or null not to compute it
+   */
+  public void backward(
+      Tensor q,
+      Tensor k,
+      Tensor v,
+      Tensor o,
+      float[] lse,
+      Tensor dOut,
+      AttentionOptions options,
+      Tensor dq,
+      Tensor dk,
+      Tensor dv,
+      float[] dsinks) {
     if (team.closed()) {
       throw new IllegalStateException("the engine was closed");
     }
@@ -99,7 +121,11 @@ public final class FlashBackward {
     try {
       AttentionShape s = call.shapeOf(q, k, v, options);
       check(s, q, k, v, o, lse, dOut, dq, dk, dv);
-      call.run(s, q, k, v, o, lse, dOut, options, dq, dk, dv);
+      if (dsinks != null && (!options.hasSinks() || dsinks.length != s.queryHeads())) {
+        throw new IllegalArgumentException(
+            "dsinks needs H_q = " + s.queryHeads() + " floats and options with sinks");
+      }
+      call.run(s, q, k, v, o, lse, dOut, options, dq, dk, dv, dsinks);
     } finally {
       calls.give(call);
     }
@@ -271,6 +297,8 @@ public final class FlashBackward {
     private float qScale;
     private float cap;
     private boolean capDivides;
+    private double[] dsinkPartial; // per (batch, query head): written by its item alone
+    private float[] dsinks; // the caller's, or null
 
     // The last shape checked, so that repeated calls with the same shapes allocate nothing.
     private final ShapeCache shapes = new ShapeCache();
@@ -290,8 +318,10 @@ public final class FlashBackward {
         AttentionOptions options,
         Tensor dq,
         Tensor dk,
-        Tensor dv) {
+        Tensor dv,
+        float[] dsinks) {
       this.shape = s;
+      this.dsinks = dsinks;
       this.q = q;
       this.k = k;
       this.v = v;
@@ -319,8 +349,27 @@ public final class FlashBackward {
         qScale = scale;
       }
       items = s.batch() * s.kvHeads();
+      int pairs = s.batch() * s.queryHeads();
+      if (dsinks != null) {
+        if (dsinkPartial == null || dsinkPartial.length < pairs) {
+          dsinkPartial = new double[pairs];
+        }
+        Arrays.fill(dsinkPartial, 0, pairs, 0);
+      } else {
+        dsinkPartial = null;
+      }
       try {
         team.run(this, callerScratch, Integer.MAX_VALUE);
+        if (dsinks != null) {
+          // summed over the batch in order: the same bits for any thread count
+          for (int h = 0; h < s.queryHeads(); h++) {
+            double g = 0;
+            for (int b = 0; b < s.batch(); b++) {
+              g += dsinkPartial[b * s.queryHeads() + h];
+            }
+            dsinks[h] = (float) g;
+          }
+        }
       } finally {
         this.q = null;
         this.k = null;
@@ -416,10 +465,13 @@ public final class FlashBackward {
         } else if (cap > 0) {
           TileMask.softcap(w.st, br, rowsPad, keys, cap, vector);
         }
-        // tanh's derivative needs the capped score before a float mask is added to it
-        boolean keepCapped = cap > 0 && mask != null && !mask.isBoolean();
+        // tanh's derivative needs the capped score before ALiBi or a float mask is added to it
+        boolean keepCapped = cap > 0 && (options.hasAlibi() || mask != null && !mask.isBoolean());
         if (keepCapped) {
           System.arraycopy(w.st, 0, w.capt, 0, keys * br);
+        }
+        if (options.hasAlibi()) {
+          TileMask.alibi(options, head, pos, j0, w.st, br, rows, keys, nq, nk);
         }
         if (mask != null) {
           TileMask.apply(mask, b, head, pos, j0, w.st, br, rows, keys);
@@ -501,6 +553,11 @@ public final class FlashBackward {
         }
         w.dRow[r] = dsum;
         float l = lse[(b * s.queryHeads() + h) * nq + i];
+        if (dsinkPartial != null) {
+          // the sink's gradient: −P_sink·D, P_sink = e^{sink − LSE}; this (b, h) is this item's
+          dsinkPartial[b * s.queryHeads() + h] -=
+              (double) Softmax.expShift(options.sink(h), l) * dsum;
+        }
         // a row that saw no key (LSE −∞) has P = 0 everywhere: e^(s − ∞) = 0
         w.lseRow[r] = l == Float.NEGATIVE_INFINITY ? Float.POSITIVE_INFINITY : l;
       }

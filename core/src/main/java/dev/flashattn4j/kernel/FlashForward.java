@@ -386,6 +386,13 @@ public final class FlashForward implements AutoCloseable {
 
       OnlineSoftmax sm = ws.softmax;
       sm.reset(rowsPad);
+      if (options.hasSinks()) {
+        // an attention sink: one more logit in every row, without a value: m = sink, l = e⁰
+        for (int r = 0; r < rows; r++) {
+          sm.rowMax[r] = options.sink(head[r]);
+          sm.rowSum[r] = 1f;
+        }
+      }
       BlockInfo info = ws.info;
       info.set(options, pos, rows, nq, nk);
       AttentionMask mask = options.mask();
@@ -412,6 +419,9 @@ public final class FlashForward implements AutoCloseable {
           TileMask.softcapDividing(st, br, rowsPad, keys, capFactor);
         } else if (capFactor > 0) {
           TileMask.softcap(st, br, rowsPad, keys, capFactor, vector);
+        }
+        if (options.hasAlibi()) {
+          TileMask.alibi(options, head, pos, j0, st, br, rows, keys, nq, nk);
         }
         if (mask != null) {
           TileMask.apply(mask, b, head, pos, j0, st, br, rows, keys);
@@ -450,11 +460,12 @@ public final class FlashForward implements AutoCloseable {
       // saw a NaN or +∞ score gets NaN, as in PyTorch
       float[] od = out.data();
       for (int r = 0; r < rows; r++) {
-        float rowLse = first ? Float.NEGATIVE_INFINITY : sm.lse(r);
+        // (with a sink, a row that saw no key has LSE = sink and O = 0)
+        float rowLse = first && !options.hasSinks() ? Float.NEGATIVE_INFINITY : sm.lse(r);
         lse[(b * s.queryHeads() + head[r]) * s.queryRows() + qBase + pos[r]] = rowLse;
         int dst = out.rowOffset(b, head[r], qBase + pos[r]);
-        if (rowLse == Float.NEGATIVE_INFINITY || Float.isNaN(rowLse)) {
-          float fill = rowLse == Float.NEGATIVE_INFINITY ? 0f : Float.NaN;
+        if (first || rowLse == Float.NEGATIVE_INFINITY || Float.isNaN(rowLse)) {
+          float fill = Float.isNaN(rowLse) ? Float.NaN : 0f;
           for (int c = 0; c < dv; c++) {
             od[dst + c] = fill;
           }

@@ -14,6 +14,8 @@ final class ShapeCache {
 
   private AttentionShape shape;
   private AttentionMask mask;
+  private float[] alibi;
+  private float[] sinks;
 
   /** The checked shape of these inputs ({@link AttentionShape#of}), from the cache when it fits. */
   AttentionShape of(Tensor q, Tensor k, Tensor v, AttentionOptions options) {
@@ -21,6 +23,8 @@ final class ShapeCache {
     if (s != null
         && options != null
         && options.mask() == mask
+        && options.alibiSlopes() == alibi
+        && options.sinks() == sinks
         && q != null
         && k != null
         && v != null
@@ -41,6 +45,8 @@ final class ShapeCache {
     s = AttentionShape.of(q, k, v, options);
     shape = s;
     mask = options.mask();
+    alibi = options.alibiSlopes();
+    sinks = options.sinks();
     return s;
   }
 }

@@ -4,6 +4,7 @@ import static dev.flashattn4j.internal.Simd.LANES;
 import static dev.flashattn4j.internal.Simd.SPECIES;
 
 import dev.flashattn4j.api.AttentionMask;
+import dev.flashattn4j.api.AttentionOptions;
 import dev.flashattn4j.api.Dropout;
 import dev.flashattn4j.internal.ScalarMath;
 import dev.flashattn4j.internal.Simd;
@@ -128,6 +129,33 @@ final class TileMask {
           // −∞ hides the key whatever its score, even NaN; other values are added as written
           s[j * ld + r] = Softmax.mask(s[j * ld + r], bias[m]);
         }
+      }
+    }
+  }
+
+  /**
+   * ALiBi: s(r, j) += −slope[head r]·|diag(pos r) − (j0 + j)| ({@link AttentionOptions#alibiBias}),
+   * after the soft cap and before the mask.
+   *
+   * @param nq N_q of the rows' sequence
+   * @param nk N_k of the rows' sequence
+   */
+  static void alibi(
+      AttentionOptions options,
+      int[] head,
+      int[] pos,
+      int j0,
+      float[] s,
+      int ld,
+      int rows,
+      int keys,
+      int nq,
+      int nk) {
+    for (int r = 0; r < rows; r++) {
+      int h = head[r];
+      int i = pos[r];
+      for (int j = 0; j < keys; j++) {
+        s[j * ld + r] += options.alibiBias(h, i, j0 + j, nq, nk);
       }
     }
   }

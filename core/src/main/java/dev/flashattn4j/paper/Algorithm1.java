@@ -92,6 +92,7 @@ public final class Algorithm1 {
     private final StepListener listener;
     private final Scores scores;
     private final Dropout.Rows drop;
+    private final AttentionOptions options;
     private final int nq;
     private final int dv;
     // SRAM: S_ij / P̃_ij (B_r × B_c) and the row statistics of one step (B_r each)
@@ -118,6 +119,7 @@ public final class Algorithm1 {
       this.listener = listener;
       this.scores = new Scores(q, k, options);
       this.drop = options.dropout().active() ? new Dropout.Rows(options.dropout()) : null;
+      this.options = options;
       this.nq = shape.queryRows();
       this.dv = shape.valueDim();
       this.sij = new float[sizes.br() * sizes.bc()];
@@ -131,12 +133,18 @@ public final class Algorithm1 {
     /** Algorithm 1 for batch b, query head h; writes O and LSE of its rows. */
     void head(int b, int h, Tensor out, float[] lse) {
       int hk = shape.kvHead(h);
+      float sink = options.sink(h);
       int d = shape.headDim();
       // line 2: O = (0)_{N×d}, ℓ = (0)_N, m = (−∞)_N in HBM
       float[] o = new float[nq * dv];
       float[] l = new float[nq];
       float[] m = new float[nq];
       Arrays.fill(m, Float.NEGATIVE_INFINITY);
+      if (sink != Float.NEGATIVE_INFINITY) {
+        // an attention sink: one more logit in every row, without a value: m = sink, ℓ = e⁰
+        Arrays.fill(m, sink);
+        Arrays.fill(l, 1f);
+      }
       // lines 3–4: Q, O, ℓ, m in T_r blocks of B_r rows; K, V in T_c blocks of B_c rows
       for (int j = 0; j < sizes.tc(); j++) { // line 5: for 1 ≤ j ≤ T_c
         int c0 = sizes.colStart(j);

@@ -103,12 +103,16 @@ public final class Algorithm4 {
     Tensor dk = Tensor.zeros(k.shape());
     Tensor dv = Tensor.zeros(v.shape());
     Run run = new Run(q, k, v, o, lse, dOut, options, shape, sizes, counter, dq, dk, dv);
+    float[] dsinks = options.hasSinks() ? new float[shape.queryHeads()] : null;
     for (int b = 0; b < shape.batch(); b++) {
       for (int h = 0; h < shape.queryHeads(); h++) {
         run.head(b, h);
+        if (dsinks != null) {
+          dsinks[h] += run.sinkGradient(b, h, options.sink(h));
+        }
       }
     }
-    return new AttentionGradients(dq, dk, dv);
+    return new AttentionGradients(dq, dk, dv, dsinks);
   }
 
   /** One run's inputs, outputs, block sizes and on-chip buffers. */
@@ -175,6 +179,23 @@ public final class Algorithm4 {
       this.dkj = new double[sizes.bc() * d];
       this.dvj = new double[sizes.bc() * dvDim];
       this.di = new double[sizes.br()];
+    }
+
+    /**
+     * The sink's gradient from the rows of (b, h): −Σ_i P_sink,i·D_i, with P_sink,i = e^{sink −
+     * LSE_i} (not a line of the paper, which has no sinks).
+     */
+    double sinkGradient(int b, int h, float sink) {
+      int nq = shape.queryRows();
+      double g = 0;
+      for (int i = 0; i < nq; i++) {
+        double dsum = 0;
+        for (int e = 0; e < dvDim; e++) {
+          dsum += (double) dOut.get(b, h, i, e) * o.get(b, h, i, e);
+        }
+        g -= Math.exp(sink - lse[(b * shape.queryHeads() + h) * nq + i]) * dsum;
+      }
+      return g;
     }
 
     /** Lines 5–26 for batch b, query head h. */

@@ -69,6 +69,7 @@ final class Scores {
     if (cap > 0) {
       s = ScalarMath.softcap(s, cap);
     }
+    s += options.alibiBias(h, i, j, nq, nk); // ALiBi, after the cap, before the mask
     if (mask != null) {
       s = Softmax.mask(s, mask.valueAt(b, h, i, j)); // −∞ (or false) hides the key, even a NaN
     }

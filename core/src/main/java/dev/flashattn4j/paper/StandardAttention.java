@@ -65,7 +65,8 @@ public final class StandardAttention {
         for (int i = 0; i < nq; i++) {
           io.read(2, nk);
           io.holding(nk);
-          lse[(b * shape.queryHeads() + h) * nq + i] = softmaxInPlace(s, i * nk, nk);
+          lse[(b * shape.queryHeads() + h) * nq + i] =
+              softmaxInPlace(s, i * nk, nk, options.sink(h));
           io.write(2, nk);
         }
         // line 3: load V (kept on chip); for each row: read P_i, O_i = P_i V, write O_i
@@ -125,6 +126,7 @@ public final class StandardAttention {
     float[] z = new float[nq * nk]; // the dropout factors (regenerated, never stored in HBM)
     float[] slope = new float[nq * nk]; // tanh's derivative (recomputed from Q, K)
     float[] dp = new float[nq * nk]; // dP, then dS, in HBM
+    float[] dsinks = options.hasSinks() ? new float[shape.queryHeads()] : null;
     for (int b = 0; b < shape.batch(); b++) {
       for (int h = 0; h < shape.queryHeads(); h++) {
         int hk = shape.kvHead(h);
@@ -135,7 +137,23 @@ public final class StandardAttention {
             float t = cap > 0 ? scores.capped(b, h, hk, i, j) / cap : 0f;
             slope[i * nk + j] = 1f - t * t;
           }
-          softmaxInPlace(p, i * nk, nk);
+          softmaxInPlace(p, i * nk, nk, options.sink(h));
+        }
+        if (dsinks != null) {
+          // the sink's gradient (not a line of the paper): −Σ_i P_sink,i·D_i, D_i = dO_i·O_i
+          for (int i = 0; i < nq; i++) {
+            double lsum = 0;
+            double dsum = 0;
+            for (int j = 0; j < nk; j++) {
+              double oj = 0;
+              for (int e = 0; e < dv; e++) {
+                oj += (double) dOut.get(b, h, i, e) * v.get(b, hk, j, e);
+              }
+              dsum += (double) p[i * nk + j] * z[i * nk + j] * oj;
+              lsum += p[i * nk + j];
+            }
+            dsinks[h] -= (float) ((1 - lsum) * dsum); // P_sink = 1 − Σ_j P_ij
+          }
         }
         // line 1: keep dO on chip; for each key j: read P[:, j], dV_j = Σ_i P_ij z_ij dO_i
         io.read(1, (long) nq * dv);
@@ -216,16 +234,17 @@ public final class StandardAttention {
         }
       }
     }
-    return new AttentionGradients(dq, dk, dvt);
+    return new AttentionGradients(dq, dk, dvt, dsinks);
   }
 
   /**
-   * Replaces a row of scores by its softmax (all zeros for a row of −∞).
+   * Replaces a row of scores by its softmax, with the sink logit in the sum (all zeros for a row of
+   * −∞ without a sink).
    *
    * @return the row's log-sum-exp, −∞ for a row of −∞
    */
-  private static float softmaxInPlace(float[] row, int from, int n) {
-    float max = Float.NEGATIVE_INFINITY;
+  private static float softmaxInPlace(float[] row, int from, int n, float sink) {
+    float max = sink; // an attention sink joins the softmax without a value (−∞: none)
     for (int j = from; j < from + n; j++) {
       max = Math.max(max, row[j]);
     }
@@ -233,7 +252,7 @@ public final class StandardAttention {
       java.util.Arrays.fill(row, from, from + n, 0f);
       return Float.NEGATIVE_INFINITY;
     }
-    double sum = 0;
+    double sum = sink == Float.NEGATIVE_INFINITY ? 0 : Math.exp(sink - max);
     for (int j = from; j < from + n; j++) {
       row[j] = (float) Math.exp(row[j] - max);
       sum += row[j];

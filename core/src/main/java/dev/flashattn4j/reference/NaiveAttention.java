@@ -78,6 +78,8 @@ public final class NaiveAttention {
             if (cap > 0) {
               score = r(f32, cap * r(f32, Math.tanh(r(f32, score / cap))));
             }
+            // ALiBi: −slope_h·|diag(i) − j|, after the cap, before the mask
+            score = r(f32, score + options.alibiBias(h, i, j, nq, nk));
             if (mask != null) {
               // −∞ (or false) hides the key, whatever its score (even NaN); any other value is
               // added as written
@@ -92,7 +94,9 @@ public final class NaiveAttention {
         // P = softmax(S) row by row; O = P V; LSE = m + log(l)
         for (int i = 0; i < nq; i++) {
           double[] row = s[i];
-          double m = Double.NEGATIVE_INFINITY;
+          // a sink joins the softmax as one more logit without a value
+          double sink = options.sink(h);
+          double m = sink;
           for (double x : row) {
             m = Math.max(m, x);
           }
@@ -101,7 +105,7 @@ public final class NaiveAttention {
             lse[o] = Float.NEGATIVE_INFINITY; // no key left: O_i = 0
             continue;
           }
-          double l = 0;
+          double l = sink == Double.NEGATIVE_INFINITY ? 0 : r(f32, Math.exp(r(f32, sink - m)));
           for (int j = 0; j < nk; j++) {
             row[j] = r(f32, Math.exp(r(f32, row[j] - m)));
             l = r(f32, l + row[j]);
@@ -171,6 +175,7 @@ public final class NaiveAttention {
     double[][] p = new double[nq][nk];
     Dropout.Rows bdrop = options.dropout().active() ? new Dropout.Rows(options.dropout()) : null;
     double[][] capSlope = new double[nq][nk]; // 1 − tanh²(s⁰/c), or 1 without a cap
+    double[] dsinks = options.hasSinks() ? new double[shape.queryHeads()] : null;
     for (int b = 0; b < shape.batch(); b++) {
       for (int h = 0; h < shape.queryHeads(); h++) {
         int hk = shape.kvHead(h);
@@ -179,7 +184,8 @@ public final class NaiveAttention {
         for (int i = 0; i < nq; i++) {
           int start = options.keyStart(i, nq, nk);
           int end = options.keyEnd(i, nq, nk);
-          double m = Double.NEGATIVE_INFINITY;
+          double sink = options.sink(h);
+          double m = sink;
           for (int j = 0; j < nk; j++) {
             double dot = 0;
             for (int c = 0; c < d; c++) {
@@ -192,6 +198,7 @@ public final class NaiveAttention {
               score = cap * t;
               capSlope[i][j] = 1 - t * t;
             }
+            score += options.alibiBias(h, i, j, nq, nk);
             if (mask != null) {
               score = Softmax.mask(score, mask.valueAt(b, h, i, j));
             }
@@ -201,11 +208,13 @@ public final class NaiveAttention {
             p[i][j] = score;
             m = Math.max(m, score);
           }
-          double l = 0;
+          double l = sink == Double.NEGATIVE_INFINITY ? 0 : Math.exp(sink - m);
+          double pSink = l;
           for (int j = 0; j < nk; j++) {
             p[i][j] = m == Double.NEGATIVE_INFINITY ? 0 : Math.exp(p[i][j] - m);
             l += p[i][j];
           }
+          pSink = l > 0 ? pSink / l : 0;
           for (int j = 0; j < nk; j++) {
             p[i][j] = l > 0 ? p[i][j] / l : 0;
           }
@@ -225,6 +234,10 @@ public final class NaiveAttention {
             dp[j] = x * z[j];
             dsum += p[i][j] * dp[j];
           }
+          // the sink's gradient: ∂O_i/∂sink = −P_sink,i·O_i, so dsink −= P_sink,i·D_i
+          if (dsinks != null) {
+            dsinks[h] -= pSink * dsum;
+          }
           for (int j = 0; j < nk; j++) {
             if (p[i][j] == 0) {
               continue;
@@ -241,8 +254,15 @@ public final class NaiveAttention {
         }
       }
     }
+    float[] dsinkOut = null;
+    if (dsinks != null) {
+      dsinkOut = new float[dsinks.length];
+      for (int h = 0; h < dsinks.length; h++) {
+        dsinkOut[h] = (float) dsinks[h];
+      }
+    }
     return new AttentionGradients(
-        toTensor(dq, q.shape()), toTensor(dk, k.shape()), toTensor(dvv, v.shape()));
+        toTensor(dq, q.shape()), toTensor(dk, k.shape()), toTensor(dvv, v.shape()), dsinkOut);
   }
 
   private static Tensor toTensor(double[][] rows, int[] shape) {

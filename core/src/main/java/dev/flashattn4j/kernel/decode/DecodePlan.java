@@ -47,6 +47,7 @@ final class DecodePlan extends TeamJob {
   int chunkKeys;
   float scale;
   float softcap;
+  AttentionOptions options; // ALiBi slopes and sinks
 
   // Per sequence b.
   int[] length = new int[0];
@@ -105,6 +106,7 @@ final class DecodePlan extends TeamJob {
     this.chunkKeys = chunkKeys;
     scale = options.scaleFor(headDim);
     softcap = options.softcap();
+    this.options = options;
 
     if (length.length < batch) {
       length = new int[batch];
@@ -191,6 +193,7 @@ final class DecodePlan extends TeamJob {
   /** Drops the references to the call's tensors and cache. */
   void clear() {
     cache = null;
+    options = null;
     q = null;
     out = null;
     lse = null;

@@ -20,6 +20,9 @@ final class DecodeWorker implements Scratch.Sized {
   static final int BLOCK = 64;
 
   private DecodePlan plan; // the call of the task being run
+  private int curB; // the sequence, K/V head and first key of the block being run (for ALiBi)
+  private int curG;
+  private int curJ0;
 
   private float[] qs = new float[0]; // R·d: the group's query rows
   private final float[] s = new float[BLOCK]; // scores, then probabilities, of one row
@@ -135,7 +138,10 @@ final class DecodeWorker implements Scratch.Sized {
     Arrays.fill(m, 0, rows, Float.NEGATIVE_INFINITY);
     Arrays.fill(l, 0, rows, 0f);
     Arrays.fill(acc, 0, rows * dv, 0f);
+    curB = b;
+    curG = g;
     for (int j0 = lo; j0 < hi; j0 += BLOCK) {
+      curJ0 = j0;
       int j1 = Math.min(hi, j0 + BLOCK);
       gather(b, g, j0, j1 - j0);
       for (int r = 0; r < rows; ) {
@@ -221,10 +227,19 @@ final class DecodeWorker implements Scratch.Sized {
     int dv = p.valueDim;
     // S = scale · q_r Kᵀ (soft-capped), in natural units; m_new = max(m, rowmax S)
     float blockMax;
-    if (p.softcap > 0) {
+    if (p.softcap > 0 || p.options.hasAlibi()) {
+      // one key at a time: the soft cap, then ALiBi's −slope·|diag(i) − j| (bottom-right: query
+      // i of the N_q new tokens sits at position L − N_q + i)
+      int h = curG * p.group + r % p.group;
+      int i = r / p.group;
+      int len = p.length[curB];
       blockMax = Float.NEGATIVE_INFINITY;
       for (int j = a; j < e; j++) {
-        float x = ScalarMath.softcap(sc[j] * p.scale, p.softcap);
+        float x = sc[j] * p.scale;
+        if (p.softcap > 0) {
+          x = ScalarMath.softcap(x, p.softcap);
+        }
+        x += p.options.alibiBias(h, i, curJ0 + j, p.queryRows, len);
         sc[j] = x;
         blockMax = Math.max(blockMax, x);
       }
@@ -359,7 +374,9 @@ final class DecodeWorker implements Scratch.Sized {
       int i = r / p.group;
       int o = p.out.rowOffset(b, h, i);
       int lseAt = (b * p.queryHeads + h) * p.queryRows + i;
-      float max = Float.NEGATIVE_INFINITY;
+      // an attention sink joins the merge as one more chunk: m = sink, l = 1, no value
+      float sink = p.options.sink(h);
+      float max = sink;
       for (int c = 0; c < n; c++) {
         max = Math.max(max, part[base + c * rec + r]);
       }
@@ -371,7 +388,7 @@ final class DecodeWorker implements Scratch.Sized {
         continue;
       }
       Arrays.fill(merged, 0, dv, 0f);
-      float sum = 0;
+      float sum = sink == Float.NEGATIVE_INFINITY ? 0f : Softmax.expShift(sink, max);
       for (int c = 0; c < n; c++) {
         int at = base + c * rec;
         float mc = part[at + r];
