@@ -79,6 +79,12 @@ class GoldenEdgesTest {
       String[] w = p.getProperty("window").split(",");
       b.window(Integer.parseInt(w[0]), Integer.parseInt(w[1]));
     }
+    if (p.getProperty("alibi") != null) {
+      b.alibi(floats(p.getProperty("alibi")));
+    }
+    if (p.getProperty("sinks") != null) {
+      b.sinks(floats(p.getProperty("sinks")));
+    }
     if (p.getProperty("mask") != null) {
       NpyArray m = Npy.read(dir.resolve(p.getProperty("mask")));
       b.mask(
@@ -87,6 +93,41 @@ class GoldenEdgesTest {
               : AttentionMask.additive(m.toFloatArray(), m.shape()));
     }
     return b.build();
+  }
+
+  private static float[] floats(String csv) {
+    String[] parts = csv.split(",");
+    float[] f = new float[parts.length];
+    for (int i = 0; i < parts.length; i++) {
+      f[i] = Float.parseFloat(parts[i].strip());
+    }
+    return f;
+  }
+
+  static Stream<Path> alibiSinks() throws IOException {
+    return Files.list(folder("golden-alibi-sinks")).filter(Files::isDirectory).sorted();
+  }
+
+  /** BLOOM's ALiBi and gpt-oss's sinks, as transformers computes them. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("alibiSinks")
+  void alibiAndSinksAsTransformersComputesThem(Path dir) throws IOException {
+    Tensor q = read(dir, "q");
+    Tensor k = read(dir, "k");
+    Tensor v = read(dir, "v");
+    float[] torch = read(dir, "o").toArray();
+    AttentionOptions o = options(dir);
+    for (AttentionResult r :
+        List.of(
+            Attention.forward(q, k, v, o),
+            Algorithm1.compute(q, k, v, o, 64 * q.cols()),
+            NaiveAttention.compute(q, k, v, o))) {
+      float[] got = r.output().toArray();
+      for (int i = 0; i < torch.length; i++) {
+        assertEquals(
+            torch[i], got[i], 1e-5 * (1 + Math.abs(torch[i])), dir.getFileName() + "[" + i + "]");
+      }
+    }
   }
 
   @ParameterizedTest(name = "{0}")
