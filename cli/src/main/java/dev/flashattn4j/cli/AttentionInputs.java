@@ -77,6 +77,20 @@ final class AttentionInputs {
   String dropout;
 
   @Option(
+      names = "--alibi",
+      paramLabel = "S1,S2,...",
+      description =
+          "ALiBi slopes, one per query head: the score gets -slope*|diag(i) - j| (the causal"
+              + " alignment's diagonal, bottom-right when not causal)")
+  String alibi;
+
+  @Option(
+      names = "--sinks",
+      paramLabel = "L1,L2,...",
+      description = "attention-sink logits, one per query head (one more softmax term, no value)")
+  String sinks;
+
+  @Option(
       names = "--kernel",
       paramLabel = "K",
       defaultValue = "fast",
@@ -139,6 +153,12 @@ final class AttentionInputs {
     if (dropout != null) {
       b.dropout(parseDropout(dropout));
     }
+    if (alibi != null) {
+      b.alibi(parseFloats("--alibi", alibi));
+    }
+    if (sinks != null) {
+      b.sinks(parseFloats("--sinks", sinks));
+    }
     Tensor tq = readTensor("--q", q);
     Tensor tk = readTensor("--k", k);
     Tensor tv = readTensor("--v", v);
@@ -153,6 +173,26 @@ final class AttentionInputs {
       throw new BadInputException(e.getMessage(), e);
     }
     return new Loaded(tq, tk, tv, opts, shape, kern, m, t);
+  }
+
+  static float[] parseFloats(String flag, String text) {
+    String[] parts = text.split(",", -1);
+    float[] f = new float[parts.length];
+    for (int i = 0; i < parts.length; i++) {
+      try {
+        f[i] = Float.parseFloat(parts[i].strip());
+      } catch (NumberFormatException e) {
+        f[i] = Float.NaN;
+      }
+      if (!Float.isFinite(f[i])) {
+        throw new BadInputException(
+            flag
+                + " must be finite numbers separated by commas, not '"
+                + Main.printable(text)
+                + "'");
+      }
+    }
+    return f;
   }
 
   static Dropout parseDropout(String text) {

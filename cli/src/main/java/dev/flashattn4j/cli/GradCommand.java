@@ -1,6 +1,7 @@
 package dev.flashattn4j.cli;
 
 import dev.flashattn4j.api.AttentionGradients;
+import dev.flashattn4j.tensor.Npy;
 import dev.flashattn4j.tensor.Tensor;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -43,16 +44,30 @@ final class GradCommand implements Callable<Integer> {
   @Option(names = "--out-dv", paramLabel = "DV.npy", description = "write dV (V's shape)")
   Path outDv;
 
+  @Option(
+      names = "--out-dsinks",
+      paramLabel = "DSINKS.npy",
+      description = "write the sinks' gradient (H_q floats; needs --sinks)")
+  Path outDsinks;
+
   @Spec CommandSpec spec;
 
   @Override
   public Integer call() {
-    if (outDq == null && outDk == null && outDv == null) {
-      throw new BadInputException("name at least one of --out-dq, --out-dk, --out-dv");
+    if (outDq == null && outDk == null && outDv == null && outDsinks == null) {
+      throw new BadInputException(
+          "name at least one of --out-dq, --out-dk, --out-dv, --out-dsinks");
     }
     NpyOutputs outputs =
-        new NpyOutputs().add("--out-dq", outDq).add("--out-dk", outDk).add("--out-dv", outDv);
+        new NpyOutputs()
+            .add("--out-dq", outDq)
+            .add("--out-dk", outDk)
+            .add("--out-dv", outDv)
+            .add("--out-dsinks", outDsinks);
     AttentionInputs.Loaded in = inputs.load();
+    if (outDsinks != null && !in.options().hasSinks()) {
+      throw new BadInputException("--out-dsinks needs --sinks");
+    }
     Tensor g = AttentionInputs.readTensor("--dout", dout);
     int[] want = in.shape().outputShape(in.q().rank());
     if (!Arrays.equals(want, g.shape())) {
@@ -68,9 +83,14 @@ final class GradCommand implements Callable<Integer> {
         in.kernel().gradients(in.q(), in.k(), in.v(), g, in.options(), in.threads());
     outputs.writeAll(
         Map.of(
-            "--out-dq", NpyOutputs.tensor(r.dq()),
-            "--out-dk", NpyOutputs.tensor(r.dk()),
-            "--out-dv", NpyOutputs.tensor(r.dv())));
+            "--out-dq",
+            NpyOutputs.tensor(r.dq()),
+            "--out-dk",
+            NpyOutputs.tensor(r.dk()),
+            "--out-dv",
+            NpyOutputs.tensor(r.dv()),
+            "--out-dsinks",
+            file -> Npy.write(file, r.dsinks(), r.dsinks() == null ? 0 : r.dsinks().length)));
     var out = spec.commandLine().getOut();
     if (outDq != null) {
       out.printf("wrote %s %s%n", outDq, Arrays.toString(r.dq().shape()));
@@ -80,6 +100,9 @@ final class GradCommand implements Callable<Integer> {
     }
     if (outDv != null) {
       out.printf("wrote %s %s%n", outDv, Arrays.toString(r.dv().shape()));
+    }
+    if (outDsinks != null) {
+      out.printf("wrote %s [%d]%n", outDsinks, r.dsinks().length);
     }
     return 0;
   }

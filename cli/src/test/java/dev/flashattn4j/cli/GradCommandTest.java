@@ -159,4 +159,87 @@ class GradCommandTest {
       assertTrue(r.err().contains("--dropout"), r.toString());
     }
   }
+
+  @Test
+  void alibiAndSinksFromTheCommandLine() throws IOException {
+    Path c = Path.of("../core/src/test/resources/golden-alibi-sinks/gpt_oss_sinks");
+    Properties p = new Properties();
+    try (var r = Files.newBufferedReader(c.resolve("case.properties"))) {
+      p.load(r);
+    }
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "verify",
+                "--q",
+                c.resolve("q.npy").toString(),
+                "--k",
+                c.resolve("k.npy").toString(),
+                "--v",
+                c.resolve("v.npy").toString(),
+                "--causal",
+                "top-left",
+                "--sinks",
+                p.getProperty("sinks"),
+                "--expect",
+                c.resolve("o.npy").toString()));
+    Cli r = Cli.run(args);
+    assertEquals(0, r.exit(), r.toString());
+    assertTrue(r.out().contains("PASS"), r.toString());
+    Path b = Path.of("../core/src/test/resources/golden-alibi-sinks/bloom_alibi_8_heads");
+    Properties pb = new Properties();
+    try (var rd = Files.newBufferedReader(b.resolve("case.properties"))) {
+      pb.load(rd);
+    }
+    r =
+        Cli.run(
+            "verify",
+            "--q",
+            b.resolve("q.npy").toString(),
+            "--k",
+            b.resolve("k.npy").toString(),
+            "--v",
+            b.resolve("v.npy").toString(),
+            "--causal",
+            "top-left",
+            "--alibi",
+            pb.getProperty("alibi"),
+            "--expect",
+            b.resolve("o.npy").toString());
+    assertEquals(0, r.exit(), r.toString());
+    // grad writes the sinks' gradient, H_q floats
+    Path dsinks = dir.resolve("dsinks.npy");
+    r =
+        Cli.run(
+            "grad",
+            "--q",
+            c.resolve("q.npy").toString(),
+            "--k",
+            c.resolve("k.npy").toString(),
+            "--v",
+            c.resolve("v.npy").toString(),
+            "--dout",
+            c.resolve("q.npy").toString(),
+            "--causal",
+            "top-left",
+            "--sinks",
+            p.getProperty("sinks"),
+            "--out-dsinks",
+            dsinks.toString());
+    assertEquals(0, r.exit(), r.toString());
+    assertArrayEquals(new int[] {8}, Npy.read(dsinks).shape());
+    Cli bad =
+        Cli.run(
+            "verify",
+            "--q",
+            c.resolve("q.npy").toString(),
+            "--k",
+            c.resolve("k.npy").toString(),
+            "--v",
+            c.resolve("v.npy").toString(),
+            "--sinks",
+            "1,2");
+    assertEquals(2, bad.exit(), bad.toString());
+    assertTrue(bad.err().contains("sinks"), bad.toString());
+  }
 }
