@@ -124,6 +124,14 @@ public final class BenchCommand implements Callable<Integer> {
       description = "also draw GFLOP/s against N per kernel and thread count, with the FMA peak.")
   Path plot;
 
+  @Option(
+      names = "--backward",
+      description =
+          "time the backward passes instead (dQ, dK, dV from Q, K, V, O, LSE and dO; FLOPs 2.5×"
+              + " the forward's): fast, paper (Algorithm 4) and naive (the float64 oracle); the"
+              + " kernel column reads fast-bwd, paper-bwd, naive-bwd")
+  boolean backward;
+
   // --decode: the decode step over a paged KV cache, run by bench-decode (DecodeBench)
   @Option(
       names = "--decode",
@@ -158,7 +166,7 @@ public final class BenchCommand implements Callable<Integer> {
       peaks.computeIfAbsent(c.threads(), t -> FmaPeak.measure(300, t));
     }
     BenchRunner runner = new BenchRunner(warmup, iters);
-    if (cases.stream().anyMatch(c -> c.kernel().equals("fast"))) {
+    if (cases.stream().anyMatch(c -> c.kernel().startsWith("fast"))) {
       BenchRunner.warmUpJit(ds);
     }
     List<BenchRow> rows = new ArrayList<>();
@@ -273,16 +281,17 @@ public final class BenchCommand implements Callable<Integer> {
     if (ts.size() > 1 && kernels.stream().anyMatch(k -> !k.equals("fast"))) {
       skipped.add("paper and naive are single-threaded: they run at 1 thread only");
     }
-    for (String k : kernels) {
+    List<String> timed = backward ? kernels.stream().map(k -> k + "-bwd").toList() : kernels;
+    for (String k : timed) {
       for (int d : ds) {
         for (int n : ns) {
           for (Causal c : causals) {
             for (int t : ts) {
               BenchCase bc = new BenchCase(k, t, batch, heads, n, d, c);
-              if (!k.equals("fast") && t != 1) {
+              if (!k.startsWith("fast") && t != 1) {
                 continue; // paper and naive are single-threaded: one row, at 1 thread
               }
-              if (!k.equals("fast") && bc.flops() > slowLimit * 1e9) {
+              if (!k.startsWith("fast") && bc.flops() > slowLimit * 1e9) {
                 skipped.add(
                     String.format(
                         Locale.ROOT,

@@ -75,6 +75,44 @@ class BenchCommandTest {
   }
 
   @Test
+  void backwardTimesTheThreeBackwardKernelsWithTwoAndAHalfTimesTheFlops(@TempDir Path dir)
+      throws Exception {
+    Path csv = dir.resolve("bwd.csv");
+    Cli r =
+        Cli.run(
+            "bench",
+            "--backward",
+            "--n",
+            "16,32",
+            "--d",
+            "8",
+            "--heads",
+            "2",
+            "--threads",
+            "1",
+            "--causal",
+            "none",
+            "--warmup",
+            "0",
+            "--iters",
+            "2",
+            "--no-progress",
+            "--csv",
+            csv.toString());
+    assertEquals(0, r.exit(), r.toString());
+    List<String> lines = Files.readAllLines(csv);
+    assertEquals(1 + 6, lines.size(), String.join("\n", lines));
+    for (String line : lines.subList(1, lines.size())) {
+      String[] f = line.split(",");
+      assertTrue(f[0].endsWith("-bwd"), line);
+      double ms = Double.parseDouble(f[7]);
+      double gflops = Double.parseDouble(f[10]);
+      double flops = 2.5 * 4.0 * 2 * Integer.parseInt(f[4]) * Integer.parseInt(f[4]) * 8;
+      assertEquals(flops / (ms / 1e3) / 1e9, gflops, gflops * (1e-3 + 6e-5 / ms) + 1e-3, line);
+    }
+  }
+
+  @Test
   void badFlagsExitTwoWithOneLine() {
     for (String[] args :
         new String[][] {

@@ -250,7 +250,7 @@ public final class AttentionEngine implements AutoCloseable {
    * its inputs and outputs, O(tile), never O(N²).
    */
   public long workspaceBytes() {
-    return forward.workspaceBytes() + decode.scratchBytes();
+    return forward.workspaceBytes() + decode.scratchBytes() + backward.scratchBytes();
   }
 
   /**

@@ -162,6 +162,13 @@ public final class FlashBackward {
     }
   }
 
+  /** The scratch bytes of the callers' pooled call objects (the workers' are their team's). */
+  public long scratchBytes() {
+    long[] total = {0};
+    calls.forEachMade(c -> total[0] += c.callerScratch.bytes());
+    return total[0];
+  }
+
   private static void checkGradient(Tensor g, Tensor q, Tensor k, Tensor v, Tensor o, Tensor dOut) {
     float[] a = g.data();
     if (a == q.data() || a == k.data() || a == v.data() || a == o.data() || a == dOut.data()) {

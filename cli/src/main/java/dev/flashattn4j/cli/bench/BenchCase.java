@@ -16,10 +16,19 @@ import dev.flashattn4j.api.Causal;
 public record BenchCase(
     String kernel, int threads, int batch, int heads, int n, int d, Causal causal) {
 
-  /** FLOPs as the project counts them: 4·B·H·N²·d, halved when causal. */
+  /**
+   * FLOPs as the project counts them: 4·B·H·N²·d, halved when causal; 2.5 times that for a backward
+   * kernel (its name ends in "-bwd").
+   */
   public double flops() {
     double f = 4.0 * batch * heads * (double) n * n * d;
-    return causal == Causal.NONE ? f : f / 2;
+    f = causal == Causal.NONE ? f : f / 2;
+    return backward() ? 2.5 * f : f;
+  }
+
+  /** True for the backward pass (fast-bwd, paper-bwd, naive-bwd). */
+  public boolean backward() {
+    return kernel.endsWith("-bwd");
   }
 
   /** The causal setting as the command line spells it. */

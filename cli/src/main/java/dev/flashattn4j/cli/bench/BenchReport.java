@@ -51,7 +51,7 @@ public record BenchReport(
     out.println(q.substring(0, q.length() - 1));
     out.printf(
         Locale.ROOT,
-        "%-6s %7s %3s %3s %7s %4s %-12s %11s %9s %7s %12s%n",
+        "%-9s %7s %3s %3s %7s %4s %-12s %11s %9s %7s %12s%n",
         "kernel",
         "threads",
         "B",
@@ -67,7 +67,7 @@ public record BenchReport(
       BenchCase c = r.benchCase();
       out.printf(
           Locale.ROOT,
-          "%-6s %7d %3d %3d %7d %4d %-12s %11.2f %9.1f %6.1f%% %12s%n",
+          "%-9s %7d %3d %3d %7d %4d %-12s %11.2f %9.1f %6.1f%% %12s%n",
           c.kernel(),
           c.threads(),
           c.batch(),

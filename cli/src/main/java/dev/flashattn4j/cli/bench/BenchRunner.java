@@ -1,11 +1,13 @@
 package dev.flashattn4j.cli.bench;
 
+import dev.flashattn4j.api.AttentionEngine;
 import dev.flashattn4j.api.AttentionOptions;
 import dev.flashattn4j.api.AttentionResult;
 import dev.flashattn4j.api.Causal;
 import dev.flashattn4j.kernel.FlashForward;
 import dev.flashattn4j.kernel.KernelConfig;
 import dev.flashattn4j.paper.Algorithm1;
+import dev.flashattn4j.paper.Algorithm4;
 import dev.flashattn4j.reference.NaiveAttention;
 import dev.flashattn4j.tensor.Tensor;
 import java.lang.management.ManagementFactory;
@@ -120,7 +122,9 @@ public final class BenchRunner {
     AttentionOptions options = AttentionOptions.builder().causal(c.causal()).build();
     double[] ms = new double[iters];
     long extra;
-    if (c.kernel().equals("fast")) {
+    if (c.kernel().equals("fast-bwd")) {
+      extra = fastBackward(c, in, options, ms);
+    } else if (c.kernel().equals("fast")) {
       try (FlashForward f = new FlashForward(KernelConfig.defaults().withThreads(c.threads()))) {
         Tensor out = Tensor.zeros(c.batch(), c.heads(), c.n(), c.d());
         float[] lse = new float[c.batch() * c.heads() * c.n()];
@@ -138,8 +142,13 @@ public final class BenchRunner {
         extra = f.workspaceBytes();
       }
     } else {
+      // the backward kernels start from the forward's O and LSE, made before the timing
+      AttentionResult f =
+          c.backward() ? NaiveAttention.compute(in[0], in[1], in[2], options) : null;
+      Tensor dOut = c.backward() ? gradientOfOutput(c) : null;
+      Runnable call = () -> slow(c, in, options, f, dOut);
       for (int i = 0; i < warmup; i++) {
-        slow(c, in, options);
+        call.run();
       }
       com.sun.management.ThreadMXBean mx =
           (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -148,11 +157,12 @@ public final class BenchRunner {
       for (int i = 0; i < iters; i++) {
         long a0 = mx.getThreadAllocatedBytes(id);
         long t0 = System.nanoTime();
-        slow(c, in, options);
+        call.run();
         ms[i] = (System.nanoTime() - t0) / 1e6;
         allocated = Math.min(allocated, mx.getThreadAllocatedBytes(id) - a0);
       }
-      long outputs = (long) Float.BYTES * c.batch() * c.heads() * c.n() * (c.d() + 1);
+      long rowsOut = (long) c.batch() * c.heads() * c.n();
+      long outputs = Float.BYTES * (c.backward() ? rowsOut * 3 * c.d() : rowsOut * (c.d() + 1));
       extra = Math.max(0, allocated - outputs);
     }
     double[] sorted = ms.clone();
@@ -171,7 +181,46 @@ public final class BenchRunner {
         extra);
   }
 
-  private static AttentionResult slow(BenchCase c, Tensor[] in, AttentionOptions options) {
+  /** Times the fast backward into preallocated gradients; returns the workspace bytes. */
+  private long fastBackward(BenchCase c, Tensor[] in, AttentionOptions options, double[] ms) {
+    try (AttentionEngine e =
+        AttentionEngine.create(KernelConfig.defaults().withThreads(c.threads()))) {
+      AttentionResult f = e.forward(in[0], in[1], in[2], options);
+      Tensor dOut = gradientOfOutput(c);
+      Tensor dq = Tensor.zeros(in[0].shape());
+      Tensor dk = Tensor.zeros(in[1].shape());
+      Tensor dv = Tensor.zeros(in[2].shape());
+      Warmup w = new Warmup(warmup, MIN_WARMUP_NANOS);
+      while (!w.done()) {
+        long t0 = System.nanoTime();
+        e.backward(in[0], in[1], in[2], f.output(), f.lse(), dOut, options, dq, dk, dv);
+        w.record(System.nanoTime() - t0);
+      }
+      for (int i = 0; i < iters; i++) {
+        long t0 = System.nanoTime();
+        e.backward(in[0], in[1], in[2], f.output(), f.lse(), dOut, options, dq, dk, dv);
+        ms[i] = (System.nanoTime() - t0) / 1e6;
+      }
+      return e.workspaceBytes();
+    }
+  }
+
+  /** A random dL/dO of the case's output shape. */
+  private static Tensor gradientOfOutput(BenchCase c) {
+    return Tensor.uniform(new SplittableRandom(7), -1, 1, c.batch(), c.heads(), c.n(), c.d());
+  }
+
+  private static Object slow(
+      BenchCase c, Tensor[] in, AttentionOptions options, AttentionResult f, Tensor dOut) {
+    if (c.backward()) {
+      return switch (c.kernel()) {
+        case "paper-bwd" ->
+            Algorithm4.compute(
+                in[0], in[1], in[2], f.output(), f.lse(), dOut, options, PAPER_SRAM, null);
+        case "naive-bwd" -> NaiveAttention.backward(in[0], in[1], in[2], dOut, options);
+        default -> throw new IllegalArgumentException("unknown kernel " + c.kernel());
+      };
+    }
     return switch (c.kernel()) {
       case "paper" -> Algorithm1.compute(in[0], in[1], in[2], options, PAPER_SRAM);
       case "naive" -> NaiveAttention.compute(in[0], in[1], in[2], options);
