@@ -57,6 +57,10 @@ public class BackwardBenchmark {
   @Param({"1", "2"})
   public int threads;
 
+  /** Dropout probability (0: none); {@code -p dropout=0,0.1} measures what dropout costs. */
+  @Param({"0"})
+  public float dropout;
+
   private AttentionEngine engine;
   private AttentionOptions options;
   private Tensor q;
@@ -76,7 +80,11 @@ public class BackwardBenchmark {
   @Setup(Level.Trial)
   public void setup() {
     engine = AttentionEngine.create(KernelConfig.defaults().withThreads(threads));
-    options = AttentionOptions.builder().causal(causal).build();
+    options =
+        AttentionOptions.builder()
+            .causal(causal)
+            .dropout(new dev.flashattn4j.api.Dropout(dropout, 1234, 0))
+            .build();
     int small = Math.min(n, 256);
     Tensor sq = random(1, small, d);
     Tensor sk = random(2, small, d);

@@ -56,6 +56,10 @@ public class ForwardBenchmark {
   @Param({"1", "2"})
   public int threads;
 
+  /** Dropout probability (0: none); {@code -p dropout=0,0.1} measures what dropout costs. */
+  @Param({"0"})
+  public float dropout;
+
   private FlashForward kernel;
   private AttentionOptions options;
   private Tensor q;
@@ -71,7 +75,11 @@ public class ForwardBenchmark {
   @Setup(Level.Trial)
   public void setup() {
     kernel = new FlashForward(KernelConfig.defaults().withThreads(threads));
-    options = AttentionOptions.builder().causal(causal).build();
+    options =
+        AttentionOptions.builder()
+            .causal(causal)
+            .dropout(new dev.flashattn4j.api.Dropout(dropout, 1234, 0))
+            .build();
     int small = Math.min(n, 256);
     Tensor sq = random(1, small, d);
     Tensor sk = random(2, small, d);
