@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       AttendCommand.class,
       GradCommand.class,
+      TrainDemoCommand.class,
       VerifyCommand.class,
       IoCommand.class,
       BenchCommand.class,
