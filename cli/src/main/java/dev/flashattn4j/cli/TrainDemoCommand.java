@@ -2,6 +2,7 @@ package dev.flashattn4j.cli;
 
 import dev.flashattn4j.api.AttentionEngine;
 import dev.flashattn4j.cli.train.TinyTransformer;
+import dev.flashattn4j.viz.chart.LossChart;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -52,6 +53,12 @@ final class TrainDemoCommand implements Callable<Integer> {
   @Option(names = "--every", defaultValue = "10", description = "print every this many steps")
   int every;
 
+  @Option(
+      names = "--plot",
+      paramLabel = "FILE.png",
+      description = "also draw both loss curves against step")
+  java.nio.file.Path plot;
+
   @Spec CommandSpec spec;
 
   @Override
@@ -63,7 +70,11 @@ final class TrainDemoCommand implements Callable<Integer> {
         threads == null
             ? Runtime.getRuntime().availableProcessors()
             : ThreadCount.check("--threads", threads);
+    if (plot != null) {
+      OutputFile.check(plot, "--plot");
+    }
     List<Double> torch = torchCurve();
+    List<Double> ours = new ArrayList<>();
     PrintWriter out = spec.commandLine().getOut();
     out.printf(
         "one attention layer (d = %d, causal), vocabulary %d, sequences of %d, batch %d, Adam lr %s;"
@@ -80,6 +91,7 @@ final class TrainDemoCommand implements Callable<Integer> {
       TinyTransformer model = new TinyTransformer(engine);
       for (int s = 1; s <= steps; s++) {
         loss = model.step();
+        ours.add((double) loss);
         Double ref = s <= torch.size() ? torch.get(s - 1) : null;
         double rel = ref == null ? Double.NaN : Math.abs(loss - ref) / Math.abs(ref);
         if (s <= COMPARED && ref != null) {
@@ -104,6 +116,19 @@ final class TrainDemoCommand implements Callable<Integer> {
           Math.min(COMPARED, steps),
           worst,
           TOLERANCE);
+    }
+    if (plot != null) {
+      OutputFile.write(
+          plot,
+          () ->
+              LossChart.write(
+                  ours,
+                  "FlashAttention4j (Java)",
+                  torch.subList(0, Math.min(torch.size(), ours.size())),
+                  "PyTorch 2.13 (scripts/train_tiny.py)",
+                  "one causal attention layer, d = 32, Adam; the same seeded data and weights",
+                  plot));
+      out.printf("wrote %s%n", plot);
     }
     out.flush();
     return worst <= TOLERANCE ? 0 : Main.EXIT_CHECK_FAILED;

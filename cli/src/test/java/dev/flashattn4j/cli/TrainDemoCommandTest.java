@@ -23,6 +23,16 @@ class TrainDemoCommandTest {
   }
 
   @Test
+  void plotDrawsTheCurves(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    java.nio.file.Path png = dir.resolve("loss.png");
+    Cli r = Cli.run("train-demo", "--steps", "20", "--every", "20", "--plot", png.toString());
+    assertEquals(0, r.exit(), r.toString());
+    java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(png.toFile());
+    assertEquals(1000, img.getWidth());
+  }
+
+  @Test
   void theTaskIsLearnedAndTheCurveDoesNotDependOnTheThreads() {
     List<Double> torch = TrainDemoCommand.torchCurve();
     assertEquals(300, torch.size());
