@@ -16,7 +16,9 @@ import java.util.Arrays;
  *
  * <p>Query row i of a sequence of length L sits at position L − N_q + i: with {@code
  * Causal.BOTTOM_RIGHT} it sees keys j ≤ L − N_q + i. Sliding windows and softcap apply as in {@link
- * AttentionOptions}; masks are not supported here.
+ * AttentionOptions}; a mask (boolean or float, as in {@link AttentionOptions}) broadcasts to (B,
+ * H_q, N_q, L) with L the longest sequence: key j of sequence b is its column j, so a key-padding
+ * mask of a left-padded batch works as it does in the forward pass.
  *
  * <p>How it runs. The step reads every cached K and V row once, so memory bandwidth bounds it. All
  * G = H_q / H_kv query heads of a KV group (and all N_q new tokens) are processed together, so each
@@ -162,8 +164,12 @@ public final class DecodeAttention implements AutoCloseable {
               + " K/V heads");
     }
     if (options.mask() != null) {
-      throw new IllegalArgumentException(
-          "decode does not take a mask: use causal, window and softcap");
+      // (B, H_q, N_q, L) with L the longest sequence: key j of sequence b is column j
+      int longest = 0;
+      for (int id : seqIds) {
+        longest = Math.max(longest, cache.length(id));
+      }
+      options.mask().checkBroadcastsTo(q.batch(), q.heads(), q.rows(), longest);
     }
     if (options.dropout().active()) {
       throw new IllegalArgumentException("decode does not take dropout (it is for training)");

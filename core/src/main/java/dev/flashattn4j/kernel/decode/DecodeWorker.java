@@ -1,5 +1,6 @@
 package dev.flashattn4j.kernel.decode;
 
+import dev.flashattn4j.api.AttentionMask;
 import dev.flashattn4j.cache.PagedKvCache;
 import dev.flashattn4j.internal.ScalarMath;
 import dev.flashattn4j.internal.Scratch;
@@ -23,6 +24,10 @@ final class DecodeWorker implements Scratch.Sized {
   private int curB; // the sequence, K/V head and first key of the block being run (for ALiBi)
   private int curG;
   private int curJ0;
+  private AttentionMask masked; // the call's mask, or null
+  private final float[] pVisible = new float[BLOCK];
+  private final float[][] rowsVisible = new float[BLOCK][];
+  private final int[] offVisible = new int[BLOCK];
 
   private float[] qs = new float[0]; // R·d: the group's query rows
   private final float[] s = new float[BLOCK]; // scores, then probabilities, of one row
@@ -47,11 +52,13 @@ final class DecodeWorker implements Scratch.Sized {
   /** Runs task {@code t} of a call. */
   void run(DecodePlan call, int t) {
     plan = call;
+    masked = call.options.mask();
     try {
       ensureScratch();
       run(t);
     } finally {
       plan = null;
+      masked = null;
     }
   }
 
@@ -148,7 +155,8 @@ final class DecodeWorker implements Scratch.Sized {
         int a = Math.max(j0, first[r]) - j0;
         int e = Math.min(j1, end[r]) - j0;
         // Two (four) rows with the same key range share every load of a key.
-        boolean pair = r + 1 < rows && sameRange(r, r + 1);
+        // (a mask may differ from row to row: then one row at a time)
+        boolean pair = masked == null && r + 1 < rows && sameRange(r, r + 1);
         boolean quad = pair && quads && r + 3 < rows && sameRange(r, r + 2) && sameRange(r, r + 3);
         if (a < e && quad) {
           DecodeDots.scores4(qs, r * p.headDim, kRows, kOff, a, e, p.headDim, s, s2, s3, s4, lanes);
@@ -160,7 +168,11 @@ final class DecodeWorker implements Scratch.Sized {
         } else if (a < e) {
           DecodeDots.scores(simd, qs, r * p.headDim, kRows, kOff, a, e, p.headDim, s);
           if (softmax(r, s, a, e)) {
-            DecodeSimd.accumulate(simd, acc, r * dv, s, a, e, vRows, vOff, dv);
+            if (masked == null) {
+              DecodeSimd.accumulate(simd, acc, r * dv, s, a, e, vRows, vOff, dv);
+            } else {
+              accumulateVisible(r, a, e);
+            }
           }
         }
         r += quad ? 4 : pair ? 2 : 1;
@@ -170,6 +182,35 @@ final class DecodeWorker implements Scratch.Sized {
     System.arraycopy(m, 0, p.partials, at, rows);
     System.arraycopy(l, 0, p.partials, at + rows, rows);
     System.arraycopy(acc, 0, p.partials, at + 2 * rows, rows * dv);
+  }
+
+  /**
+   * P·V of row r over the keys of weight ≠ 0 only (with a mask): a key the mask hides adds nothing,
+   * not even 0·NaN from a NaN in its V. The visible keys are compacted first, so the product stays
+   * SIMD.
+   */
+  private void accumulateVisible(int r, int a, int e) {
+    int n = 0;
+    for (int j = a; j < e; j++) {
+      if (s[j] != 0f) {
+        pVisible[n] = s[j];
+        rowsVisible[n] = vRows[j];
+        offVisible[n] = vOff[j];
+        n++;
+      }
+    }
+    if (n > 0) {
+      DecodeSimd.accumulate(
+          plan.simd,
+          acc,
+          r * plan.valueDim,
+          pVisible,
+          0,
+          n,
+          rowsVisible,
+          offVisible,
+          plan.valueDim);
+    }
   }
 
   private boolean sameRange(int r, int r2) {
@@ -227,7 +268,7 @@ final class DecodeWorker implements Scratch.Sized {
     int dv = p.valueDim;
     // S = scale · q_r Kᵀ (soft-capped), in natural units; m_new = max(m, rowmax S)
     float blockMax;
-    if (p.softcap > 0 || p.options.hasAlibi()) {
+    if (p.softcap > 0 || p.options.hasAlibi() || masked != null) {
       // one key at a time: the soft cap, then ALiBi's −slope·|diag(i) − j| (bottom-right: query
       // i of the N_q new tokens sits at position L − N_q + i)
       int h = curG * p.group + r % p.group;
@@ -240,6 +281,9 @@ final class DecodeWorker implements Scratch.Sized {
           x = ScalarMath.softcap(x, p.softcap);
         }
         x += p.options.alibiBias(h, i, curJ0 + j, p.queryRows, len);
+        if (masked != null) {
+          x = Softmax.mask(x, masked.valueAt(curB, h, i, curJ0 + j));
+        }
         sc[j] = x;
         blockMax = Math.max(blockMax, x);
       }

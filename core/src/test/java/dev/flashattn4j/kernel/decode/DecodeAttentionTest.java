@@ -528,7 +528,7 @@ class DecodeAttentionTest {
           IllegalArgumentException.class,
           () -> decode.decode(f.cache, 1, new int[] {a}, q, opts, out, lse));
       AttentionOptions masked =
-          opts.toBuilder().mask(AttentionMask.keep(new boolean[] {true}, 1)).build();
+          opts.toBuilder().mask(AttentionMask.keep(new boolean[5], 5)).build(); // 5 keys, not 9
       assertThrows(
           IllegalArgumentException.class,
           () -> decode.decode(f.cache, 0, new int[] {a}, q, masked, out, lse));
