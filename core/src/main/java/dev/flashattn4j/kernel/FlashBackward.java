@@ -648,8 +648,17 @@ public final class FlashBackward {
     }
   }
 
-  private static void add(float[] src, int from, float[] dst, int to, int n) {
-    for (int i = 0; i < n; i++) {
+  /** dst[to..to+n) += src[from..from+n), whole vectors then the tail (the same sums either way). */
+  private void add(float[] src, int from, float[] dst, int to, int n) {
+    int i = 0;
+    if (vector) {
+      for (; i + LANES <= n; i += LANES) {
+        FloatVector.fromArray(SPECIES, dst, to + i)
+            .add(FloatVector.fromArray(SPECIES, src, from + i))
+            .intoArray(dst, to + i);
+      }
+    }
+    for (; i < n; i++) {
       dst[to + i] += src[from + i];
     }
   }
