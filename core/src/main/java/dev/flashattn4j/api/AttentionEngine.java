@@ -246,6 +246,34 @@ public final class AttentionEngine implements AutoCloseable {
   }
 
   /**
+   * The backward pass of {@link #varlen}: dQ, dK, dV of every packed sequence (and the sinks'
+   * gradient, summed over the sequences), from the varlen forward's O and LSE.
+   *
+   * @param o the varlen forward's output (1, H_q, total_q, d_v), any strides
+   * @param lse its LSE, (H_q, total_q) row-major
+   * @param dOut dL/dO, O's shape
+   * @return dQ, dK, dV with the shapes and ranks of q, k, v (contiguous)
+   */
+  public AttentionGradients varlenBackward(
+      Tensor q,
+      Tensor k,
+      Tensor v,
+      Tensor o,
+      float[] lse,
+      Tensor dOut,
+      int[] cuSeqlensQ,
+      int[] cuSeqlensK,
+      AttentionOptions options) {
+    AttentionShape shape = VarlenAttention.check(q, k, v, cuSeqlensQ, cuSeqlensK, options);
+    Tensor dq = Tensor.zeros(q.shape());
+    Tensor dk = Tensor.zeros(k.shape());
+    Tensor dv = Tensor.zeros(v.shape());
+    float[] dsinks = options.hasSinks() ? new float[shape.queryHeads()] : null;
+    backward.varlen(q, k, v, o, lse, dOut, cuSeqlensQ, cuSeqlensK, options, dq, dk, dv, dsinks);
+    return new AttentionGradients(dq, dk, dv, dsinks);
+  }
+
+  /**
    * The scratch bytes the engine's threads and calls hold now: the extra memory of attention beyond
    * its inputs and outputs, O(tile), never O(N²).
    */

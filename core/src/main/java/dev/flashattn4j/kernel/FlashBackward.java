@@ -125,7 +125,7 @@ public final class FlashBackward {
         throw new IllegalArgumentException(
             "dsinks needs H_q = " + s.queryHeads() + " floats and options with sinks");
       }
-      call.run(s, q, k, v, o, lse, dOut, options, dq, dk, dv, dsinks);
+      call.run(s, q, k, v, o, lse, dOut, options, dq, dk, dv, dsinks, null, null);
     } finally {
       calls.give(call);
     }
@@ -159,6 +159,45 @@ public final class FlashBackward {
     checkGradient(dv, q, k, v, o, dOut);
     if (dq.data() == dk.data() || dq.data() == dv.data() || dk.data() == dv.data()) {
       throw new IllegalArgumentException("dq, dk and dv must be three different arrays");
+    }
+  }
+
+  /**
+   * The backward of varlen attention: sequence x of the packed batch is rows [cuQ[x], cuQ[x + 1])
+   * of Q, O, dO, dQ and rows [cuK[x], cuK[x + 1]) of K, V, dK, dV; one item per (sequence, K/V
+   * head). The offsets must have been checked ({@code VarlenAttention.check}).
+   *
+   * @param lse the varlen forward's LSE, (H_q, total_q) row-major
+   * @param dsinks H_q floats for the sinks' gradient (summed over the sequences), or null
+   */
+  public void varlen(
+      Tensor q,
+      Tensor k,
+      Tensor v,
+      Tensor o,
+      float[] lse,
+      Tensor dOut,
+      int[] cuQ,
+      int[] cuK,
+      AttentionOptions options,
+      Tensor dq,
+      Tensor dk,
+      Tensor dv,
+      float[] dsinks) {
+    if (team.closed()) {
+      throw new IllegalStateException("the engine was closed");
+    }
+    Call call = calls.take();
+    try {
+      AttentionShape s = call.shapeOf(q, k, v, options);
+      check(s, q, k, v, o, lse, dOut, dq, dk, dv);
+      if (dsinks != null && (!options.hasSinks() || dsinks.length != s.queryHeads())) {
+        throw new IllegalArgumentException(
+            "dsinks needs H_q = " + s.queryHeads() + " floats and options with sinks");
+      }
+      call.run(s, q, k, v, o, lse, dOut, options, dq, dk, dv, dsinks, cuQ, cuK);
+    } finally {
+      calls.give(call);
     }
   }
 
@@ -230,6 +269,13 @@ public final class FlashBackward {
     int[] head = new int[0];
     int[] pos = new int[0];
     BlockInfo info = new BlockInfo(0);
+    // the item's sequence: batch entry b (or 0 for varlen), its first rows and sizes
+    int b;
+    int seq;
+    int qBase;
+    int kBase;
+    int nq;
+    int nk;
 
     void ensure(int br, int bc, int dPad, int dvPad, int nk) {
       qt = grow(qt, dPad * br);
@@ -304,7 +350,10 @@ public final class FlashBackward {
     private float qScale;
     private float cap;
     private boolean capDivides;
-    private double[] dsinkPartial; // per (batch, query head): written by its item alone
+    private double[] dsinkPartial; // per (sequence, query head): written by its item alone
+    private int[] cuQ; // varlen: the packed sequences' first rows, or null
+    private int[] cuK;
+    private int longestKeys;
     private float[] dsinks; // the caller's, or null
 
     // The last shape checked, so that repeated calls with the same shapes allocate nothing.
@@ -326,9 +375,13 @@ public final class FlashBackward {
         Tensor dq,
         Tensor dk,
         Tensor dv,
-        float[] dsinks) {
+        float[] dsinks,
+        int[] cuQ,
+        int[] cuK) {
       this.shape = s;
       this.dsinks = dsinks;
+      this.cuQ = cuQ;
+      this.cuK = cuK;
       this.q = q;
       this.k = k;
       this.v = v;
@@ -345,8 +398,16 @@ public final class FlashBackward {
       dPad = (d + lanes - 1) / lanes * lanes;
       dvPad = (dvDim + lanes - 1) / lanes * lanes;
       group = s.groupSize();
-      int packedRows = group * s.queryRows();
-      br = config.tileRows(Math.max(1, packedRows), Math.max(1, s.keyRows()), d, dvDim);
+      // a dense batch: one sequence per batch entry; varlen: tiles for the longest sequence
+      int sequences = cuQ == null ? s.batch() : cuQ.length - 1;
+      int longestQueries = cuQ == null ? s.queryRows() : 0;
+      longestKeys = cuQ == null ? s.keyRows() : 0;
+      for (int x = 0; cuQ != null && x < sequences; x++) {
+        longestQueries = Math.max(longestQueries, cuQ[x + 1] - cuQ[x]);
+        longestKeys = Math.max(longestKeys, cuK[x + 1] - cuK[x]);
+      }
+      int packedRows = group * longestQueries;
+      br = config.tileRows(Math.max(1, packedRows), Math.max(1, longestKeys), d, dvDim);
       bc = config.tileCols(br, d, dvDim);
       scale = options.scaleFor(d);
       cap = options.softcap();
@@ -355,8 +416,8 @@ public final class FlashBackward {
       if (capDivides) {
         qScale = scale;
       }
-      items = s.batch() * s.kvHeads();
-      int pairs = s.batch() * s.queryHeads();
+      items = sequences * s.kvHeads();
+      int pairs = sequences * s.queryHeads();
       if (dsinks != null) {
         if (dsinkPartial == null || dsinkPartial.length < pairs) {
           dsinkPartial = new double[pairs];
@@ -371,13 +432,15 @@ public final class FlashBackward {
           // summed over the batch in order: the same bits for any thread count
           for (int h = 0; h < s.queryHeads(); h++) {
             double g = 0;
-            for (int b = 0; b < s.batch(); b++) {
-              g += dsinkPartial[b * s.queryHeads() + h];
+            for (int x = 0; x < sequences; x++) {
+              g += dsinkPartial[x * s.queryHeads() + h];
             }
             dsinks[h] = (float) g;
           }
         }
       } finally {
+        this.cuQ = null;
+        this.cuK = null;
         this.q = null;
         this.k = null;
         this.v = null;
@@ -397,15 +460,31 @@ public final class FlashBackward {
         scratch.backward = new Buffers();
       }
       Buffers w = (Buffers) scratch.backward;
-      w.ensure(br, bc, dPad, dvPad, shape.keyRows());
-      head(item / shape.kvHeads(), item % shape.kvHeads(), w);
+      int hk = item % shape.kvHeads();
+      int seq = item / shape.kvHeads();
+      w.seq = seq;
+      if (cuQ == null) {
+        w.b = seq;
+        w.qBase = 0;
+        w.kBase = 0;
+        w.nq = shape.queryRows();
+        w.nk = shape.keyRows();
+      } else {
+        w.b = 0;
+        w.qBase = cuQ[seq];
+        w.kBase = cuK[seq];
+        w.nq = cuQ[seq + 1] - w.qBase;
+        w.nk = cuK[seq + 1] - w.kBase;
+      }
+      w.ensure(br, bc, dPad, dvPad, longestKeys);
+      head(w.b, hk, w);
     }
 
     /** Every query block of (batch b, K/V head hk), then dK and dV of its keys. */
     private void head(int b, int hk, Buffers w) {
       AttentionShape s = shape;
-      int nq = s.queryRows();
-      int nk = s.keyRows();
+      int nq = w.nq;
+      int nk = w.nk;
       int d = s.headDim();
       int dvDim = s.valueDim();
       int packedRows = group * nq;
@@ -417,11 +496,11 @@ public final class FlashBackward {
       float[] dkd = dk.data();
       float[] dvd = dv.data();
       for (int j = 0; j < nk; j++) {
-        int ko = dk.rowOffset(b, hk, j);
+        int ko = dk.rowOffset(b, hk, w.kBase + j);
         for (int c = 0; c < d; c++) {
           dkd[ko + c] = w.dkAcc[j * dPad + c] * scale;
         }
-        int vo = dv.rowOffset(b, hk, j);
+        int vo = dv.rowOffset(b, hk, w.kBase + j);
         System.arraycopy(w.dvAcc, j * dvPad, dvd, vo, dvDim);
       }
     }
@@ -429,8 +508,8 @@ public final class FlashBackward {
     /** One block of packed query rows [p0, p0 + rows) against every key tile it can see. */
     private void block(int b, int hk, int p0, int rows, Buffers w) {
       AttentionShape s = shape;
-      int nq = s.queryRows();
-      int nk = s.keyRows();
+      int nq = w.nq;
+      int nk = w.nk;
       int d = s.headDim();
       int dvDim = s.valueDim();
       int lanes = vector ? LANES : 1;
@@ -455,8 +534,8 @@ public final class FlashBackward {
         if (tile == BlockInfo.Tile.SKIP) {
           continue;
         }
-        int kOff = k.rowOffset(b, hk, j0);
-        int vOff = v.rowOffset(b, hk, j0);
+        int kOff = k.rowOffset(b, hk, w.kBase + j0);
+        int vOff = v.rowOffset(b, hk, w.kBase + j0);
         // Sᵀ = K Qᵀ (scaled), soft-capped, masked, cut: exactly the forward's scores
         if (vector) {
           PanelKernel.scores(micro, w.qt, br, rowsPad, kd, kOff, k.rowStride(), keys, d, w.st);
@@ -511,7 +590,7 @@ public final class FlashBackward {
       // dQ = scale · dQᵀ
       float[] dqd = dq.data();
       for (int r = 0; r < rows; r++) {
-        int at = dq.rowOffset(b, head[r], pos[r]);
+        int at = dq.rowOffset(b, head[r], w.qBase + pos[r]);
         for (int c = 0, src = r; c < d; c++, src += br) {
           dqd[at + c] = w.dqt[src] * scale;
         }
@@ -521,7 +600,6 @@ public final class FlashBackward {
     /** The block's panels: Qᵀ scaled, Q row-major, dOᵀ, dO row-major, D and the LSE per row. */
     private void loadPanels(int b, int rows, int rowsPad, Buffers w) {
       AttentionShape s = shape;
-      int nq = s.queryRows();
       int d = s.headDim();
       int dvDim = s.valueDim();
       float[] qd = q.data();
@@ -543,14 +621,14 @@ public final class FlashBackward {
         }
         int h = w.head[r];
         int i = w.pos[r];
-        int qo = q.rowOffset(b, h, i);
+        int qo = q.rowOffset(b, h, w.qBase + i);
         for (int c = 0; c < d; c++) {
           float x = qd[qo + c];
           w.qt[c * br + r] = x * qScale;
           w.qrm[r * dPad + c] = x;
         }
-        int oo = o.rowOffset(b, h, i);
-        int go = dOut.rowOffset(b, h, i);
+        int oo = o.rowOffset(b, h, w.qBase + i);
+        int go = dOut.rowOffset(b, h, w.qBase + i);
         float dsum = 0f;
         for (int c = 0; c < dvDim; c++) {
           float g = gd[go + c];
@@ -559,10 +637,10 @@ public final class FlashBackward {
           dsum = Math.fma(g, od[oo + c], dsum);
         }
         w.dRow[r] = dsum;
-        float l = lse[(b * s.queryHeads() + h) * nq + i];
+        float l = lse[(b * s.queryHeads() + h) * s.queryRows() + w.qBase + i];
         if (dsinkPartial != null) {
           // the sink's gradient: −P_sink·D, P_sink = e^{sink − LSE}; this (b, h) is this item's
-          dsinkPartial[b * s.queryHeads() + h] -=
+          dsinkPartial[w.seq * s.queryHeads() + h] -=
               (double) Softmax.expShift(options.sink(h), l) * dsum;
         }
         // a row that saw no key (LSE −∞) has P = 0 everywhere: e^(s − ∞) = 0
