@@ -114,21 +114,7 @@ public final class FlashBackward {
       Tensor dk,
       Tensor dv,
       float[] dsinks) {
-    if (team.closed()) {
-      throw new IllegalStateException("the engine was closed");
-    }
-    Call call = calls.take();
-    try {
-      AttentionShape s = call.shapeOf(q, k, v, options);
-      check(s, q, k, v, o, lse, dOut, dq, dk, dv);
-      if (dsinks != null && (!options.hasSinks() || dsinks.length != s.queryHeads())) {
-        throw new IllegalArgumentException(
-            "dsinks needs H_q = " + s.queryHeads() + " floats and options with sinks");
-      }
-      call.run(s, q, k, v, o, lse, dOut, options, dq, dk, dv, dsinks, null, null);
-    } finally {
-      calls.give(call);
-    }
+    run(q, k, v, o, lse, dOut, null, null, options, dq, dk, dv, dsinks);
   }
 
   private static void check(
@@ -171,6 +157,24 @@ public final class FlashBackward {
    * @param dsinks H_q floats for the sinks' gradient (summed over the sequences), or null
    */
   public void varlen(
+      Tensor q,
+      Tensor k,
+      Tensor v,
+      Tensor o,
+      float[] lse,
+      Tensor dOut,
+      int[] cuQ,
+      int[] cuK,
+      AttentionOptions options,
+      Tensor dq,
+      Tensor dk,
+      Tensor dv,
+      float[] dsinks) {
+    run(q, k, v, o, lse, dOut, cuQ, cuK, options, dq, dk, dv, dsinks);
+  }
+
+  /** Checks a call (before anything is written) and runs it on a pooled call object. */
+  private void run(
       Tensor q,
       Tensor k,
       Tensor v,

@@ -110,18 +110,21 @@ public final class FlashForward implements AutoCloseable {
       Tensor output,
       float[] lse,
       int maxThreads) {
-    if (maxThreads < 1) {
-      throw new IllegalArgumentException("threads must be at least 1, not " + maxThreads);
-    }
-    if (team.closed()) {
-      throw new IllegalStateException("the kernel was closed");
-    }
-    Call call = calls.take();
-    try {
-      call.run(q, k, v, options, output, lse, null, null, maxThreads);
-    } finally {
-      calls.give(call);
-    }
+    run(q, k, v, options, output, lse, null, null, maxThreads);
+  }
+
+  /** Runs a call on a pooled call object (which checks it before anything is written). */
+  private void run(
+      Tensor q,
+      Tensor k,
+      Tensor v,
+      AttentionOptions options,
+      Tensor output,
+      float[] lse,
+      int[] cuQ,
+      int[] cuK,
+      int maxThreads) {
+    run(q, k, v, options, output, lse, cuQ, cuK, maxThreads);
   }
 
   /**
