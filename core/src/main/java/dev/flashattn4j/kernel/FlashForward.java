@@ -124,7 +124,18 @@ public final class FlashForward implements AutoCloseable {
       int[] cuQ,
       int[] cuK,
       int maxThreads) {
-    run(q, k, v, options, output, lse, cuQ, cuK, maxThreads);
+    if (maxThreads < 1) {
+      throw new IllegalArgumentException("threads must be at least 1, not " + maxThreads);
+    }
+    if (team.closed()) {
+      throw new IllegalStateException("the kernel was closed");
+    }
+    Call call = calls.take();
+    try {
+      call.run(q, k, v, options, output, lse, cuQ, cuK, maxThreads);
+    } finally {
+      calls.give(call);
+    }
   }
 
   /**
@@ -148,18 +159,7 @@ public final class FlashForward implements AutoCloseable {
       Tensor output,
       float[] lse,
       int maxThreads) {
-    if (maxThreads < 1) {
-      throw new IllegalArgumentException("threads must be at least 1, not " + maxThreads);
-    }
-    if (team.closed()) {
-      throw new IllegalStateException("the kernel was closed");
-    }
-    Call call = calls.take();
-    try {
-      call.run(q, k, v, options, output, lse, cuQ, cuK, maxThreads);
-    } finally {
-      calls.give(call);
-    }
+    run(q, k, v, options, output, lse, cuQ, cuK, maxThreads);
   }
 
   /**
