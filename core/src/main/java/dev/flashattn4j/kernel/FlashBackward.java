@@ -281,7 +281,11 @@ public final class FlashBackward {
     int nq;
     int nk;
 
-    void ensure(int br, int bc, int dPad, int dvPad, int nk) {
+    /**
+     * Makes room for the call's tiles; the dropout factors and the capped scores only when the call
+     * needs them.
+     */
+    void ensure(int br, int bc, int dPad, int dvPad, int nk, boolean dropout, boolean keepCapped) {
       qt = grow(qt, dPad * br);
       qrm = grow(qrm, br * dPad);
       dot = grow(dot, dvPad * br);
@@ -290,8 +294,12 @@ public final class FlashBackward {
       st = grow(st, bc * br);
       pt = grow(pt, bc * br);
       dst = grow(dst, bc * br);
-      zt = grow(zt, bc * br);
-      capt = grow(capt, bc * br);
+      if (dropout) {
+        zt = grow(zt, bc * br);
+      }
+      if (keepCapped) {
+        capt = grow(capt, bc * br);
+      }
       tmpK = grow(tmpK, bc * dPad);
       tmpV = grow(tmpV, bc * dvPad);
       dkAcc = grow(dkAcc, nk * dPad);
@@ -326,6 +334,8 @@ public final class FlashBackward {
               + tmpV.length
               + dkAcc.length
               + dvAcc.length
+              + zt.length
+              + capt.length
               + 3L * lseRow.length;
       return Float.BYTES * floats + Integer.BYTES * 4L * head.length;
     }
@@ -354,6 +364,7 @@ public final class FlashBackward {
     private float qScale;
     private float cap;
     private boolean capDivides;
+    private boolean keepCapped; // soft cap with ALiBi or a float mask: keep the capped scores
     private double[] dsinkPartial; // per (sequence, query head): written by its item alone
     private int[] cuQ; // varlen: the packed sequences' first rows, or null
     private int[] cuK;
@@ -416,6 +427,8 @@ public final class FlashBackward {
       scale = options.scaleFor(d);
       cap = options.softcap();
       qScale = cap > 0 ? scale / cap : scale;
+      AttentionMask m = options.mask();
+      keepCapped = cap > 0 && (options.hasAlibi() || m != null && !m.isBoolean());
       capDivides = cap > 0 && !(qScale >= 0x1p-100f && qScale <= 0x1p100f);
       if (capDivides) {
         qScale = scale;
@@ -480,7 +493,7 @@ public final class FlashBackward {
         w.nq = cuQ[seq + 1] - w.qBase;
         w.nk = cuK[seq + 1] - w.kBase;
       }
-      w.ensure(br, bc, dPad, dvPad, longestKeys);
+      w.ensure(br, bc, dPad, dvPad, longestKeys, options.dropout().active(), keepCapped);
       head(w.b, hk, w);
     }
 
@@ -556,7 +569,6 @@ public final class FlashBackward {
           TileMask.softcap(w.st, br, rowsPad, keys, cap, vector);
         }
         // tanh's derivative needs the capped score before ALiBi or a float mask is added to it
-        boolean keepCapped = cap > 0 && (options.hasAlibi() || mask != null && !mask.isBoolean());
         if (keepCapped) {
           System.arraycopy(w.st, 0, w.capt, 0, keys * br);
         }

@@ -2,7 +2,6 @@ package dev.flashattn4j.api;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -289,6 +288,5 @@ class AttentionEngineTest {
       }
     }
     assertEquals(1000, finished + refused);
-    assertFalse(finished == 0 && refused == 0);
   }
 }

@@ -62,7 +62,6 @@ final class DecodePlan extends TeamJob {
   float[] partials = new float[0];
 
   // Tasks: (b, g, chunks [c0, c1)).
-  int taskCount;
   int[] taskSeq = new int[0];
   int[] taskHead = new int[0];
   int[] taskFrom = new int[0];
@@ -177,7 +176,6 @@ final class DecodePlan extends TeamJob {
         }
       }
     }
-    taskCount = t;
     items = t;
   }
 
