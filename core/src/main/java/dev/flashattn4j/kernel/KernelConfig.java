@@ -23,6 +23,11 @@ public record KernelConfig(
     CacheInfo cache,
     MicroKernel microKernel) {
 
+  /**
+   * Checks the configuration.
+   *
+   * @throws IllegalArgumentException naming the value out of range
+   */
   public KernelConfig {
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be at least 1, not " + threads);

@@ -106,7 +106,12 @@ public final class Npy {
 
   /** An array too large for this JVM's heap, found from its header. */
   public static final class NpyTooLargeException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    /** The bytes the array needs. */
     private final long neededBytes;
+
+    /** The JVM's largest heap. */
     private final long maxHeapBytes;
 
     NpyTooLargeException(Path file, String what, long neededBytes, long maxHeapBytes) {
@@ -164,6 +169,7 @@ public final class Npy {
    *
    * @param data row-major, as many as the product of {@code shape}
    * @param shape any rank; empty for a 0-d array
+   * @throws IOException when the file cannot be written (nothing is left behind)
    */
   public static void write(Path file, float[] data, int... shape) throws IOException {
     Checks.notNull(file, "file");
@@ -181,6 +187,7 @@ public final class Npy {
    *
    * @param data row-major, as many as the product of {@code shape}
    * @param shape any rank; empty for a 0-d array
+   * @throws IOException when the file cannot be written (nothing is left behind)
    */
   public static void write(Path file, double[] data, int... shape) throws IOException {
     Checks.notNull(file, "file");
@@ -193,7 +200,11 @@ public final class Npy {
         (buf, from, count) -> buf.asDoubleBuffer().put(data, from, count));
   }
 
-  /** Writes a tensor as float32 with the tensor's rank and shape, atomically (no copy of views). */
+  /**
+   * Writes a tensor as float32 with the tensor's rank and shape, atomically (no copy of views).
+   *
+   * @throws IOException when the file cannot be written (nothing is left behind)
+   */
   public static void write(Path file, Tensor tensor) throws IOException {
     Checks.notNull(file, "file");
     Checks.notNull(tensor, "tensor");

@@ -66,6 +66,7 @@ public final class NpyArray {
     return new NpyArray(NpyDtype.BOOL, shape, null, null, Checks.notNull(data, "data"));
   }
 
+  /** The element type the file declared. */
   public NpyDtype dtype() {
     return dtype;
   }

@@ -7,8 +7,8 @@ import java.util.Map;
  * A small JSON writer for the data the step-through page embeds: maps, lists, strings, numbers,
  * booleans and float arrays. Floats are written in their shortest exact form (the page rounds them
  * back to float32 with {@code Math.fround}); infinities, which JSON lacks, are written as the
- * strings "-inf" and "inf". The output is safe inside an HTML {@code <script>} element: '<' is
- * written as \u003c, so no "</script>" can end the element early.
+ * strings "-inf" and "inf". The output is safe inside an HTML {@code <script>} element: {@code <}
+ * is written as &#92;u003c, so no {@code </script>} can end the element early.
  */
 public final class Json {
 
