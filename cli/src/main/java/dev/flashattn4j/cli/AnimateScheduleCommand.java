@@ -41,9 +41,9 @@ public final class AnimateScheduleCommand implements Callable<Integer> {
   public Integer call() {
     ScheduleSetup setup = options.setup(ScheduleAnimation.MAX_STEPS);
     Path file = out != null ? out : Path.of("algorithm1-" + options.kernel + ".gif");
-    OutputFile.check(file, "--out");
+    Outputs.check(file, "--out");
     ScheduleTrace trace = options.run(setup);
-    OutputFile.write(file, () -> ScheduleAnimation.write(trace, file));
+    Outputs.write(file, () -> ScheduleAnimation.write(trace, file));
     int steps = trace.steps().size();
     PrintWriter pw = spec.commandLine().getOut();
     pw.printf(

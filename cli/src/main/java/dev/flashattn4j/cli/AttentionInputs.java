@@ -47,7 +47,9 @@ final class AttentionInputs {
   @Option(
       names = "--mask",
       paramLabel = "MASK.npy",
-      description = "bool keep-mask or float additive mask, broadcast to (B,H_q,N_q,N_k)")
+      description =
+          "keep-mask (bool, or int8/uint8/int16/int32/int64 where non-zero keeps the key) or"
+              + " additive float mask, broadcast to (B,H_q,N_q,N_k)")
   Path mask;
 
   @Option(
@@ -255,7 +257,8 @@ final class AttentionInputs {
       throw new BadInputException(
           "--mask " + file + ": rank " + a.rank() + ", expected 1 to 4 dimensions");
     }
-    return a.dtype() == NpyDtype.BOOL
+    // bool and integer masks keep where non-zero (PyTorch's int8/uint8 masks); floats are added
+    return a.dtype() == NpyDtype.BOOL || a.dtype().isInteger()
         ? AttentionMask.keep(a.toBooleanArray(), a.shape())
         : AttentionMask.additive(a.toFloatArray(), a.shape());
   }

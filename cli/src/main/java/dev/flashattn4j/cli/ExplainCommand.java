@@ -47,9 +47,9 @@ public final class ExplainCommand implements Callable<Integer> {
         out != null
             ? out
             : Path.of(options.kernel.equals("fast") ? "algorithm1-fast.html" : "algorithm1.html");
-    OutputFile.check(file, "--out");
+    Outputs.check(file, "--out");
     ScheduleTrace trace = options.run(setup);
-    OutputFile.write(file, () -> ExplainPage.write(trace, file));
+    Outputs.write(file, () -> ExplainPage.write(trace, file));
     PrintWriter pw = spec.commandLine().getOut();
     pw.printf(
         "wrote %s: %d steps; open it in a browser (it needs no network)%n",

@@ -20,7 +20,8 @@ import java.util.Set;
 
 /**
  * Reads and writes NumPy's .npy format (format versions 1.0, 2.0 and 3.0, C order): float16,
- * float32, float64 and bool arrays are read; float32 and float64 arrays are written, atomically.
+ * float32, float64, bool and integer (int8, uint8, int16, int32, int64) arrays are read; float32
+ * and float64 arrays are written, atomically.
  *
  * <p>Every file is checked before its data is read: the magic string, the version, a header dict
  * with exactly {@code descr}, {@code fortran_order} and {@code shape}, and a data size that matches
@@ -77,6 +78,8 @@ public final class Npy {
         case FLOAT16 -> NpyArray.ofFloats(NpyDtype.FLOAT16, readHalves(file, ch, n), shape);
         case FLOAT64 -> NpyArray.ofDoubles(readDoubles(file, ch, n), shape);
         case BOOL -> NpyArray.ofBooleans(readBools(file, ch, n), shape);
+        case INT8, UINT8, INT16, INT32, INT64 ->
+            NpyArray.ofIntegers(header.dtype(), readIntegers(file, ch, n, header.dtype()), shape);
       };
     } catch (NoSuchFileException e) {
       throw new NoSuchFileException(file.toString(), null, "no such file");
@@ -89,6 +92,7 @@ public final class Npy {
       case FLOAT16, FLOAT32 -> Float.BYTES;
       case FLOAT64 -> Double.BYTES;
       case BOOL -> 1;
+      case INT8, UINT8, INT16, INT32, INT64 -> Long.BYTES;
     };
   }
 
@@ -387,6 +391,31 @@ public final class Npy {
       fill(file, ch, buf, count * 2).asShortBuffer().get(halves, 0, count);
       for (int j = 0; j < count; j++) {
         out[i + j] = Float.float16ToFloat(halves[j]);
+      }
+      i += count;
+    }
+    return out;
+  }
+
+  /** Integers of a little-endian or byte-sized type, widened to long (uint8 as 0..255). */
+  private static long[] readIntegers(Path file, FileChannel ch, int n, NpyDtype dtype)
+      throws IOException {
+    long[] out = new long[n];
+    int size = dtype.itemSize();
+    ByteBuffer buf =
+        ByteBuffer.allocate((int) Math.min(CHUNK, (long) n * size)).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < n; ) {
+      int count = Math.min(buf.capacity() / size, n - i);
+      fill(file, ch, buf, count * size);
+      for (int j = 0; j < count; j++) {
+        out[i + j] =
+            switch (dtype) {
+              case INT8 -> buf.get(j);
+              case UINT8 -> Byte.toUnsignedLong(buf.get(j));
+              case INT16 -> buf.getShort(j * 2);
+              case INT32 -> buf.getInt(j * 4);
+              default -> buf.getLong(j * 8);
+            };
       }
       i += count;
     }
