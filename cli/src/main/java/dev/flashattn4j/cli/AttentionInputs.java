@@ -140,14 +140,7 @@ final class AttentionInputs {
       b.softcap(positiveFloat("--softcap", softcap));
     }
     if (causal != null) {
-      b.causal(
-          switch (causal) {
-            case "top-left" -> Causal.TOP_LEFT;
-            case "bottom-right" -> Causal.BOTTOM_RIGHT;
-            default ->
-                throw new BadInputException(
-                    "--causal must be top-left or bottom-right, not '" + causal + "'");
-          });
+      b.causal(parseCausal(causal));
     }
     if (window != null) {
       b.window(parseWindow(window));
@@ -263,7 +256,19 @@ final class AttentionInputs {
         : AttentionMask.additive(a.toFloatArray(), a.shape());
   }
 
-  private static Window parseWindow(String text) {
+  /** --causal's value: top-left or bottom-right. */
+  static Causal parseCausal(String text) {
+    return switch (text) {
+      case "top-left" -> Causal.TOP_LEFT;
+      case "bottom-right" -> Causal.BOTTOM_RIGHT;
+      default ->
+          throw new BadInputException(
+              "--causal must be top-left or bottom-right, not '" + Main.printable(text) + "'");
+    };
+  }
+
+  /** --window's value: LEFT,RIGHT. */
+  static Window parseWindow(String text) {
     String[] parts = text.split(",", -1);
     if (parts.length == 2) {
       try {
