@@ -117,10 +117,10 @@ public final class ScheduleFrames {
     if (!trace.note().isEmpty()) {
       // on every frame: what the schedule is (and, for the fast order, is not)
       Font noteFont = Canvas.font(Font.ITALIC, 14f);
-      double nw = canvas.width(trace.note(), noteFont);
+      double nw = RichText.width(g, trace.note(), noteFont);
       double room = ScheduleLayout.WIDTH / 2.0 - 20;
       Font f = nw > room ? noteFont.deriveFont((float) (14 * room / nw)) : noteFont;
-      canvas.text(trace.note(), ScheduleLayout.WIDTH - 20 - Math.min(nw, room), 64, f);
+      RichText.draw(g, trace.note(), ScheduleLayout.WIDTH - 20 - Math.min(nw, room), 64, f);
     }
     g.setColor(Palette.INK);
     Font font = Canvas.font(Font.BOLD, 16f);

@@ -49,18 +49,18 @@ final class TileMapPanel {
         Canvas.font(Font.BOLD, 15f));
     int[] counts = trace.tileCounts();
     g.setColor(Palette.MUTED);
-    canvas.text(
-        counts[TileKind.FULL.ordinal()]
-            + " whole, "
-            + counts[TileKind.DIAGONAL.ordinal()]
-            + " diagonal, "
-            + counts[TileKind.MASKED.ordinal()]
-            + (trace.kernel().equals("fast")
-                ? " seen by no row (skipped)"
-                : " seen by no row (computed anyway)"),
-        ScheduleLayout.SRAM_X,
-        y0 - 30,
-        Canvas.font(Font.PLAIN, 13f));
+    String summary =
+        counts[TileKind.FULL.ordinal()] == trace.steps().size()
+            ? "no causal mask or window: every row sees every key of every tile"
+            : counts[TileKind.FULL.ordinal()]
+                + " whole, "
+                + counts[TileKind.DIAGONAL.ordinal()]
+                + " diagonal, "
+                + counts[TileKind.MASKED.ordinal()]
+                + (trace.kernel().equals("fast")
+                    ? " seen by no row (skipped)"
+                    : " seen by no row (computed anyway)");
+    canvas.text(summary, ScheduleLayout.SRAM_X, y0 - 30, Canvas.font(Font.PLAIN, 13f));
     boolean[] reached = new boolean[trace.tr() * trace.tc()];
     int[] stepOf = new int[trace.tr() * trace.tc()];
     for (int k = 0; k < trace.steps().size(); k++) {

@@ -350,9 +350,9 @@
   {
     const counts = { full: 0, diagonal: 0, masked: 0 };
     for (const s of steps) counts[s.tile]++;
-    $("tiles-sub").textContent =
+    $("tiles-sub").innerHTML = rich(
       `T_r × T_c = ${T.tr} × ${T.tc}: ${counts.full} whole, ${counts.diagonal} diagonal, ${counts.masked} seen by no row` +
-      (T.kernel === "fast" ? " (skipped)" : " (computed anyway)");
+      (T.kernel === "fast" ? " (skipped)" : " (computed anyway)"));
     const head = tiles.createTHead().insertRow();
     head.insertCell().textContent = "";
     for (let j = 0; j < T.tc; j++) head.insertCell().textContent = `j=${j + 1}`;
@@ -454,7 +454,7 @@
   $("masked-cost").innerHTML =
     `tiles no row sees cost ${count(T.maskedReads)} reads + ${count(T.maskedWrites)} writes:` +
     " Algorithm 1 does not skip them; the fast kernel does";
-  $("note").textContent = T.note;
+  $("note").innerHTML = rich(T.note);
   $("code-name").textContent = T.code.name;
   $("total-reads").textContent = count(T.totalReads);
   $("total-writes").textContent = count(T.totalWrites);
