@@ -5,6 +5,7 @@ import dev.flashattn4j.api.AttentionMask;
 import dev.flashattn4j.api.AttentionOptions;
 import dev.flashattn4j.api.AttentionShape;
 import dev.flashattn4j.api.Dropout;
+import dev.flashattn4j.internal.DropoutBits;
 import dev.flashattn4j.internal.JobPool;
 import dev.flashattn4j.internal.Scratch;
 import dev.flashattn4j.internal.Simd;
@@ -252,13 +253,13 @@ public final class FlashBackward {
     float[] dst = new float[0]; // dPᵀ, then dSᵀ
     float[] zt = new float[0]; // the dropout factors of the tile
     float[] capt = new float[0]; // the capped scores before a float mask
-    Dropout.Rows dropout;
+    DropoutBits dropout;
 
-    Dropout.Rows dropout(Dropout d) {
+    DropoutBits dropout(Dropout d) {
       if (dropout == null) {
-        dropout = new Dropout.Rows(d);
-      } else if (!dropout.dropout().equals(d)) {
-        dropout.reset(d);
+        dropout = new DropoutBits(d.p(), d.seed(), d.offset());
+      } else if (!dropout.draws(d.p(), d.seed(), d.offset())) {
+        dropout.reset(d.p(), d.seed(), d.offset());
       }
       return dropout;
     }
@@ -666,21 +667,8 @@ public final class FlashBackward {
 
     /** zt[j·B_r + r] = the dropout factor of (b, row r, key j0 + j); 0 in padding rows. */
     private void dropoutTile(Buffers w, int b, int rows, int rowsPad, int j0, int keys) {
-      Dropout.Rows z = w.dropout(options.dropout());
-      float[] zt = w.zt;
-      for (int r = 0; r < rowsPad; r++) {
-        if (r >= rows) {
-          for (int j = 0; j < keys; j++) {
-            zt[j * br + r] = 0f;
-          }
-          continue;
-        }
-        int h = w.head[r];
-        int i = w.pos[r];
-        for (int j = 0; j < keys; j++) {
-          zt[j * br + r] = z.factor(b, h, i, j0 + j);
-        }
-      }
+      w.dropout(options.dropout())
+          .tile(b, w.head, w.pos, j0, w.zt, br, rows, rowsPad, keys, vector, false);
     }
 
     /**

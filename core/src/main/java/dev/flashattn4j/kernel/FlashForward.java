@@ -440,7 +440,8 @@ public final class FlashForward implements AutoCloseable {
         }
         // P ← P ∘ Z/(1 − p) (training): after the running sum took the undropped P
         if (options.dropout().active()) {
-          TileMask.dropout(ws.dropout(options.dropout()), b, head, pos, j0, st, br, rows, keys);
+          ws.dropout(options.dropout())
+              .tile(b, head, pos, j0, st, br, rows, rowsPad, keys, vector, true);
         }
         // Oᵀ = α·Oᵀ + V_jᵀ Pᵀ
         int vOff = v.rowOffset(b, hk, kBase + j0);

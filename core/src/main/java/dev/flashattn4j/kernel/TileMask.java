@@ -5,7 +5,6 @@ import static dev.flashattn4j.internal.Simd.SPECIES;
 
 import dev.flashattn4j.api.AttentionMask;
 import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.Dropout;
 import dev.flashattn4j.internal.ScalarMath;
 import dev.flashattn4j.internal.Simd;
 import dev.flashattn4j.internal.Softmax;
@@ -156,23 +155,6 @@ final class TileMask {
       int i = pos[r];
       for (int j = 0; j < keys; j++) {
         s[j * ld + r] += options.alibiBias(h, i, j0 + j, nq, nk);
-      }
-    }
-  }
-
-  /**
-   * Dropout on a tile of probabilities: p(r, j) ← p·z with z = 1/(1 − p_drop) where (b, head[r],
-   * pos[r], j0 + j) is kept and 0 where it is dropped ({@link Dropout}); after the running sum took
-   * the undropped p, so the LSE is that of the undropped row. Rows outer: four keys of a row share
-   * one Philox block.
-   */
-  static void dropout(
-      Dropout.Rows z, int b, int[] head, int[] pos, int j0, float[] s, int ld, int rows, int keys) {
-    for (int r = 0; r < rows; r++) {
-      int h = head[r];
-      int i = pos[r];
-      for (int j = 0; j < keys; j++) {
-        s[j * ld + r] *= z.factor(b, h, i, j0 + j);
       }
     }
   }
