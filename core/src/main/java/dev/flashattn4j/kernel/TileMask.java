@@ -95,8 +95,9 @@ final class TileMask {
    * place through its broadcast strides, never expanded.
    *
    * @param head the query head of each tile row
-   * @param pos the query index of each tile row
-   * @param j0 the key of tile column 0
+   * @param pos the query index of each tile row, within its sequence
+   * @param rowBase the mask row of query index 0: 0, or a packed sequence's first row (varlen)
+   * @param j0 the mask column of tile column 0 (for varlen, the sequence's first key included)
    * @param rows the real rows of the tile
    */
   static void apply(
@@ -104,6 +105,7 @@ final class TileMask {
       int b,
       int[] head,
       int[] pos,
+      int rowBase,
       int j0,
       float[] s,
       int ld,
@@ -113,7 +115,7 @@ final class TileMask {
     if (mask.isBoolean()) {
       boolean[] keep = mask.keepArray();
       for (int r = 0; r < rows; r++) {
-        int m = mask.rowOffset(b, head[r], pos[r]) + j0 * ks;
+        int m = mask.rowOffset(b, head[r], rowBase + pos[r]) + j0 * ks;
         for (int j = 0; j < keys; j++, m += ks) {
           if (!keep[m]) {
             s[j * ld + r] = Float.NEGATIVE_INFINITY;
@@ -123,7 +125,7 @@ final class TileMask {
     } else {
       float[] bias = mask.biasArray();
       for (int r = 0; r < rows; r++) {
-        int m = mask.rowOffset(b, head[r], pos[r]) + j0 * ks;
+        int m = mask.rowOffset(b, head[r], rowBase + pos[r]) + j0 * ks;
         for (int j = 0; j < keys; j++, m += ks) {
           // −∞ hides the key whatever its score, even NaN; other values are added as written
           s[j * ld + r] = Softmax.mask(s[j * ld + r], bias[m]);
