@@ -33,6 +33,8 @@ public final class DropoutBits {
           ? VectorSpecies.of(float.class, VectorShape.forBitSize(Simd.SPECIES.vectorBitSize() / 2))
           : null;
   private static final int LL = Simd.ENABLED ? LONGS.length() : 1;
+  // Philox blocks in flight per pass
+  private static final int CHAINS = 4;
 
   private float p;
   private long seed;
@@ -44,7 +46,7 @@ public final class DropoutBits {
   private final int[] words = new int[4];
   private long[] rowI = new long[0];
   private long[] rowH = new long[0];
-  private final long[] wordsOut = new long[8 * LL];
+  private final long[] wordsOut = new long[4 * CHAINS * LL];
   // the factors of LL rows for each pattern of kept lanes: lane x of pattern m is kept if bit x is
   private final float[] patterns = new float[(1 << LL) * LL];
   private int cb = -1;
@@ -151,19 +153,22 @@ public final class DropoutBits {
     }
   }
 
-  /** Rows [r, r + LL): the blocks of keys [j0, j0 + keys), two blocks per pass. */
+  /** Rows [r, r + LL): the blocks of keys [j0, j0 + keys), four blocks per pass. */
   private void vectorRows(int b, int r, int j0, float[] z, int ld, int keys, boolean multiply) {
     int last = (j0 + keys - 1) >>> 3;
-    for (int block = j0 >>> 3; block <= last; block += 2) {
+    for (int block = j0 >>> 3; block <= last; block += CHAINS) {
       rounds(b, r, block);
-      emit(block + 1 <= last ? 8 : 4, (block << 3) - j0, r, z, ld, keys, multiply);
+      emit(Math.min(CHAINS, last + 1 - block) * 4, (block << 3) - j0, r, z, ld, keys, multiply);
     }
   }
 
   /**
-   * The words of counters (block, i, h, b) and (block + 1, i, h, b) for rows [r, r + LL), into
-   * {@code wordsOut}: two independent chains of the ten rounds. No vector crosses the method's
-   * edges, so C2 compiles it whole whether or not it inlines it.
+   * The words of counters (block + x, i, h, b), x &lt; {@value #CHAINS}, for rows [r, r + LL), into
+   * {@code wordsOut} (word w of block x at (4x + w)·LL): four independent chains of the ten rounds,
+   * to hide the multiplies' latency. The low halves of the products are not masked: only the low 32
+   * bits of a lane enter a multiply ({@code vpmuludq} reads no more) and the emitting loop keeps 16
+   * bits. No vector crosses the method's edges, so C2 compiles it whole whether or not it inlines
+   * it.
    */
   private void rounds(int b, int r, int block) {
     LongVector i = LongVector.fromArray(LONGS, rowI, r);
@@ -175,40 +180,64 @@ public final class DropoutBits {
     LongVector a1 = i;
     LongVector a2 = h;
     LongVector a3 = batch;
-    LongVector c0 = LongVector.broadcast(LONGS, (block + 1) & MASK);
+    LongVector b0 = LongVector.broadcast(LONGS, (block + 1) & MASK);
+    LongVector b1 = i;
+    LongVector b2 = h;
+    LongVector b3 = batch;
+    LongVector c0 = LongVector.broadcast(LONGS, (block + 2) & MASK);
     LongVector c1 = i;
     LongVector c2 = h;
     LongVector c3 = batch;
+    LongVector d0 = LongVector.broadcast(LONGS, (block + 3) & MASK);
+    LongVector d1 = i;
+    LongVector d2 = h;
+    LongVector d3 = batch;
     int ka = k0;
     int kb = k1;
     for (int round = 0; round < 10; round++) {
-      long x0 = ka & MASK;
-      long x1 = kb & MASK;
+      LongVector x0 = LongVector.broadcast(LONGS, ka & MASK);
+      LongVector x1 = LongVector.broadcast(LONGS, kb & MASK);
       // (hi, lo) = M0·c0 and M1·c2; c0 ← hi(M1·c2) ⊕ c1 ⊕ k0, c2 ← hi(M0·c0) ⊕ c3 ⊕ k1
       LongVector pa = a0.and(MASK).mul(m0);
       LongVector qa = a2.and(MASK).mul(m1);
+      LongVector pb = b0.and(MASK).mul(m0);
+      LongVector qb = b2.and(MASK).mul(m1);
       LongVector pc = c0.and(MASK).mul(m0);
       LongVector qc = c2.and(MASK).mul(m1);
+      LongVector pd = d0.and(MASK).mul(m0);
+      LongVector qd = d2.and(MASK).mul(m1);
       a0 =
           qa.lanewise(VectorOperators.LSHR, 32)
-              .lanewise(VectorOperators.XOR, a1)
-              .lanewise(VectorOperators.XOR, x0);
+              .lanewise(VectorOperators.XOR, a1.lanewise(VectorOperators.XOR, x0));
       a2 =
           pa.lanewise(VectorOperators.LSHR, 32)
-              .lanewise(VectorOperators.XOR, a3)
-              .lanewise(VectorOperators.XOR, x1);
-      a1 = qa.and(MASK);
-      a3 = pa.and(MASK);
+              .lanewise(VectorOperators.XOR, a3.lanewise(VectorOperators.XOR, x1));
+      a1 = qa;
+      a3 = pa;
+      b0 =
+          qb.lanewise(VectorOperators.LSHR, 32)
+              .lanewise(VectorOperators.XOR, b1.lanewise(VectorOperators.XOR, x0));
+      b2 =
+          pb.lanewise(VectorOperators.LSHR, 32)
+              .lanewise(VectorOperators.XOR, b3.lanewise(VectorOperators.XOR, x1));
+      b1 = qb;
+      b3 = pb;
       c0 =
           qc.lanewise(VectorOperators.LSHR, 32)
-              .lanewise(VectorOperators.XOR, c1)
-              .lanewise(VectorOperators.XOR, x0);
+              .lanewise(VectorOperators.XOR, c1.lanewise(VectorOperators.XOR, x0));
       c2 =
           pc.lanewise(VectorOperators.LSHR, 32)
-              .lanewise(VectorOperators.XOR, c3)
-              .lanewise(VectorOperators.XOR, x1);
-      c1 = qc.and(MASK);
-      c3 = pc.and(MASK);
+              .lanewise(VectorOperators.XOR, c3.lanewise(VectorOperators.XOR, x1));
+      c1 = qc;
+      c3 = pc;
+      d0 =
+          qd.lanewise(VectorOperators.LSHR, 32)
+              .lanewise(VectorOperators.XOR, d1.lanewise(VectorOperators.XOR, x0));
+      d2 =
+          pd.lanewise(VectorOperators.LSHR, 32)
+              .lanewise(VectorOperators.XOR, d3.lanewise(VectorOperators.XOR, x1));
+      d1 = qd;
+      d3 = pd;
       ka += W0;
       kb += W1;
     }
@@ -217,10 +246,18 @@ public final class DropoutBits {
     a1.intoArray(out, LL);
     a2.intoArray(out, 2 * LL);
     a3.intoArray(out, 3 * LL);
-    c0.intoArray(out, 4 * LL);
-    c1.intoArray(out, 5 * LL);
-    c2.intoArray(out, 6 * LL);
-    c3.intoArray(out, 7 * LL);
+    b0.intoArray(out, 4 * LL);
+    b1.intoArray(out, 5 * LL);
+    b2.intoArray(out, 6 * LL);
+    b3.intoArray(out, 7 * LL);
+    c0.intoArray(out, 8 * LL);
+    c1.intoArray(out, 9 * LL);
+    c2.intoArray(out, 10 * LL);
+    c3.intoArray(out, 11 * LL);
+    d0.intoArray(out, 12 * LL);
+    d1.intoArray(out, 13 * LL);
+    d2.intoArray(out, 14 * LL);
+    d3.intoArray(out, 15 * LL);
   }
 
   /**
@@ -232,7 +269,8 @@ public final class DropoutBits {
     int hi = Math.min(2 * words, keys - jj);
     for (int t = lo; t < hi; t++) {
       LongVector word = LongVector.fromArray(LONGS, wordsOut, (t >>> 1) * LL);
-      LongVector half = (t & 1) == 0 ? word.and(0xFFFFL) : word.lanewise(VectorOperators.LSHR, 16);
+      LongVector half =
+          ((t & 1) == 0 ? word : word.lanewise(VectorOperators.LSHR, 16)).and(0xFFFFL);
       int kept = (int) half.lt(threshold).toLong();
       FloatVector f = FloatVector.fromArray(FLOATS, patterns, kept * LL);
       int at = (jj + t) * ld + r;
