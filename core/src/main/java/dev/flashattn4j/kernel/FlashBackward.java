@@ -294,8 +294,6 @@ public final class FlashBackward {
       return dropout;
     }
 
-    float[] tmpK = new float[0]; // dSᵀQ of a tile: [j·dPad + c]
-    float[] tmpV = new float[0]; // PᵀdO of a tile: [j·dvPad + c]
     float[] dkAcc = new float[0]; // the item's dK: [j·dPad + c]
     float[] dvAcc = new float[0]; // the item's dV: [j·dvPad + c]
     float[] lseRow = new float[0]; // the LSE of each row (+∞ for a row that saw no key)
@@ -337,15 +335,16 @@ public final class FlashBackward {
       if (keepCapped) {
         capt = grow(capt, bc * br);
       }
-      tmpK = grow(tmpK, bc * dPad);
-      tmpV = grow(tmpV, bc * dvPad);
       dkAcc = grow(dkAcc, keys * dPad);
       dvAcc = grow(dvAcc, keys * dvPad);
+      int onesNeeded = Math.max(br, Math.max(dPad, dvPad));
+      if (ones.length < onesNeeded) {
+        ones = new float[onesNeeded];
+        Arrays.fill(ones, 1f);
+      }
       if (lseRow.length < br) {
         lseRow = new float[br];
         dRow = new float[br];
-        ones = new float[br];
-        Arrays.fill(ones, 1f);
         head = new int[br];
         pos = new int[br];
         info = new BlockInfo(br);
@@ -367,13 +366,12 @@ public final class FlashBackward {
               + st.length
               + pt.length
               + dst.length
-              + tmpK.length
-              + tmpV.length
+              + ones.length
               + dkAcc.length
               + dvAcc.length
               + zt.length
               + capt.length
-              + 3L * lseRow.length;
+              + 2L * lseRow.length;
       return Float.BYTES * floats + Integer.BYTES * 4L * head.length;
     }
   }
@@ -707,20 +705,24 @@ public final class FlashBackward {
         // P = exp(S − LSE); dS = P ∘ (z·dPᵀ − D) · cap′; P ← z·P for dV
         probabilitiesAndDs(
             w, rowsPad, keys, options.dropout().active(), keepCapped ? w.capt : w.st);
+        // dV_j += Σ_r P[j, r] dO_r;  dK_j += Σ_r dS[j, r] q_r (into the item's accumulators);
+        // dQᵀ += Kᵀ dSᵀ
+        int vAt = (j0 - w.kStart) * dvPad;
+        int kAt = (j0 - w.kStart) * dPad;
         if (vector) {
-          // dV_j += Σ_r P[j, r] dO_r;  dK_j += Σ_r dS[j, r] q_r;  dQᵀ += Kᵀ dSᵀ
-          PanelKernel.scores(micro, w.dorm, dvPad, dvPad, w.pt, 0, br, keys, rows, w.tmpV);
-          PanelKernel.scores(micro, w.qrm, dPad, dPad, w.dst, 0, br, keys, rows, w.tmpK);
+          PanelKernel.scores(
+              micro, w.dorm, dvPad, dvPad, w.pt, 0, br, keys, rows, w.dvAcc, vAt, w.ones);
+          PanelKernel.scores(
+              micro, w.qrm, dPad, dPad, w.dst, 0, br, keys, rows, w.dkAcc, kAt, w.ones);
           PanelKernel.accumulate(
               micro, w.dst, br, rowsPad, kd, kOff, k.rowStride(), d, keys, w.dqt, w.ones);
         } else {
-          PanelKernel.scalar(w.dorm, dvPad, dvPad, w.pt, 0, br, 1, keys, rows, w.tmpV, null);
-          PanelKernel.scalar(w.qrm, dPad, dPad, w.dst, 0, br, 1, keys, rows, w.tmpK, null);
+          PanelKernel.scalar(
+              w.dorm, dvPad, dvPad, w.pt, 0, br, 1, keys, rows, w.dvAcc, vAt, w.ones);
+          PanelKernel.scalar(w.qrm, dPad, dPad, w.dst, 0, br, 1, keys, rows, w.dkAcc, kAt, w.ones);
           PanelKernel.scalar(
               w.dst, br, rowsPad, kd, kOff, 1, k.rowStride(), d, keys, w.dqt, w.ones);
         }
-        add(w.tmpV, 0, w.dvAcc, (j0 - w.kStart) * dvPad, keys * dvPad);
-        add(w.tmpK, 0, w.dkAcc, (j0 - w.kStart) * dPad, keys * dPad);
       }
       // dQ = scale · dQᵀ: the first chunk writes it, the others add their parts in chunk order
       float[] dqd = dq.data();
@@ -879,21 +881,6 @@ public final class FlashBackward {
           ds[at + r] = p == 0f ? 0f : g;
         }
       }
-    }
-  }
-
-  /** dst[to..to+n) += src[from..from+n), whole vectors then the tail (the same sums either way). */
-  private void add(float[] src, int from, float[] dst, int to, int n) {
-    int i = 0;
-    if (vector) {
-      for (; i + LANES <= n; i += LANES) {
-        FloatVector.fromArray(SPECIES, dst, to + i)
-            .add(FloatVector.fromArray(SPECIES, src, from + i))
-            .intoArray(dst, to + i);
-      }
-    }
-    for (; i < n; i++) {
-      dst[to + i] += src[from + i];
     }
   }
 }
