@@ -43,7 +43,9 @@ import org.openjdk.jmh.annotations.Warmup;
     jvmArgsAppend = {"--add-modules=jdk.incubator.vector"})
 public class BackwardBenchmark {
 
-  static final int HEADS = 8;
+  /** Heads (B = 1); {@code -p heads=1} measures a call with a single (batch, head) pair. */
+  @Param({"8"})
+  public int heads;
 
   @Param({"1024", "4096"})
   public int n;
@@ -73,8 +75,8 @@ public class BackwardBenchmark {
   private Tensor dk;
   private Tensor dv;
 
-  private static Tensor random(long seed, int n, int d) {
-    return Tensor.uniform(new SplittableRandom(seed), -1, 1, 1, HEADS, n, d);
+  private Tensor random(long seed, int n, int d) {
+    return Tensor.uniform(new SplittableRandom(seed), -1, 1, 1, heads, n, d);
   }
 
   @Setup(Level.Trial)
@@ -109,9 +111,9 @@ public class BackwardBenchmark {
     AttentionResult r = engine.forward(q, k, v, options);
     o = r.output();
     lse = r.lse();
-    dq = Tensor.zeros(1, HEADS, n, d);
-    dk = Tensor.zeros(1, HEADS, n, d);
-    dv = Tensor.zeros(1, HEADS, n, d);
+    dq = Tensor.zeros(1, heads, n, d);
+    dk = Tensor.zeros(1, heads, n, d);
+    dv = Tensor.zeros(1, heads, n, d);
     System.out.printf("%n%d threads; gradients checked at N=%d%n", engine.threads(), small);
   }
 

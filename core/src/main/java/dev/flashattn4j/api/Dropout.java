@@ -1,6 +1,7 @@
 package dev.flashattn4j.api;
 
-import dev.flashattn4j.internal.Philox;
+import dev.flashattn4j.internal.Checks;
+import dev.flashattn4j.internal.DropoutBits;
 
 /**
  * Dropout on the attention probabilities, as PyTorch and FlashAttention apply it: after the
@@ -11,8 +12,10 @@ import dev.flashattn4j.internal.Philox;
  * offset} (or seed) for each training step.
  *
  * <p>The bits: the key is seed + offset·0x9E3779B97F4A7C15 (two 32-bit words, low first), the
- * counter (j / 4, i, h, b); of the four output words, key j takes word j mod 4 and is kept when it
- * is below round((1 − p)·2³²) as an unsigned number.
+ * counter (j / 8, i, h, b); key j takes the 16-bit half j mod 2 (the low half first) of output word
+ * (j mod 8) / 2 and is kept when that half is below round((1 − p)·2¹⁶). One Philox block serves
+ * eight keys of a row (FlashAttention splits its words into bytes; halves keep the keep rate within
+ * 2⁻¹⁷ of 1 − p), and the kernels run it on several rows at once in SIMD.
  *
  * @param p the probability of dropping, in [0, 1); 0 is no dropout
  * @param seed the generator's seed
@@ -44,33 +47,12 @@ public record Dropout(float p, long seed, long offset) {
     return 1f / (1f - p);
   }
 
-  /** Keys below this, as unsigned 32-bit words, are kept. */
-  long threshold() {
-    return Math.round((1.0 - p) * 4294967296.0);
-  }
-
-  /** The first word of the key. */
-  int key0() {
-    return (int) mixedKey();
-  }
-
-  /** The second word of the key. */
-  int key1() {
-    return (int) (mixedKey() >>> 32);
-  }
-
-  private long mixedKey() {
-    return seed + offset * 0x9E3779B97F4A7C15L;
-  }
-
   /** Whether P(b, h, i, j) is kept. */
   public boolean keep(int b, int h, int i, int j) {
     if (!active()) {
       return true;
     }
-    int[] w = new int[4];
-    Philox.block(j >>> 2, i, h, b, key0(), key1(), w);
-    return (w[j & 3] & 0xFFFFFFFFL) < threshold();
+    return new DropoutBits(p, seed, offset).keep(b, h, i, j);
   }
 
   /**
@@ -93,20 +75,11 @@ public record Dropout(float p, long seed, long offset) {
 
   /**
    * The factor on P(b, h, i, j): 1/(1 − p) when kept, 0 when dropped; reuses one Philox block for
-   * four consecutive keys of a row. Not thread-safe: one per thread (the kernels keep one in their
-   * scratch).
+   * eight consecutive keys of a row. Not thread-safe: one per thread.
    */
   public static final class Rows {
-    private final int[] words = new int[4];
     private Dropout dropout;
-    private long threshold;
-    private int k0;
-    private int k1;
-    private float scale;
-    private int cb = -1;
-    private int ch;
-    private int ci;
-    private int cj = -1;
+    private DropoutBits bits;
 
     /** A generator for {@code dropout}'s keep flags (see {@link #reset}). */
     public Rows(Dropout dropout) {
@@ -115,31 +88,19 @@ public record Dropout(float p, long seed, long offset) {
 
     /** Starts over with another dropout (a new call). */
     public void reset(Dropout d) {
+      Checks.notNull(d, "dropout");
       dropout = d;
-      threshold = d.threshold();
-      k0 = d.key0();
-      k1 = d.key1();
-      scale = d.keepScale();
-      cb = -1;
-      cj = -1;
+      bits = new DropoutBits(d.p(), d.seed(), d.offset());
     }
 
     /** Whether P(b, h, i, j) is kept. */
     public boolean keep(int b, int h, int i, int j) {
-      int block = j >>> 2;
-      if (block != cj || i != ci || h != ch || b != cb) {
-        Philox.block(block, i, h, b, k0, k1, words);
-        cb = b;
-        ch = h;
-        ci = i;
-        cj = block;
-      }
-      return (words[j & 3] & 0xFFFFFFFFL) < threshold;
+      return bits.keep(b, h, i, j);
     }
 
     /** 1/(1 − p) when P(b, h, i, j) is kept, else 0. */
     public float factor(int b, int h, int i, int j) {
-      return keep(b, h, i, j) ? scale : 0f;
+      return bits.factor(b, h, i, j);
     }
 
     /** The dropout these rows draw from. */

@@ -5,6 +5,7 @@ import dev.flashattn4j.api.AttentionMask;
 import dev.flashattn4j.api.AttentionOptions;
 import dev.flashattn4j.api.AttentionShape;
 import dev.flashattn4j.api.Dropout;
+import dev.flashattn4j.internal.DropoutBits;
 import dev.flashattn4j.internal.JobPool;
 import dev.flashattn4j.internal.ScalarMath;
 import dev.flashattn4j.internal.Scratch;
@@ -13,6 +14,8 @@ import dev.flashattn4j.internal.Softmax;
 import dev.flashattn4j.internal.Team;
 import dev.flashattn4j.internal.TeamJob;
 import dev.flashattn4j.tensor.Tensor;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 
 /**
@@ -29,14 +32,42 @@ import java.util.Arrays;
  * with cap′ = 1 − (S/c)² under a soft cap c. The products run on the forward's register-blocked
  * micro-kernels ({@link PanelKernel}), SIMD over the rows of the block.
  *
- * <p>Work is one item per (batch, K/V head): the item runs its query blocks in order and its key
- * tiles in order, accumulating dK and dV of its keys in scratch (O(N_k·d) per thread) and dQ of a
- * block in a panel; the G query heads that share the K/V head are packed in its rows (GQA), so dK
- * and dV sum over them without any reduction. No atomics and no order that depends on scheduling:
- * the gradients have the same bits for any thread count. Tiles no row can see (causal, window) are
- * skipped as in the forward.
+ * <p>Work is one item per (batch, K/V head, key chunk): the item runs its query blocks in order and
+ * its key tiles in order, accumulating dK and dV of its keys in scratch (O(chunk·d) per thread) and
+ * dQ of a block in a panel; the G query heads that share the K/V head are packed in its rows (GQA),
+ * so dK and dV sum over them without any reduction. With many (batch, K/V head) pairs the chunk is
+ * every key. With few ({@link #chunkCount}: a function of the shape alone, never of the threads)
+ * the keys are cut into chunks of at least {@value #MIN_CHUNK_KEYS}, so that the cores have work,
+ * and the chunks add their part of a block's dQ in chunk order: chunk c waits for chunk c − 1 to
+ * have added its part (items are claimed in order, so the one it waits for is running). No atomics
+ * on the gradients and no order that depends on scheduling: the gradients have the same bits for
+ * any thread count. Tiles no row can see (causal, window) are skipped as in the forward.
  */
 public final class FlashBackward {
+
+  /** Fewer (sequence, K/V head) pairs than this cut their keys into chunks. */
+  static final int SPLIT_BELOW = 16;
+
+  /** The fewest keys of a chunk: below that, reloading a block's panels per chunk would show. */
+  static final int MIN_CHUNK_KEYS = 512;
+
+  private static final VarHandle TURN = MethodHandles.arrayElementVarHandle(int[].class);
+
+  /**
+   * How many key chunks each (sequence, K/V head) of a call with {@code pairs} such pairs and
+   * {@code nk} keys is cut into: 1 from {@value #SPLIT_BELOW} pairs on, else enough for that many
+   * items, with chunks of at least {@value #MIN_CHUNK_KEYS} keys.
+   */
+  static int chunkCount(int pairs, int nk) {
+    if (pairs >= SPLIT_BELOW || nk <= MIN_CHUNK_KEYS) {
+      return 1;
+    }
+    return Math.min(ceilDiv(SPLIT_BELOW, pairs), ceilDiv(nk, MIN_CHUNK_KEYS));
+  }
+
+  private static int ceilDiv(int a, int b) {
+    return (a + b - 1) / b;
+  }
 
   private final KernelConfig config;
   private final boolean vector;
@@ -247,19 +278,17 @@ public final class FlashBackward {
     float[] dst = new float[0]; // dPᵀ, then dSᵀ
     float[] zt = new float[0]; // the dropout factors of the tile
     float[] capt = new float[0]; // the capped scores before a float mask
-    Dropout.Rows dropout;
+    DropoutBits dropout;
 
-    Dropout.Rows dropout(Dropout d) {
+    DropoutBits dropout(Dropout d) {
       if (dropout == null) {
-        dropout = new Dropout.Rows(d);
-      } else if (!dropout.dropout().equals(d)) {
-        dropout.reset(d);
+        dropout = new DropoutBits(d.p(), d.seed(), d.offset());
+      } else if (!dropout.draws(d.p(), d.seed(), d.offset())) {
+        dropout.reset(d.p(), d.seed(), d.offset());
       }
       return dropout;
     }
 
-    float[] tmpK = new float[0]; // dSᵀQ of a tile: [j·dPad + c]
-    float[] tmpV = new float[0]; // PᵀdO of a tile: [j·dvPad + c]
     float[] dkAcc = new float[0]; // the item's dK: [j·dPad + c]
     float[] dvAcc = new float[0]; // the item's dV: [j·dvPad + c]
     float[] lseRow = new float[0]; // the LSE of each row (+∞ for a row that saw no key)
@@ -275,12 +304,18 @@ public final class FlashBackward {
     int kBase;
     int nq;
     int nk;
+    // the item's key chunk [kStart, kEnd), its index, and its sequence and head's first turn
+    int chunk;
+    int kStart;
+    int kEnd;
+    int turnBase;
 
     /**
      * Makes room for the call's tiles; the dropout factors and the capped scores only when the call
      * needs them.
      */
-    void ensure(int br, int bc, int dPad, int dvPad, int nk, boolean dropout, boolean keepCapped) {
+    void ensure(
+        int br, int bc, int dPad, int dvPad, int keys, boolean dropout, boolean keepCapped) {
       qt = grow(qt, dPad * br);
       qrm = grow(qrm, br * dPad);
       dot = grow(dot, dvPad * br);
@@ -295,15 +330,16 @@ public final class FlashBackward {
       if (keepCapped) {
         capt = grow(capt, bc * br);
       }
-      tmpK = grow(tmpK, bc * dPad);
-      tmpV = grow(tmpV, bc * dvPad);
-      dkAcc = grow(dkAcc, nk * dPad);
-      dvAcc = grow(dvAcc, nk * dvPad);
+      dkAcc = grow(dkAcc, keys * dPad);
+      dvAcc = grow(dvAcc, keys * dvPad);
+      int onesNeeded = Math.max(br, Math.max(dPad, dvPad));
+      if (ones.length < onesNeeded) {
+        ones = new float[onesNeeded];
+        Arrays.fill(ones, 1f);
+      }
       if (lseRow.length < br) {
         lseRow = new float[br];
         dRow = new float[br];
-        ones = new float[br];
-        Arrays.fill(ones, 1f);
         head = new int[br];
         pos = new int[br];
         info = new BlockInfo(br);
@@ -325,13 +361,12 @@ public final class FlashBackward {
               + st.length
               + pt.length
               + dst.length
-              + tmpK.length
-              + tmpV.length
+              + ones.length
               + dkAcc.length
               + dvAcc.length
               + zt.length
               + capt.length
-              + 3L * lseRow.length;
+              + 2L * lseRow.length;
       return Float.BYTES * floats + Integer.BYTES * 4L * head.length;
     }
   }
@@ -363,8 +398,17 @@ public final class FlashBackward {
     private double[] dsinkPartial; // per (sequence, query head): written by its item alone
     private int[] cuQ; // varlen: the packed sequences' first rows, or null
     private int[] cuK;
-    private int longestKeys;
+    private int longestChunk;
     private float[] dsinks; // the caller's, or null
+    // per sequence: key chunks, keys per chunk, first item, first turn
+    private int[] chunks = new int[0];
+    private int[] chunkLen = new int[0];
+    private int[] itemStart = new int[1];
+    private int[] turnStart = new int[1];
+    // per (sequence, K/V head, query block): the chunk whose part of dQ goes in next; null when
+    // no sequence is cut
+    private int[] turns;
+    private int[] turnArray = new int[0];
 
     // The last shape checked, so that repeated calls with the same shapes allocate nothing.
     private final ShapeCache shapes = new ShapeCache();
@@ -411,7 +455,7 @@ public final class FlashBackward {
       // a dense batch: one sequence per batch entry; varlen: tiles for the longest sequence
       int sequences = cuQ == null ? s.batch() : cuQ.length - 1;
       int longestQueries = cuQ == null ? s.queryRows() : 0;
-      longestKeys = cuQ == null ? s.keyRows() : 0;
+      int longestKeys = cuQ == null ? s.keyRows() : 0;
       for (int x = 0; cuQ != null && x < sequences; x++) {
         longestQueries = Math.max(longestQueries, cuQ[x + 1] - cuQ[x]);
         longestKeys = Math.max(longestKeys, cuK[x + 1] - cuK[x]);
@@ -428,7 +472,7 @@ public final class FlashBackward {
       if (capDivides) {
         qScale = scale;
       }
-      items = sequences * s.kvHeads();
+      plan(sequences);
       int pairs = sequences * s.queryHeads();
       if (dsinks != null) {
         if (dsinkPartial == null || dsinkPartial.length < pairs) {
@@ -466,14 +510,59 @@ public final class FlashBackward {
       }
     }
 
+    /**
+     * The items: (sequence, K/V head, key chunk), chunks fastest so that a chunk's predecessor is
+     * always claimed before it; and the turns of the ordered dQ sums where a sequence is cut.
+     */
+    private void plan(int sequences) {
+      AttentionShape s = shape;
+      int pairs = sequences * s.kvHeads();
+      if (chunks.length < sequences) {
+        chunks = new int[sequences];
+        chunkLen = new int[sequences];
+        itemStart = new int[sequences + 1];
+        turnStart = new int[sequences + 1];
+      }
+      boolean cut = false;
+      longestChunk = 0;
+      for (int x = 0; x < sequences; x++) {
+        int nq = cuQ == null ? s.queryRows() : cuQ[x + 1] - cuQ[x];
+        int nk = cuK == null ? s.keyRows() : cuK[x + 1] - cuK[x];
+        int c = chunkCount(pairs, nk);
+        int len = nk;
+        if (c > 1) {
+          len = ceilDiv(ceilDiv(nk, c), bc) * bc; // chunks start on tile edges
+          c = ceilDiv(nk, len);
+          cut |= c > 1;
+        }
+        chunks[x] = c;
+        chunkLen[x] = len;
+        longestChunk = Math.max(longestChunk, len);
+        itemStart[x + 1] = itemStart[x] + s.kvHeads() * c;
+        turnStart[x + 1] = turnStart[x] + s.kvHeads() * ceilDiv(group * nq, br);
+      }
+      items = itemStart[sequences];
+      turns = null;
+      if (cut) {
+        int n = turnStart[sequences];
+        if (turnArray.length < n) {
+          turnArray = new int[n];
+        }
+        Arrays.fill(turnArray, 0, n, 0); // published to the helpers when the team opens the call
+        turns = turnArray;
+      }
+    }
+
     @Override
     protected void runItem(int item, Scratch scratch) {
       if (!(scratch.backward instanceof Buffers)) {
         scratch.backward = new Buffers();
       }
       Buffers w = (Buffers) scratch.backward;
-      int hk = item % shape.kvHeads();
-      int seq = item / shape.kvHeads();
+      int seq = sequenceOf(item);
+      int local = item - itemStart[seq];
+      int hk = local / chunks[seq];
+      w.chunk = local % chunks[seq];
       w.seq = seq;
       if (cuQ == null) {
         w.b = seq;
@@ -488,31 +577,49 @@ public final class FlashBackward {
         w.nq = cuQ[seq + 1] - w.qBase;
         w.nk = cuK[seq + 1] - w.kBase;
       }
-      w.ensure(br, bc, dPad, dvPad, longestKeys, options.dropout().active(), keepCapped);
+      w.kStart = w.chunk * chunkLen[seq];
+      w.kEnd = Math.min(w.nk, w.kStart + chunkLen[seq]);
+      w.turnBase = turnStart[seq] + hk * ceilDiv(group * w.nq, br);
+      w.ensure(br, bc, dPad, dvPad, longestChunk, options.dropout().active(), keepCapped);
       head(w.b, hk, w);
     }
 
-    /** Every query block of (batch b, K/V head hk), then dK and dV of its keys. */
+    /** The sequence of an item: the last whose first item is at most {@code item}. */
+    private int sequenceOf(int item) {
+      int sequences = cuQ == null ? shape.batch() : cuQ.length - 1;
+      int lo = 0;
+      int hi = sequences - 1;
+      while (lo < hi) {
+        int mid = (lo + hi + 1) >>> 1;
+        if (itemStart[mid] <= item) {
+          lo = mid;
+        } else {
+          hi = mid - 1;
+        }
+      }
+      return lo;
+    }
+
+    /** Every query block of (batch b, K/V head hk) against the item's keys, then their dK, dV. */
     private void head(int b, int hk, Buffers w) {
       AttentionShape s = shape;
-      int nq = w.nq;
-      int nk = w.nk;
       int d = s.headDim();
       int dvDim = s.valueDim();
-      int packedRows = group * nq;
-      Arrays.fill(w.dkAcc, 0, nk * dPad, 0f);
-      Arrays.fill(w.dvAcc, 0, nk * dvPad, 0f);
+      int packedRows = group * w.nq;
+      int keys = w.kEnd - w.kStart;
+      Arrays.fill(w.dkAcc, 0, keys * dPad, 0f);
+      Arrays.fill(w.dvAcc, 0, keys * dvPad, 0f);
       for (int p0 = 0; p0 < packedRows; p0 += br) {
         block(b, hk, p0, Math.min(br, packedRows - p0), w);
       }
       float[] dkd = dk.data();
       float[] dvd = dv.data();
-      for (int j = 0; j < nk; j++) {
-        int ko = dk.rowOffset(b, hk, w.kBase + j);
+      for (int j = 0; j < keys; j++) {
+        int ko = dk.rowOffset(b, hk, w.kBase + w.kStart + j);
         for (int c = 0; c < d; c++) {
           dkd[ko + c] = w.dkAcc[j * dPad + c] * scale;
         }
-        int vo = dv.rowOffset(b, hk, w.kBase + j);
+        int vo = dv.rowOffset(b, hk, w.kBase + w.kStart + j);
         System.arraycopy(w.dvAcc, j * dvPad, dvd, vo, dvDim);
       }
     }
@@ -532,15 +639,25 @@ public final class FlashBackward {
         head[r] = hk * group + (p0 + r) % group;
         pos[r] = (p0 + r) / group;
       }
+      BlockInfo info = w.info;
+      info.set(options, pos, rows, nq, nk);
+      int lo = Math.max(info.lo, w.kStart);
+      int hi = Math.min(info.hi, w.kEnd);
+      int turn = w.turnBase + p0 / br;
+      if (lo >= hi && w.chunk > 0) {
+        // nothing of this block in the chunk: the next chunk's part may go in
+        awaitTurn(turn, w.chunk);
+        TURN.setRelease(turns, turn, w.chunk + 1);
+        return;
+      }
       loadPanels(b, rows, rowsPad, w);
       Arrays.fill(w.dqt, 0, dPad * br, 0f);
 
-      BlockInfo info = w.info;
-      info.set(options, pos, rows, nq, nk);
       AttentionMask mask = options.mask();
       float[] kd = k.data();
       float[] vd = v.data();
-      for (int j0 = info.lo / bc * bc; j0 < info.hi; j0 += bc) {
+      // chunks start on tile edges, so the tiles are the unsplit call's
+      for (int j0 = lo / bc * bc; j0 < hi; j0 += bc) {
         int keys = Math.min(bc, nk - j0);
         BlockInfo.Tile tile = info.classify(j0, keys);
         if (tile == BlockInfo.Tile.SKIP) {
@@ -571,7 +688,7 @@ public final class FlashBackward {
           TileMask.alibi(options, head, pos, j0, w.st, br, rows, keys, nq, nk);
         }
         if (mask != null) {
-          TileMask.apply(mask, b, head, pos, j0, w.st, br, rows, keys);
+          TileMask.apply(mask, b, head, pos, w.qBase, w.kBase + j0, w.st, br, rows, keys);
         }
         if (tile == BlockInfo.Tile.PARTIAL) {
           TileMask.cutRange(info.start, info.end, j0, w.st, br, rows, keys);
@@ -583,27 +700,62 @@ public final class FlashBackward {
         // P = exp(S − LSE); dS = P ∘ (z·dPᵀ − D) · cap′; P ← z·P for dV
         probabilitiesAndDs(
             w, rowsPad, keys, options.dropout().active(), keepCapped ? w.capt : w.st);
+        // dV_j += Σ_r P[j, r] dO_r;  dK_j += Σ_r dS[j, r] q_r (into the item's accumulators);
+        // dQᵀ += Kᵀ dSᵀ
+        int vAt = (j0 - w.kStart) * dvPad;
+        int kAt = (j0 - w.kStart) * dPad;
         if (vector) {
-          // dV_j += Σ_r P[j, r] dO_r;  dK_j += Σ_r dS[j, r] q_r;  dQᵀ += Kᵀ dSᵀ
-          PanelKernel.scores(micro, w.dorm, dvPad, dvPad, w.pt, 0, br, keys, rows, w.tmpV);
-          PanelKernel.scores(micro, w.qrm, dPad, dPad, w.dst, 0, br, keys, rows, w.tmpK);
+          PanelKernel.scores(
+              micro, w.dorm, dvPad, dvPad, w.pt, 0, br, keys, rows, w.dvAcc, vAt, w.ones);
+          PanelKernel.scores(
+              micro, w.qrm, dPad, dPad, w.dst, 0, br, keys, rows, w.dkAcc, kAt, w.ones);
           PanelKernel.accumulate(
               micro, w.dst, br, rowsPad, kd, kOff, k.rowStride(), d, keys, w.dqt, w.ones);
         } else {
-          PanelKernel.scalar(w.dorm, dvPad, dvPad, w.pt, 0, br, 1, keys, rows, w.tmpV, null);
-          PanelKernel.scalar(w.qrm, dPad, dPad, w.dst, 0, br, 1, keys, rows, w.tmpK, null);
+          PanelKernel.scalar(
+              w.dorm, dvPad, dvPad, w.pt, 0, br, 1, keys, rows, w.dvAcc, vAt, w.ones);
+          PanelKernel.scalar(w.qrm, dPad, dPad, w.dst, 0, br, 1, keys, rows, w.dkAcc, kAt, w.ones);
           PanelKernel.scalar(
               w.dst, br, rowsPad, kd, kOff, 1, k.rowStride(), d, keys, w.dqt, w.ones);
         }
-        add(w.tmpV, 0, w.dvAcc, j0 * dvPad, keys * dvPad);
-        add(w.tmpK, 0, w.dkAcc, j0 * dPad, keys * dPad);
       }
-      // dQ = scale · dQᵀ
+      // dQ = scale · dQᵀ: the first chunk writes it, the others add their parts in chunk order
       float[] dqd = dq.data();
+      if (turns != null) {
+        awaitTurn(turn, w.chunk);
+      }
       for (int r = 0; r < rows; r++) {
         int at = dq.rowOffset(b, head[r], w.qBase + pos[r]);
-        for (int c = 0, src = r; c < d; c++, src += br) {
-          dqd[at + c] = w.dqt[src] * scale;
+        if (w.chunk == 0) {
+          for (int c = 0, src = r; c < d; c++, src += br) {
+            dqd[at + c] = w.dqt[src] * scale;
+          }
+        } else {
+          for (int c = 0, src = r; c < d; c++, src += br) {
+            dqd[at + c] += w.dqt[src] * scale;
+          }
+        }
+      }
+      if (turns != null) {
+        TURN.setRelease(turns, turn, w.chunk + 1);
+      }
+    }
+
+    /**
+     * Waits until the chunks before {@code chunk} have added their parts of a block's dQ. The chunk
+     * before was claimed first, so it is running (or done) on another thread; on one thread the
+     * chunks run in order and never wait.
+     */
+    private void awaitTurn(int turn, int chunk) {
+      int spins = 0;
+      while ((int) TURN.getAcquire(turns, turn) != chunk) {
+        if (failed()) {
+          throw new IllegalStateException("another item of the call failed");
+        }
+        if (++spins < 1 << 12) {
+          Thread.onSpinWait();
+        } else {
+          Thread.yield();
         }
       }
     }
@@ -649,7 +801,7 @@ public final class FlashBackward {
         }
         w.dRow[r] = dsum;
         float l = lse[(b * s.queryHeads() + h) * s.queryRows() + w.qBase + i];
-        if (dsinkPartial != null) {
+        if (dsinkPartial != null && w.chunk == 0) {
           // the sink's gradient: −P_sink·D, P_sink = e^{sink − LSE}; this (b, h) is this item's
           dsinkPartial[w.seq * s.queryHeads() + h] -=
               (double) Softmax.expShift(options.sink(h), l) * dsum;
@@ -659,23 +811,13 @@ public final class FlashBackward {
       }
     }
 
-    /** zt[j·B_r + r] = the dropout factor of (b, row r, key j0 + j); 0 in padding rows. */
+    /**
+     * zt[j·B_r + r] = the dropout factor of (sequence, row r, key j0 + j); 0 in padding rows. A
+     * packed sequence of varlen is its own batch entry, as in the forward.
+     */
     private void dropoutTile(Buffers w, int b, int rows, int rowsPad, int j0, int keys) {
-      Dropout.Rows z = w.dropout(options.dropout());
-      float[] zt = w.zt;
-      for (int r = 0; r < rowsPad; r++) {
-        if (r >= rows) {
-          for (int j = 0; j < keys; j++) {
-            zt[j * br + r] = 0f;
-          }
-          continue;
-        }
-        int h = w.head[r];
-        int i = w.pos[r];
-        for (int j = 0; j < keys; j++) {
-          zt[j * br + r] = z.factor(b, h, i, j0 + j);
-        }
-      }
+      w.dropout(options.dropout())
+          .tile(w.seq, w.head, w.pos, j0, w.zt, br, rows, rowsPad, keys, vector, false);
     }
 
     /**
@@ -717,17 +859,6 @@ public final class FlashBackward {
           ds[at + r] = p == 0f ? 0f : g;
         }
       }
-    }
-  }
-
-  /** dst[to..to+n) += src[from..from+n), whole vectors then the tail (the same sums either way). */
-  private void add(float[] src, int from, float[] dst, int to, int n) {
-    int i = 0;
-    if (vector) {
-      i = TileVectors.add(src, from, dst, to, n);
-    }
-    for (; i < n; i++) {
-      dst[to + i] += src[from + i];
     }
   }
 }

@@ -427,7 +427,7 @@ public final class FlashForward implements AutoCloseable {
           TileMask.alibi(options, head, pos, j0, st, br, rows, keys, nq, nk);
         }
         if (mask != null) {
-          TileMask.apply(mask, b, head, pos, j0, st, br, rows, keys);
+          TileMask.apply(mask, b, head, pos, qBase, kBase + j0, st, br, rows, keys);
         }
         if (tile == BlockInfo.Tile.PARTIAL) {
           TileMask.cutRange(info.start, info.end, j0, st, br, rows, keys);
@@ -438,9 +438,11 @@ public final class FlashForward implements AutoCloseable {
         } else {
           sm.updateScalar(st, br, rowsPad, keys);
         }
-        // P ← P ∘ Z/(1 − p) (training): after the running sum took the undropped P
+        // P ← P ∘ Z/(1 − p) (training): after the running sum took the undropped P; the mask's
+        // batch index is the sequence's (a packed sequence of varlen is its own batch entry)
         if (options.dropout().active()) {
-          TileMask.dropout(ws.dropout(options.dropout()), b, head, pos, j0, st, br, rows, keys);
+          ws.dropout(options.dropout())
+              .tile(seq, head, pos, j0, st, br, rows, rowsPad, keys, vector, true);
         }
         // Oᵀ = α·Oᵀ + V_jᵀ Pᵀ
         int vOff = v.rowOffset(b, hk, kBase + j0);

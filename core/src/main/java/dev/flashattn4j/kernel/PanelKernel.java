@@ -50,22 +50,46 @@ final class PanelKernel {
       int keys,
       int d,
       float[] s) {
+    scores(shape, qt, ld, rows, k, kOff, kStride, keys, d, s, 0, null);
+  }
+
+  /**
+   * {@link #scores} into {@code out} from {@code outOff} on, each output first scaled by α: {@code
+   * out[outOff + x·ld + r] = α[r]·out[…] + Σ_{t < nt} b[bOff + x·sx + t] · a[t·ld + r]}. With α = 1
+   * it adds the product to what is there (the backward's dK and dV), in one FMA chain per output
+   * that starts from the old value.
+   *
+   * @param alpha per-row factor on the old outputs (length ≥ rows), or null to overwrite them
+   */
+  static void scores(
+      MicroKernel shape,
+      float[] a,
+      int ld,
+      int rows,
+      float[] b,
+      int bOff,
+      int sx,
+      int nx,
+      int nt,
+      float[] out,
+      int outOff,
+      float[] alpha) {
     int xs = shape.x();
     int span = shape.vectors() * LANES;
     int x = 0;
-    for (; x + xs <= keys; x += xs) {
-      int b0 = kOff + x * kStride;
-      int o0 = x * ld;
+    for (; x + xs <= nx; x += xs) {
+      int b0 = bOff + x * sx;
+      int o0 = outOff + x * ld;
       int r = 0;
       for (; r + span <= rows; r += span) {
         switch (shape) {
-          case X6V2 -> PanelBlocks.block6x2Scores(qt, ld, r, k, b0, kStride, d, s, o0, null);
-          case X4V4 -> PanelBlocks.block4x4Scores(qt, ld, r, k, b0, kStride, d, s, o0, null);
+          case X6V2 -> PanelBlocks.block6x2Scores(a, ld, r, b, b0, sx, nt, out, o0, alpha);
+          case X4V4 -> PanelBlocks.block4x4Scores(a, ld, r, b, b0, sx, nt, out, o0, alpha);
         }
       }
-      tailRows(xs, qt, ld, r, rows, k, b0, kStride, 1, d, s, o0, null);
+      tailRows(xs, a, ld, r, rows, b, b0, sx, 1, nt, out, o0, alpha);
     }
-    tailX(shape, x, qt, ld, rows, k, kOff, kStride, 1, keys, d, s, null);
+    tailX(shape, x, a, ld, rows, b, bOff, sx, 1, nx, nt, out, outOff, alpha);
   }
 
   /**
@@ -105,7 +129,7 @@ final class PanelKernel {
       }
       tailRows(xs, pt, ld, r, rows, v, b0, 1, vStride, keys, ot, o0, alpha);
     }
-    tailX(shape, x, pt, ld, rows, v, vOff, 1, vStride, dv, keys, ot, alpha);
+    tailX(shape, x, pt, ld, rows, v, vOff, 1, vStride, dv, keys, ot, 0, alpha);
   }
 
   /** Rows [r, rows) of a block of xs values of b: one vector at a time, xs·1 accumulators. */
@@ -142,13 +166,14 @@ final class PanelKernel {
       int nx,
       int nt,
       float[] out,
+      int outOff,
       float[] alpha) {
     int vs = shape.vectors();
     int span = vs * LANES;
     for (int xs = 4; xs >= 1; xs /= 2) {
       for (; x + xs <= nx; x += xs) {
         int b0 = bOff + x * sx;
-        int o0 = x * ld;
+        int o0 = outOff + x * ld;
         int r = 0;
         for (; r + span <= rows; r += span) {
           PanelBlocks.tail(xs, vs, a, ld, r, b, b0, sx, st, nt, out, o0, alpha);
@@ -174,7 +199,24 @@ final class PanelKernel {
       int nt,
       float[] out,
       float[] alpha) {
-    product(a, ld, rows, b, bOff, sx, st, nx, nt, out, alpha, false);
+    product(a, ld, rows, b, bOff, sx, st, nx, nt, out, 0, alpha, false);
+  }
+
+  /** {@link #scalar} into {@code out} from {@code outOff} on (the twin of the offset scores). */
+  static void scalar(
+      float[] a,
+      int ld,
+      int rows,
+      float[] b,
+      int bOff,
+      int sx,
+      int st,
+      int nx,
+      int nt,
+      float[] out,
+      int outOff,
+      float[] alpha) {
+    product(a, ld, rows, b, bOff, sx, st, nx, nt, out, outOff, alpha, false);
   }
 
   /**
@@ -194,7 +236,7 @@ final class PanelKernel {
       int nt,
       float[] out,
       float[] alpha) {
-    product(a, ld, rows, b, bOff, sx, st, nx, nt, out, alpha, true);
+    product(a, ld, rows, b, bOff, sx, st, nx, nt, out, 0, alpha, true);
   }
 
   private static void product(
@@ -208,10 +250,11 @@ final class PanelKernel {
       int nx,
       int nt,
       float[] out,
+      int outOff,
       float[] alpha,
       boolean skipZeros) {
     for (int x = 0; x < nx; x++) {
-      int o = x * ld;
+      int o = outOff + x * ld;
       for (int r = 0; r < rows; r++) {
         out[o + r] = alpha == null ? 0f : out[o + r] * alpha[r];
       }

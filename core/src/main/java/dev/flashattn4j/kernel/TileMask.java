@@ -4,7 +4,6 @@ import static dev.flashattn4j.internal.Simd.LANES;
 
 import dev.flashattn4j.api.AttentionMask;
 import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.Dropout;
 import dev.flashattn4j.internal.ScalarMath;
 import dev.flashattn4j.internal.Simd;
 import dev.flashattn4j.internal.Softmax;
@@ -57,8 +56,9 @@ final class TileMask {
    * place through its broadcast strides, never expanded.
    *
    * @param head the query head of each tile row
-   * @param pos the query index of each tile row
-   * @param j0 the key of tile column 0
+   * @param pos the query index of each tile row, within its sequence
+   * @param rowBase the mask row of query index 0: 0, or a packed sequence's first row (varlen)
+   * @param j0 the mask column of tile column 0 (for varlen, the sequence's first key included)
    * @param rows the real rows of the tile
    */
   static void apply(
@@ -66,6 +66,7 @@ final class TileMask {
       int b,
       int[] head,
       int[] pos,
+      int rowBase,
       int j0,
       float[] s,
       int ld,
@@ -75,7 +76,7 @@ final class TileMask {
     if (mask.isBoolean()) {
       boolean[] keep = mask.keepArray();
       for (int r = 0; r < rows; r++) {
-        int m = mask.rowOffset(b, head[r], pos[r]) + j0 * ks;
+        int m = mask.rowOffset(b, head[r], rowBase + pos[r]) + j0 * ks;
         for (int j = 0; j < keys; j++, m += ks) {
           if (!keep[m]) {
             s[j * ld + r] = Float.NEGATIVE_INFINITY;
@@ -85,7 +86,7 @@ final class TileMask {
     } else {
       float[] bias = mask.biasArray();
       for (int r = 0; r < rows; r++) {
-        int m = mask.rowOffset(b, head[r], pos[r]) + j0 * ks;
+        int m = mask.rowOffset(b, head[r], rowBase + pos[r]) + j0 * ks;
         for (int j = 0; j < keys; j++, m += ks) {
           // −∞ hides the key whatever its score, even NaN; other values are added as written
           s[j * ld + r] = Softmax.mask(s[j * ld + r], bias[m]);
@@ -117,23 +118,6 @@ final class TileMask {
       int i = pos[r];
       for (int j = 0; j < keys; j++) {
         s[j * ld + r] += options.alibiBias(h, i, j0 + j, nq, nk);
-      }
-    }
-  }
-
-  /**
-   * Dropout on a tile of probabilities: p(r, j) ← p·z with z = 1/(1 − p_drop) where (b, head[r],
-   * pos[r], j0 + j) is kept and 0 where it is dropped ({@link Dropout}); after the running sum took
-   * the undropped p, so the LSE is that of the undropped row. Rows outer: four keys of a row share
-   * one Philox block.
-   */
-  static void dropout(
-      Dropout.Rows z, int b, int[] head, int[] pos, int j0, float[] s, int ld, int rows, int keys) {
-    for (int r = 0; r < rows; r++) {
-      int h = head[r];
-      int i = pos[r];
-      for (int j = 0; j < keys; j++) {
-        s[j * ld + r] *= z.factor(b, h, i, j0 + j);
       }
     }
   }

@@ -202,19 +202,4 @@ final class TileVectors {
     }
     return r;
   }
-
-  /**
-   * dst[to..to+m) += src[from..from+m) for the largest m ≤ n that is whole vectors.
-   *
-   * @return m, where the scalar tail starts
-   */
-  static int add(float[] src, int from, float[] dst, int to, int n) {
-    int i = 0;
-    for (; i + LANES <= n; i += LANES) {
-      FloatVector.fromArray(SPECIES, dst, to + i)
-          .add(FloatVector.fromArray(SPECIES, src, from + i))
-          .intoArray(dst, to + i);
-    }
-    return i;
-  }
 }

@@ -1,6 +1,7 @@
 package dev.flashattn4j.kernel;
 
 import dev.flashattn4j.api.Dropout;
+import dev.flashattn4j.internal.DropoutBits;
 import dev.flashattn4j.internal.Scratch;
 
 /**
@@ -25,14 +26,14 @@ final class Workspace implements Scratch.Sized {
   BlockInfo info = new BlockInfo(0);
   int[] rowHead = new int[0];
   int[] rowPos = new int[0];
-  Dropout.Rows dropout; // the keep bits of the current call's dropout, made on first use
+  DropoutBits dropout; // the keep bits of the current call's dropout, made on first use
 
-  /** The dropout rows of this thread for {@code d}. */
-  Dropout.Rows dropout(Dropout d) {
+  /** The dropout bits of this thread for {@code d}. */
+  DropoutBits dropout(Dropout d) {
     if (dropout == null) {
-      dropout = new Dropout.Rows(d);
-    } else if (!dropout.dropout().equals(d)) {
-      dropout.reset(d);
+      dropout = new DropoutBits(d.p(), d.seed(), d.offset());
+    } else if (!dropout.draws(d.p(), d.seed(), d.offset())) {
+      dropout.reset(d.p(), d.seed(), d.offset());
     }
     return dropout;
   }

@@ -211,6 +211,57 @@ class BackwardTest {
     }
   }
 
+  static Stream<Arguments> chunkedCases() {
+    List<Arguments> list = new ArrayList<>();
+    for (Map.Entry<String, AttentionOptions> e : options(150, 1100, 3).entrySet()) {
+      for (boolean vector : new boolean[] {true, false}) {
+        list.add(Arguments.of(e.getKey(), e.getValue(), vector));
+      }
+    }
+    return list.stream();
+  }
+
+  /**
+   * One (batch, K/V head) pair and 1,100 keys: the keys are cut into chunks whose parts of dQ go in
+   * in chunk order; the oracle's gradients, and the same bits on 1 and 2 threads.
+   */
+  @ParameterizedTest(name = "{0}, vector {2}")
+  @MethodSource("chunkedCases")
+  void aCallWithFewHeadsCutsItsKeysAndKeepsItsBits(
+      String name, AttentionOptions o, boolean vector) {
+    assertTrue(dev.flashattn4j.kernel.FlashBackwardAccess.chunks(1, 1100) > 1, "not cut");
+    Tensor q = TestTensors.normal(41, 1, 2, 150, 40); // MQA 2:1
+    Tensor k = TestTensors.normal(42, 1, 1, 1100, 40);
+    Tensor v = TestTensors.normal(43, 1, 1, 1100, 24);
+    Tensor g = TestTensors.normal(44, 1, 2, 150, 24);
+    AttentionGradients want = NaiveAttention.backward(q, k, v, g, o);
+    AttentionGradients first = null;
+    for (int threads = 1; threads <= 2; threads++) {
+      KernelConfig config =
+          KernelConfig.defaults().withThreads(threads).withVectorized(vector).withTiles(32, 48);
+      try (AttentionEngine e = AttentionEngine.create(config)) {
+        AttentionResult f = e.forward(q, k, v, o);
+        for (int repeat = 0; repeat < 3; repeat++) {
+          AttentionGradients got = e.backward(q, k, v, f.output(), f.lse(), g, o);
+          if (first == null) {
+            first = got;
+            close(want.dq(), got.dq(), name + " dQ");
+            close(want.dk(), got.dk(), name + " dK");
+            close(want.dv(), got.dv(), name + " dV");
+            if (want.dsinks() != null) {
+              assertArrayEquals(want.dsinks(), got.dsinks(), 1e-4f, name + " dsinks");
+            }
+          } else {
+            String at = threads + " threads, repeat " + repeat;
+            assertArrayEquals(first.dq().toArray(), got.dq().toArray(), at + ": dQ");
+            assertArrayEquals(first.dk().toArray(), got.dk().toArray(), at + ": dK");
+            assertArrayEquals(first.dv().toArray(), got.dv().toArray(), at + ": dV");
+          }
+        }
+      }
+    }
+  }
+
   /** Within 1e-4 of the largest gradient, element by element. */
   private static void close(Tensor want, Tensor got, String what) {
     float[] w = want.toArray();
@@ -240,6 +291,25 @@ class BackwardTest {
     Tensor dq = Tensor.zeros(1, 4, 40, 32);
     Tensor dk = Tensor.zeros(1, 2, 50, 32);
     Tensor dv = Tensor.zeros(1, 2, 50, 32);
+    assertAllocatesNothing(q, k, v, g, o, dq, dk, dv);
+    // one pair and 600 keys: cut into chunks, whose turns are kept by the call object
+    Tensor k2 = TestTensors.normal(35, 1, 1, 600, 32);
+    Tensor v2 = TestTensors.normal(36, 1, 1, 600, 32);
+    assertAllocatesNothing(
+        q,
+        k2,
+        v2,
+        g,
+        o,
+        Tensor.zeros(1, 4, 40, 32),
+        Tensor.zeros(1, 1, 600, 32),
+        Tensor.zeros(1, 1, 600, 32));
+  }
+
+  private static void assertAllocatesNothing(
+      Tensor q, Tensor k, Tensor v, Tensor g, AttentionOptions o, Tensor dq, Tensor dk, Tensor dv) {
+    com.sun.management.ThreadMXBean mx =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
     for (int threads = 1; threads <= 2; threads++) {
       try (AttentionEngine e = AttentionEngine.create(threads)) {
         AttentionResult f = e.forward(q, k, v, o);

@@ -142,13 +142,19 @@ class DropoutTest {
   }
 
   @Test
-  void decodeAndVarlenRefuseDropout() {
+  void decodeRefusesDropout() {
     AttentionOptions o = OPTIONS[0];
-    Tensor q = TestTensors.normal(1, 1, 6, 8);
+    dev.flashattn4j.cache.PagedKvCache cache =
+        new dev.flashattn4j.cache.PagedKvCache(
+            1, 1, 8, 8, 16, 4, dev.flashattn4j.cache.KvStorage.FLOAT32);
+    int seq = cache.newSequence();
+    Tensor kv = TestTensors.normal(2, 1, 1, 6, 8);
+    cache.append(seq, kv, kv);
+    Tensor q = TestTensors.normal(1, 1, 1, 1, 8);
     IllegalArgumentException x =
         assertThrows(
             IllegalArgumentException.class,
-            () -> Attention.engine().varlen(q, q, q, new int[] {0, 6}, new int[] {0, 6}, o));
-    assertTrue(x.getMessage().contains("dropout"));
+            () -> Attention.engine().decode(cache, 0, new int[] {seq}, q, o));
+    assertTrue(x.getMessage().contains("dropout"), x.getMessage());
   }
 }

@@ -126,6 +126,11 @@ class SimdTest {
         float[] v = gaussian(rnd, 2 + nt * bStride + nx);
         float[] wantAcc = old.clone();
         PanelKernel.scalar(a, ld, ld, v, 2, 1, bStride, nx, nt, wantAcc, alpha);
+        // dK += dSᵀ Q: the scores' indexing into an accumulator at an offset, α on the old values
+        int off = 5;
+        float[] wide = gaussian(rnd, off + nx * ld + 3);
+        float[] wantAdd = wide.clone();
+        PanelKernel.scalar(a, ld, ld, k, 2, bStride, 1, nx, nt, wantAdd, off, alpha);
         for (MicroKernel shape : MicroKernel.values()) {
           String what = shape.label() + ", " + vectors + " vectors, nx " + nx + ", nt " + nt;
           float[] got = old.clone();
@@ -134,6 +139,9 @@ class SimdTest {
           got = old.clone();
           PanelKernel.accumulate(shape, a, ld, ld, v, 2, bStride, nx, nt, got, alpha);
           assertArrayEquals(wantAcc, got, "accumulate " + what);
+          got = wide.clone();
+          PanelKernel.scores(shape, a, ld, ld, k, 2, bStride, nx, nt, got, off, alpha);
+          assertArrayEquals(wantAdd, got, "scores into an offset " + what);
           checked++;
         }
       }

@@ -56,11 +56,19 @@ public final class BitsProbe {
         "float mask", AttentionOptions.builder().mask(AttentionMask.additive(bias, N, N)).build());
     options.put(
         "keep mask", AttentionOptions.builder().mask(AttentionMask.keep(keep, N, N)).build());
+    options.put(
+        "dropout", AttentionOptions.builder().dropout(0.3f, 11, 2).causal(Causal.TOP_LEFT).build());
     for (boolean vector : new boolean[] {true, false}) {
       KernelConfig config = KernelConfig.defaults().withThreads(2).withVectorized(vector);
       try (AttentionEngine e = AttentionEngine.create(config)) {
         String path = vector ? "simd " : "scalar ";
         options.forEach((name, o) -> out.put(path + name, sum(e.forward(q, k, v, o))));
+        for (String name : new String[] {"plain", "dropout", "softcap"}) {
+          AttentionOptions o = options.get(name);
+          AttentionResult f = e.forward(q, k, v, o);
+          AttentionGradients g = e.backward(q, k, v, f.output(), f.lse(), q, o);
+          out.put(path + "backward " + name, sum(g.dq(), g.dk(), g.dv()));
+        }
         AttentionOptions causal = options.get("causal bottom-right");
         out.put(
             path + "varlen",
@@ -95,9 +103,9 @@ public final class BitsProbe {
     return out;
   }
 
-  private static long sum(Tensor... tensors) {
+  private static long sum(Tensor... ts) {
     CRC32 crc = new CRC32();
-    for (Tensor t : tensors) {
+    for (Tensor t : ts) {
       for (float x : t.toArray()) {
         crc.update(Float.floatToRawIntBits(x));
       }

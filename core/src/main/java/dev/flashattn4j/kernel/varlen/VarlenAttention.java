@@ -32,7 +32,10 @@ public final class VarlenAttention {
    * @param v (H_kv, total_k, d_v) or (1, H_kv, total_k, d_v)
    * @param cuSeqlensQ batch + 1 offsets into the rows of q: 0, ..., total_q, never decreasing
    * @param cuSeqlensK batch + 1 offsets into the rows of k and v: 0, ..., total_k
-   * @param options the options of every sequence; no mask
+   * @param options the options of every sequence. A mask is indexed with the packed rows and keys,
+   *     broadcast to (1, H_q, total_q, total_k) as for one long sequence; only the entries of a
+   *     sequence's own rows and keys are read. Dropout draws the keep bits of sequence x as those
+   *     of batch entry x, row and key counted within the sequence.
    * @return O of shape (H_q, total_q, d_v) with the rank of q, whose array is laid out token-major
    *     (total_q, H_q, d_v) as FlashAttention's; the LSE (H_q, total_q) row-major, −∞ for a row
    *     with no key
@@ -44,8 +47,9 @@ public final class VarlenAttention {
   }
 
   /**
-   * Checks a packed batch before any work: B = 1, no mask, and both offset arrays of the same
-   * length, starting at 0, never decreasing, ending at the packed row counts.
+   * Checks a packed batch before any work: B = 1 (a mask broadcast to the packed rows and keys),
+   * and both offset arrays of the same length, starting at 0, never decreasing, ending at the
+   * packed row counts.
    *
    * @return the shape of the packed tensors (B = 1, N_q = total_q, N_k = total_k)
    * @throws IllegalArgumentException naming the argument and the values
@@ -57,14 +61,6 @@ public final class VarlenAttention {
       throw new IllegalArgumentException(
           "packed tensors have B = 1 (sequences are located by cu_seqlens), not q "
               + Arrays.toString(q.shape()));
-    }
-    if (options.mask() != null) {
-      throw new IllegalArgumentException(
-          "varlen attention does not take a mask: use causal, window and softcap");
-    }
-    if (options.dropout().active()) {
-      throw new IllegalArgumentException(
-          "varlen attention does not take dropout yet: run the sequences as a batch");
     }
     CuSeqlens.check("cu_seqlens_q", cuSeqlensQ, q.rows(), "q " + Arrays.toString(q.shape()));
     CuSeqlens.check("cu_seqlens_k", cuSeqlensK, k.rows(), "k " + Arrays.toString(k.shape()));

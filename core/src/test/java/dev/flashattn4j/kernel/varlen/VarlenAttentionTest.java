@@ -199,7 +199,8 @@ class VarlenAttentionTest {
                 v,
                 new int[] {0, 10},
                 new int[] {0, 12},
-                o.toBuilder().mask(AttentionMask.keep(new boolean[] {true}, 1)).build()));
+                // a mask that does not broadcast to the packed (1, H, 10, 12)
+                o.toBuilder().mask(AttentionMask.keep(new boolean[3 * 7], 3, 7)).build()));
     assertThrows(
         IllegalArgumentException.class,
         () ->

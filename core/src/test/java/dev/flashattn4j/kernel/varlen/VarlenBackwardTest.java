@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flashattn4j.api.AttentionEngine;
 import dev.flashattn4j.api.AttentionGradients;
+import dev.flashattn4j.api.AttentionMask;
 import dev.flashattn4j.api.AttentionOptions;
 import dev.flashattn4j.api.AttentionResult;
 import dev.flashattn4j.api.Causal;
@@ -20,15 +21,110 @@ class VarlenBackwardTest {
 
   @Test
   void eachSequenceGetsTheGradientsOfItsOwnAttention() {
+    check(new int[] {0, 5, 5, 22, 31}, new int[] {0, 7, 10, 27, 39});
+  }
+
+  /** A long last sequence among few: its keys are cut into chunks (dQ summed in chunk order). */
+  @Test
+  void aLongSequenceAmongFewIsCutIntoKeyChunks() {
+    assertTrue(dev.flashattn4j.kernel.FlashBackwardAccess.chunks(8, 973) > 1, "not cut");
+    check(new int[] {0, 5, 5, 22, 300}, new int[] {0, 7, 10, 27, 1000});
+  }
+
+  /**
+   * Packed sequences of equal lengths with a mask on the packed rows and keys and dropout are the
+   * sequences of a dense batch (sequence x drawing the keep bits of batch entry x): forward,
+   * backward, SIMD and scalar.
+   */
+  @Test
+  void aMaskAndDropoutOnPackedSequencesAreThoseOfTheBatch() {
+    int seqs = 3;
+    int nq = 20;
+    int nk = 30;
     int hq = 4;
     int hkv = 2;
     int d = 16;
-    int[] cuQ = {0, 5, 5, 22, 31};
-    int[] cuK = {0, 7, 10, 27, 39};
-    Tensor q = TestTensors.normal(1, 1, hq, 31, d);
-    Tensor k = TestTensors.normal(2, 1, hkv, 39, d);
-    Tensor v = TestTensors.normal(3, 1, hkv, 39, d);
-    Tensor g = TestTensors.normal(4, 1, hq, 31, d);
+    java.util.SplittableRandom rnd = new java.util.SplittableRandom(9);
+    // a float mask per (batch, head): dense (B, H_q, N_q, N_k), packed (1, H_q, B·N_q, B·N_k)
+    float[] dense = new float[seqs * hq * nq * nk];
+    float[] packed = new float[hq * seqs * nq * seqs * nk];
+    java.util.Arrays.fill(packed, Float.NaN); // outside a sequence's block: never read
+    for (int x = 0; x < seqs; x++) {
+      for (int h = 0; h < hq; h++) {
+        for (int i = 0; i < nq; i++) {
+          for (int j = 0; j < nk; j++) {
+            float m = rnd.nextInt(5) == 0 ? Float.NEGATIVE_INFINITY : (float) rnd.nextGaussian();
+            dense[((x * hq + h) * nq + i) * nk + j] = m;
+            packed[(h * seqs * nq + x * nq + i) * (seqs * nk) + x * nk + j] = m;
+          }
+        }
+      }
+    }
+    AttentionOptions base =
+        AttentionOptions.builder().dropout(0.25f, 77, 5).causal(Causal.BOTTOM_RIGHT).build();
+    AttentionOptions denseOptions =
+        base.toBuilder().mask(AttentionMask.additive(dense, seqs, hq, nq, nk)).build();
+    AttentionOptions packedOptions =
+        base.toBuilder().mask(AttentionMask.additive(packed, 1, hq, seqs * nq, seqs * nk)).build();
+    Tensor q = TestTensors.normal(5, seqs, hq, nq, d);
+    Tensor k = TestTensors.normal(6, seqs, hkv, nk, d);
+    Tensor v = TestTensors.normal(7, seqs, hkv, nk, d);
+    Tensor g = TestTensors.normal(8, seqs, hq, nq, d);
+    int[] cuQ = new int[seqs + 1];
+    int[] cuK = new int[seqs + 1];
+    for (int x = 1; x <= seqs; x++) {
+      cuQ[x] = x * nq;
+      cuK[x] = x * nk;
+    }
+    for (boolean vector : new boolean[] {true, false}) {
+      KernelConfig c = KernelConfig.defaults().withThreads(2).withVectorized(vector);
+      try (AttentionEngine e = AttentionEngine.create(c)) {
+        AttentionResult want = e.forward(q, k, v, denseOptions);
+        AttentionGradients wantG = e.backward(q, k, v, want.output(), want.lse(), g, denseOptions);
+        Tensor pq = pack(q);
+        Tensor pk = pack(k);
+        Tensor pv = pack(v);
+        Tensor pg = pack(g);
+        AttentionResult got = e.varlen(pq, pk, pv, cuQ, cuK, packedOptions);
+        AttentionGradients gotG =
+            e.varlenBackward(pq, pk, pv, got.output(), got.lse(), pg, cuQ, cuK, packedOptions);
+        close(pack(want.output()), got.output(), "O, vector " + vector);
+        close(pack(wantG.dq()), gotG.dq(), "dQ, vector " + vector);
+        close(pack(wantG.dk()), gotG.dk(), "dK, vector " + vector);
+        close(pack(wantG.dv()), gotG.dv(), "dV, vector " + vector);
+      }
+    }
+  }
+
+  /** (B, H, N, d) → (1, H, B·N, d): the sequences one after the other. */
+  private static Tensor pack(Tensor t) {
+    int b = t.shape()[0];
+    int h = t.shape()[1];
+    int n = t.shape()[2];
+    int d = t.shape()[3];
+    float[] out = new float[b * h * n * d];
+    for (int x = 0; x < b; x++) {
+      for (int hh = 0; hh < h; hh++) {
+        for (int i = 0; i < n; i++) {
+          for (int c = 0; c < d; c++) {
+            out[(hh * b * n + x * n + i) * d + c] = t.get(x, hh, i, c);
+          }
+        }
+      }
+    }
+    return Tensor.of(out, 1, h, b * n, d);
+  }
+
+  private static void check(int[] cuQ, int[] cuK) {
+    int hq = 4;
+    int hkv = 2;
+    int d = 16;
+    int totalQ = cuQ[cuQ.length - 1];
+    int totalK = cuK[cuK.length - 1];
+    Tensor q = TestTensors.normal(1, 1, hq, totalQ, d);
+    Tensor k = TestTensors.normal(2, 1, hkv, totalK, d);
+    Tensor v = TestTensors.normal(3, 1, hkv, totalK, d);
+    Tensor g = TestTensors.normal(4, 1, hq, totalQ, d);
     AttentionOptions o =
         AttentionOptions.builder()
             .causal(Causal.BOTTOM_RIGHT)
