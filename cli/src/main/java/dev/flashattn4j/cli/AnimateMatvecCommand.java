@@ -46,8 +46,8 @@ public final class AnimateMatvecCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     MatVec mv = new MatVec(MatVec.parse(a, "--a"), MatVec.parse(v, "--v"));
-    OutputFile.check(out, "--out");
-    OutputFile.write(out, () -> new MatVecAnimation(mv).write(out));
+    Outputs.check(out, "--out");
+    Outputs.write(out, () -> new MatVecAnimation(mv).write(out));
     PrintWriter pw = spec.commandLine().getOut();
     pw.printf(
         "wrote %s: %d frames of %d ms, looping; A·v = %s%n",

@@ -4,6 +4,7 @@ import dev.flashattn4j.viz.render.NumberText;
 import dev.flashattn4j.viz.schedule.ScheduleAnimation;
 import dev.flashattn4j.viz.schedule.ScheduleSetup;
 import dev.flashattn4j.viz.schedule.ScheduleTrace;
+import dev.flashattn4j.viz.schedule.TileKind;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -41,9 +42,9 @@ public final class AnimateScheduleCommand implements Callable<Integer> {
   public Integer call() {
     ScheduleSetup setup = options.setup(ScheduleAnimation.MAX_STEPS);
     Path file = out != null ? out : Path.of("algorithm1-" + options.kernel + ".gif");
-    OutputFile.check(file, "--out");
+    Outputs.check(file, "--out");
     ScheduleTrace trace = options.run(setup);
-    OutputFile.write(file, () -> ScheduleAnimation.write(trace, file));
+    Outputs.write(file, () -> ScheduleAnimation.write(trace, file));
     int steps = trace.steps().size();
     PrintWriter pw = spec.commandLine().getOut();
     pw.printf(
@@ -54,6 +55,22 @@ public final class AnimateScheduleCommand implements Callable<Integer> {
         NumberText.count(trace.totalReads()),
         NumberText.count(trace.totalWrites()),
         NumberText.scientific(trace.maxDifference()).replace('−', '-'));
+    if (!trace.mask().isEmpty()) {
+      int[] tiles = trace.tileCounts();
+      pw.printf(
+          "%s: tiles %d whole, %d diagonal, %d seen by no row; %s%n",
+          trace.mask(),
+          tiles[TileKind.FULL.ordinal()],
+          tiles[TileKind.DIAGONAL.ordinal()],
+          tiles[TileKind.MASKED.ordinal()],
+          trace.savedReads() > 0
+              ? "skipping them saved " + NumberText.count(trace.savedReads()) + " HBM reads"
+              : "Algorithm 1 computes them anyway: "
+                  + NumberText.count(trace.maskedReads())
+                  + " reads, "
+                  + NumberText.count(trace.maskedWrites())
+                  + " writes");
+    }
     pw.flush();
     return 0;
   }

@@ -37,7 +37,7 @@ final class AttendCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    NpyOutputs outputs = new NpyOutputs().add("--out", out).add("--lse", lse);
+    Outputs outputs = new Outputs().add("--out", out).add("--lse", lse);
     AttentionInputs.Loaded in = inputs.load();
     AttentionResult r =
         in.kernel().run(in.q(), in.k(), in.v(), in.options(), in.sram(), in.threads());
@@ -46,7 +46,7 @@ final class AttendCommand implements Callable<Integer> {
     outputs.writeAll(
         Map.of(
             "--out",
-            NpyOutputs.tensor(r.output()),
+            Outputs.tensor(r.output()),
             "--lse",
             file -> Npy.write(file, r.lse(), r.lseShape())));
     spec.commandLine()

@@ -47,7 +47,9 @@ final class AttentionInputs {
   @Option(
       names = "--mask",
       paramLabel = "MASK.npy",
-      description = "bool keep-mask or float additive mask, broadcast to (B,H_q,N_q,N_k)")
+      description =
+          "keep-mask (bool, or int8/uint8/int16/int32/int64 where non-zero keeps the key) or"
+              + " additive float mask, broadcast to (B,H_q,N_q,N_k)")
   Path mask;
 
   @Option(
@@ -138,14 +140,7 @@ final class AttentionInputs {
       b.softcap(positiveFloat("--softcap", softcap));
     }
     if (causal != null) {
-      b.causal(
-          switch (causal) {
-            case "top-left" -> Causal.TOP_LEFT;
-            case "bottom-right" -> Causal.BOTTOM_RIGHT;
-            default ->
-                throw new BadInputException(
-                    "--causal must be top-left or bottom-right, not '" + causal + "'");
-          });
+      b.causal(parseCausal(causal));
     }
     if (window != null) {
       b.window(parseWindow(window));
@@ -255,12 +250,25 @@ final class AttentionInputs {
       throw new BadInputException(
           "--mask " + file + ": rank " + a.rank() + ", expected 1 to 4 dimensions");
     }
-    return a.dtype() == NpyDtype.BOOL
+    // bool and integer masks keep where non-zero (PyTorch's int8/uint8 masks); floats are added
+    return a.dtype() == NpyDtype.BOOL || a.dtype().isInteger()
         ? AttentionMask.keep(a.toBooleanArray(), a.shape())
         : AttentionMask.additive(a.toFloatArray(), a.shape());
   }
 
-  private static Window parseWindow(String text) {
+  /** --causal's value: top-left or bottom-right. */
+  static Causal parseCausal(String text) {
+    return switch (text) {
+      case "top-left" -> Causal.TOP_LEFT;
+      case "bottom-right" -> Causal.BOTTOM_RIGHT;
+      default ->
+          throw new BadInputException(
+              "--causal must be top-left or bottom-right, not '" + Main.printable(text) + "'");
+    };
+  }
+
+  /** --window's value: LEFT,RIGHT. */
+  static Window parseWindow(String text) {
     String[] parts = text.split(",", -1);
     if (parts.length == 2) {
       try {

@@ -8,7 +8,6 @@ import dev.flashattn4j.cli.bench.BenchRow;
 import dev.flashattn4j.cli.bench.BenchRunner;
 import dev.flashattn4j.cli.bench.Machine;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -153,14 +152,7 @@ public final class BenchCommand implements Callable<Integer> {
     if (shuffle != 0) {
       Collections.shuffle(cases, new Random(shuffle));
     }
-    if (csv != null
-        && csv.toAbsolutePath().getParent() != null
-        && !Files.isDirectory(csv.toAbsolutePath().getParent())) {
-      throw new BadInputException("--csv: no directory " + csv.toAbsolutePath().getParent());
-    }
-    if (plot != null) {
-      OutputFile.check(plot, "--plot");
-    }
+    new Outputs().add("--csv", csv).add("--plot", plot);
     Map<Integer, Double> peaks = new LinkedHashMap<>();
     for (BenchCase c : cases) {
       peaks.computeIfAbsent(c.threads(), t -> FmaPeak.measure(300, t));

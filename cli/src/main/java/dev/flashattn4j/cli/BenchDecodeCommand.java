@@ -120,6 +120,9 @@ final class BenchDecodeCommand implements Callable<Integer> {
     }
     int t = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
     ThreadCount.check("--threads", t);
+    if (csv != null) {
+      Outputs.check(csv, "--csv");
+    }
     DecodeBench.Settings settings =
         new DecodeBench.Settings(
             cacheLens,

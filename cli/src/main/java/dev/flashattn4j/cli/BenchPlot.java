@@ -49,6 +49,6 @@ final class BenchPlot {
             machine.vectors(),
             first.batch(),
             first.heads());
-    OutputFile.write(png, () -> BenchChart.write(points, lines, subtitle, png));
+    Outputs.write(png, () -> BenchChart.write(points, lines, subtitle, png));
   }
 }

@@ -11,10 +11,9 @@ import dev.flashattn4j.cli.bench.Machine;
 import dev.flashattn4j.kernel.decode.DecodeAttention;
 import dev.flashattn4j.reference.ErrorBudget;
 import dev.flashattn4j.tensor.Tensor;
-import java.io.IOException;
+import dev.flashattn4j.viz.AtomicFiles;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -367,10 +366,7 @@ final class DecodeBench {
               r.readGbPerSecond,
               readAfter));
     }
-    try {
-      Files.writeString(s.csv, sb);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + s.csv, e);
-    }
+    byte[] bytes = sb.toString().getBytes(StandardCharsets.UTF_8);
+    Outputs.write(s.csv, () -> AtomicFiles.write(s.csv, stream -> stream.write(bytes)));
   }
 }

@@ -4,6 +4,7 @@ import dev.flashattn4j.viz.page.ExplainPage;
 import dev.flashattn4j.viz.render.NumberText;
 import dev.flashattn4j.viz.schedule.ScheduleSetup;
 import dev.flashattn4j.viz.schedule.ScheduleTrace;
+import dev.flashattn4j.viz.schedule.TileKind;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -47,9 +48,9 @@ public final class ExplainCommand implements Callable<Integer> {
         out != null
             ? out
             : Path.of(options.kernel.equals("fast") ? "algorithm1-fast.html" : "algorithm1.html");
-    OutputFile.check(file, "--out");
+    Outputs.check(file, "--out");
     ScheduleTrace trace = options.run(setup);
-    OutputFile.write(file, () -> ExplainPage.write(trace, file));
+    Outputs.write(file, () -> ExplainPage.write(trace, file));
     PrintWriter pw = spec.commandLine().getOut();
     pw.printf(
         "wrote %s: %d steps; open it in a browser (it needs no network)%n",
@@ -59,6 +60,22 @@ public final class ExplainCommand implements Callable<Integer> {
         NumberText.count(trace.totalReads()),
         NumberText.count(trace.totalWrites()),
         NumberText.scientific(trace.maxDifference()).replace('−', '-'));
+    if (!trace.mask().isEmpty()) {
+      int[] tiles = trace.tileCounts();
+      pw.printf(
+          "%s: tiles %d whole, %d diagonal, %d seen by no row; %s%n",
+          trace.mask(),
+          tiles[TileKind.FULL.ordinal()],
+          tiles[TileKind.DIAGONAL.ordinal()],
+          tiles[TileKind.MASKED.ordinal()],
+          trace.savedReads() > 0
+              ? "skipping them saved " + NumberText.count(trace.savedReads()) + " HBM reads"
+              : "Algorithm 1 computes them anyway: "
+                  + NumberText.count(trace.maskedReads())
+                  + " reads, "
+                  + NumberText.count(trace.maskedWrites())
+                  + " writes");
+    }
     pw.flush();
     return 0;
   }

@@ -58,8 +58,8 @@ final class GradCommand implements Callable<Integer> {
       throw new BadInputException(
           "name at least one of --out-dq, --out-dk, --out-dv, --out-dsinks");
     }
-    NpyOutputs outputs =
-        new NpyOutputs()
+    Outputs outputs =
+        new Outputs()
             .add("--out-dq", outDq)
             .add("--out-dk", outDk)
             .add("--out-dv", outDv)
@@ -84,11 +84,11 @@ final class GradCommand implements Callable<Integer> {
     outputs.writeAll(
         Map.of(
             "--out-dq",
-            NpyOutputs.tensor(r.dq()),
+            Outputs.tensor(r.dq()),
             "--out-dk",
-            NpyOutputs.tensor(r.dk()),
+            Outputs.tensor(r.dk()),
             "--out-dv",
-            NpyOutputs.tensor(r.dv()),
+            Outputs.tensor(r.dv()),
             "--out-dsinks",
             file -> Npy.write(file, r.dsinks(), r.dsinks() == null ? 0 : r.dsinks().length)));
     var out = spec.commandLine().getOut();

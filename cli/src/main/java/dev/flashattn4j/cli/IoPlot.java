@@ -46,7 +46,7 @@ final class IoPlot {
       byBlock.add(new IoPoint(r.blocks().bc(), r.algorithm1().accesses(), r.standard().accesses()));
     }
     String shape = nq == nk ? "N = " + nq : "N_q = " + nq + ", N_k = " + nk;
-    OutputFile.write(
+    Outputs.write(
         png,
         () ->
             IoChart.write(

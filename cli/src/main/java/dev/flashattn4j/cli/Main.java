@@ -4,8 +4,12 @@ import dev.flashattn4j.cli.bench.Machine;
 import dev.flashattn4j.internal.Simd;
 import dev.flashattn4j.kernel.MicroKernel;
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 /** {@code ./flashattn}: the command-line front of FlashAttention4j. */
 @Command(
@@ -61,9 +65,15 @@ public final class Main implements Runnable {
         (ex, args) -> {
           // One line, as for every other bad input; the usage is one --help away.
           PrintWriter err = ex.getCommandLine().getErr();
+          // a mistyped option also leaves a required one "missing": name the typo first
+          List<String> unmatched =
+              ex instanceof UnmatchedArgumentException u
+                  ? u.getUnmatched()
+                  : ex.getCommandLine().getUnmatchedArguments();
+          String unknown = unknownWord(ex.getCommandLine(), unmatched);
           err.println(
               "error: "
-                  + ex.getMessage()
+                  + (unknown != null ? unknown : ex.getMessage())
                   + " (see: flashattn "
                   + commandPath(ex.getCommandLine())
                   + "--help)");
@@ -83,6 +93,41 @@ public final class Main implements Runnable {
           throw ex;
         });
     return cl;
+  }
+
+  /**
+   * "unknown command 'atend'; did you mean 'attend'?" for a word where a command was expected, the
+   * same for an option; null for other unmatched arguments (picocli's message says it then).
+   */
+  static String unknownWord(CommandLine cmd, List<String> unmatched) {
+    if (unmatched == null || unmatched.isEmpty()) {
+      return null;
+    }
+    String word = unmatched.get(0);
+    String kind;
+    Collection<String> names;
+    if (word.startsWith("-")) {
+      int eq = word.indexOf('=');
+      word = eq > 0 ? word.substring(0, eq) : word;
+      kind = "option";
+      names = new ArrayList<>();
+      for (CommandLine.Model.OptionSpec o : cmd.getCommandSpec().options()) {
+        names.addAll(List.of(o.names()));
+      }
+    } else if (!cmd.getSubcommands().isEmpty()
+        && cmd.getCommandSpec().positionalParameters().isEmpty()) {
+      kind = "command";
+      names = cmd.getSubcommands().keySet();
+    } else {
+      return null;
+    }
+    String near = Suggest.closest(word, names);
+    return "unknown "
+        + kind
+        + " '"
+        + printable(word)
+        + "'"
+        + (near == null ? "" : "; did you mean '" + near + "'?");
   }
 
   private static String commandPath(CommandLine cmd) {

@@ -1,5 +1,7 @@
 package dev.flashattn4j.cli;
 
+import dev.flashattn4j.api.Causal;
+import dev.flashattn4j.api.Window;
 import dev.flashattn4j.paper.BlockSizes;
 import dev.flashattn4j.viz.schedule.FastSchedule;
 import dev.flashattn4j.viz.schedule.PaperSchedule;
@@ -9,7 +11,7 @@ import picocli.CommandLine.Option;
 
 /**
  * The flags of {@code animate schedule} and {@code explain}: the run to draw (the seed notebook's
- * example by default, with {@code demo}'s Q, K, V) and the loop order.
+ * example by default, with {@code demo}'s Q, K, V), its causal mask and window, and the loop order.
  */
 final class ScheduleOptions {
 
@@ -40,6 +42,22 @@ final class ScheduleOptions {
       description =
           "The factor on QKᵀ (default: ${DEFAULT-VALUE}, the seed notebook's; 1/√d is PyTorch's).")
   float scale = 1f;
+
+  @Option(
+      names = "--causal",
+      paramLabel = "ALIGN",
+      description =
+          "top-left (query i sees keys j ≤ i) or bottom-right: the tiles no row sees are drawn"
+              + " (skipped by the fast order), the diagonal tiles cut element by element.")
+  String causal;
+
+  @Option(
+      names = "--window",
+      paramLabel = "LEFT,RIGHT",
+      description =
+          "a sliding window: query i sees keys i − LEFT ≤ j ≤ i + RIGHT (-1 = unbounded), as"
+              + " attend's --window.")
+  String window;
 
   @Option(
       names = "--kernel",
@@ -81,7 +99,14 @@ final class ScheduleOptions {
                   + " picture shows: raise --sram (bigger blocks, fewer steps) or lower --n",
               n, sram, steps, b.tr(), b.tc(), maxSteps));
     }
-    return new ScheduleSetup(n, d, sram, seed, scale);
+    return new ScheduleSetup(
+        n,
+        d,
+        sram,
+        seed,
+        scale,
+        causal == null ? Causal.NONE : AttentionInputs.parseCausal(causal),
+        window == null ? Window.NONE : AttentionInputs.parseWindow(window));
   }
 
   /** The trace of the chosen loop order. */

@@ -71,7 +71,7 @@ final class TrainDemoCommand implements Callable<Integer> {
             ? Runtime.getRuntime().availableProcessors()
             : ThreadCount.check("--threads", threads);
     if (plot != null) {
-      OutputFile.check(plot, "--plot");
+      Outputs.check(plot, "--plot");
     }
     List<Double> torch = torchCurve();
     List<Double> ours = new ArrayList<>();
@@ -118,7 +118,7 @@ final class TrainDemoCommand implements Callable<Integer> {
           TOLERANCE);
     }
     if (plot != null) {
-      OutputFile.write(
+      Outputs.write(
           plot,
           () ->
               LossChart.write(

@@ -134,6 +134,74 @@ class AttendVerifyCliTest {
     assertArrayEquals(want.output().toArray(), Npy.readTensor(out).toArray());
   }
 
+  /** int8, uint8, int16, int32 and int64 masks keep where non-zero: the bits of the bool mask. */
+  @Test
+  void integerMasksKeepWhereNonZero() throws IOException {
+    // (5, 7): key j of row i is dropped where (i + 2j) % 3 == 0, kept with assorted non-zero values
+    long[] values = new long[35];
+    boolean[] keep = new boolean[35];
+    for (int i = 0; i < 35; i++) {
+      keep[i] = (i / 7 + 2 * (i % 7)) % 3 != 0;
+      values[i] = keep[i] ? (i % 2 == 0 ? 1 : (i % 3 == 1 ? -1 : 100)) : 0;
+    }
+    Path boolMask = dir.resolve("bool.npy");
+    Files.write(boolMask, npy("|b1", 1, values, 5, 7));
+    Cli r = run(base("attend"), "--mask", boolMask.toString(), "--kernel", "naive");
+    assertEquals(0, r.exit(), r.toString());
+    float[] want = Npy.readTensor(out).toArray();
+    AttentionResult oracle =
+        NaiveAttention.compute(
+            Npy.readTensor(q),
+            Npy.readTensor(k),
+            Npy.readTensor(v),
+            AttentionOptions.builder()
+                .mask(dev.flashattn4j.api.AttentionMask.keep(keep, 5, 7))
+                .build());
+    assertArrayEquals(oracle.output().toArray(), want, "the bool mask itself");
+    String[][] types = {{"|i1", "1"}, {"|u1", "1"}, {"<i2", "2"}, {"<i4", "4"}, {"<i8", "8"}};
+    for (String[] t : types) {
+      long[] vals = values.clone();
+      if (t[0].equals("|u1")) {
+        for (int i = 0; i < vals.length; i++) {
+          vals[i] = vals[i] == -1 ? 255 : vals[i];
+        }
+      }
+      Path m = dir.resolve("mask" + t[1] + t[0].charAt(1) + ".npy");
+      Files.write(m, npy(t[0], Integer.parseInt(t[1]), vals, 5, 7));
+      Files.delete(out);
+      Cli ri = run(base("attend"), "--mask", m.toString(), "--kernel", "naive");
+      assertEquals(0, ri.exit(), t[0] + ": " + ri);
+      assertArrayEquals(want, Npy.readTensor(out).toArray(), t[0] + " as a keep-mask");
+    }
+  }
+
+  /** A .npy file as NumPy writes it: little-endian integers of {@code size} bytes. */
+  private static byte[] npy(String descr, int size, long[] values, int... shape) {
+    String dict =
+        "{'descr': '"
+            + descr
+            + "', 'fortran_order': False, 'shape': ("
+            + shape[0]
+            + ", "
+            + shape[1]
+            + "), }";
+    String text = dict + " ".repeat(128 - 10 - 1 - dict.length()) + "\n";
+    java.nio.ByteBuffer b =
+        java.nio.ByteBuffer.allocate(128 + values.length * size)
+            .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    b.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (byte) text.length(), 0});
+    b.put(text.getBytes(StandardCharsets.US_ASCII));
+    for (long x : values) {
+      switch (size) {
+        case 1 -> b.put((byte) (descr.equals("|b1") ? (x != 0 ? 1 : 0) : x));
+        case 2 -> b.putShort((short) x);
+        case 4 -> b.putInt((int) x);
+        default -> b.putLong(x);
+      }
+    }
+    return b.array();
+  }
+
   @Test
   void verifyPassesForTheFastKernelAndPrintsTheErrors() {
     Cli r = run(base("verify"), "--causal", "top-left");

@@ -57,6 +57,11 @@ public record AttentionOptions(
   /** Plain attention: scale 1/√d, no mask. */
   public static final AttentionOptions DEFAULTS = builder().build();
 
+  /**
+   * Checks every option.
+   *
+   * @throws IllegalArgumentException naming the option that is out of range or null
+   */
   public AttentionOptions {
     Checks.notNull(causal, "causal");
     Checks.notNull(window, "window");
@@ -129,6 +134,7 @@ public record AttentionOptions(
     this(scale, causal, mask, window, softcap, Dropout.NONE);
   }
 
+  /** A builder with the defaults: scale 1/√d, no causal mask, no mask, window or soft cap. */
   public static Builder builder() {
     return new Builder();
   }
@@ -190,6 +196,10 @@ public record AttentionOptions(
 
   /** Builder of {@link AttentionOptions}. */
   public static final class Builder {
+
+    /** A builder with the defaults ({@link AttentionOptions#builder()}). */
+    public Builder() {}
+
     private float scale = Float.NaN;
     private Causal causal = Causal.NONE;
     private AttentionMask mask;
@@ -205,16 +215,19 @@ public record AttentionOptions(
       return this;
     }
 
+    /** The causal mask and its alignment ({@link Causal#NONE} for none). */
     public Builder causal(Causal causal) {
       this.causal = causal;
       return this;
     }
 
+    /** A boolean or additive mask, broadcast to (B, H, N_q, N_k); null for none. */
     public Builder mask(AttentionMask mask) {
       this.mask = mask;
       return this;
     }
 
+    /** A sliding window of keys around each query's diagonal ({@link Window#NONE} for none). */
     public Builder window(Window window) {
       this.window = window;
       return this;
@@ -254,6 +267,11 @@ public record AttentionOptions(
       return this;
     }
 
+    /**
+     * The options.
+     *
+     * @throws IllegalArgumentException naming the option that is out of range
+     */
     public AttentionOptions build() {
       return new AttentionOptions(scale, causal, mask, window, softcap, dropout, alibi, sinks);
     }

@@ -14,6 +14,11 @@ import java.util.Arrays;
  */
 public record AttentionResult(Tensor output, float[] lse) {
 
+  /**
+   * Checks that the LSE has one value per row of the output.
+   *
+   * @throws IllegalArgumentException when an argument is null or the sizes do not match
+   */
   public AttentionResult {
     Checks.notNull(output, "output");
     Checks.notNull(lse, "lse");

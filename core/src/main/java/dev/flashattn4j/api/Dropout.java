@@ -26,6 +26,11 @@ public record Dropout(float p, long seed, long offset) {
   /** No dropout. */
   public static final Dropout NONE = new Dropout(0f, 0L, 0L);
 
+  /**
+   * Checks the probability.
+   *
+   * @throws IllegalArgumentException unless 0 ≤ p &lt; 1
+   */
   public Dropout {
     if (!(p >= 0f && p < 1f)) {
       throw new IllegalArgumentException("dropout p must be in [0, 1), not " + p);
@@ -76,6 +81,7 @@ public record Dropout(float p, long seed, long offset) {
     private Dropout dropout;
     private DropoutBits bits;
 
+    /** A generator for {@code dropout}'s keep flags (see {@link #reset}). */
     public Rows(Dropout dropout) {
       reset(dropout);
     }

@@ -15,6 +15,7 @@ public record Window(int left, int right) {
   /** No window: every key is in range. */
   public static final Window NONE = new Window(-1, -1);
 
+  /** Any negative side means unbounded on that side (stored as −1). */
   public Window {
     left = Math.max(-1, left);
     right = Math.max(-1, right);

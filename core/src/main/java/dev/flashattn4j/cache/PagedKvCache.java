@@ -500,22 +500,27 @@ public final class PagedKvCache {
   // ---------------------------------------------------------------------------------------------
   // Sizes
 
+  /** Layers the cache holds K and V for. */
   public int layers() {
     return layers;
   }
 
+  /** K/V heads per layer (H_kv). */
   public int kvHeads() {
     return kvHeads;
   }
 
+  /** d, the width of a key. */
   public int headDim() {
     return headDim;
   }
 
+  /** d_v, the width of a value. */
   public int valueDim() {
     return valueDim;
   }
 
+  /** Tokens per page. */
   public int pageSize() {
     return pageSize;
   }
@@ -530,6 +535,7 @@ public final class PagedKvCache {
     return freeCount;
   }
 
+  /** The element type K and V are stored in. */
   public KvStorage storage() {
     return storage;
   }

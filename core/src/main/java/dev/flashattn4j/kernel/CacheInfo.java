@@ -22,6 +22,11 @@ public record CacheInfo(int l1Bytes, int l2Bytes, int l3Bytes, boolean detected)
 
   private static final Path SYSFS = Path.of("/sys/devices/system/cpu/cpu0/cache");
 
+  /**
+   * Checks the sizes.
+   *
+   * @throws IllegalArgumentException when a size is below 1 KiB
+   */
   public CacheInfo {
     if (l1Bytes < 1024 || l2Bytes < 1024 || l3Bytes < 1024) {
       throw new IllegalArgumentException(

@@ -7,6 +7,7 @@ import dev.flashattn4j.api.AttentionShape;
 import dev.flashattn4j.api.Dropout;
 import dev.flashattn4j.internal.DropoutBits;
 import dev.flashattn4j.internal.JobPool;
+import dev.flashattn4j.internal.ScalarMath;
 import dev.flashattn4j.internal.Scratch;
 import dev.flashattn4j.internal.Simd;
 import dev.flashattn4j.internal.Softmax;
@@ -16,9 +17,6 @@ import dev.flashattn4j.tensor.Tensor;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The backward pass of attention (FlashAttention-2's, on the CPU): from Q, K, V, the forward's O
@@ -46,9 +44,6 @@ import jdk.incubator.vector.VectorSpecies;
  * any thread count. Tiles no row can see (causal, window) are skipped as in the forward.
  */
 public final class FlashBackward {
-
-  private static final VectorSpecies<Float> SPECIES = Simd.SPECIES;
-  private static final int LANES = Simd.LANES;
 
   /** Fewer (sequence, K/V head) pairs than this cut their keys into chunks. */
   static final int SPLIT_BELOW = 16;
@@ -453,7 +448,7 @@ public final class FlashBackward {
       this.dv = dv;
       int d = s.headDim();
       int dvDim = s.valueDim();
-      int lanes = vector ? LANES : 1;
+      int lanes = vector ? Simd.LANES : 1;
       dPad = (d + lanes - 1) / lanes * lanes;
       dvPad = (dvDim + lanes - 1) / lanes * lanes;
       group = s.groupSize();
@@ -636,7 +631,7 @@ public final class FlashBackward {
       int nk = w.nk;
       int d = s.headDim();
       int dvDim = s.valueDim();
-      int lanes = vector ? LANES : 1;
+      int lanes = vector ? Simd.LANES : 1;
       int rowsPad = (rows + lanes - 1) / lanes * lanes;
       int[] head = w.head;
       int[] pos = w.pos;
@@ -841,30 +836,13 @@ public final class FlashBackward {
         int at = j * br;
         int r = 0;
         if (vector) {
-          for (; r + LANES <= rowsPad; r += LANES) {
-            FloatVector sv = FloatVector.fromArray(SPECIES, st, at + r);
-            FloatVector p =
-                Simd.exp2(sv.sub(FloatVector.fromArray(SPECIES, lseRow, r)).mul(Softmax.LOG2E));
-            FloatVector dp = FloatVector.fromArray(SPECIES, ds, at + r);
-            if (dropout) {
-              FloatVector z = FloatVector.fromArray(SPECIES, w.zt, at + r);
-              dp = dp.mul(z);
-              p.mul(z).intoArray(pt, at + r);
-            } else {
-              p.intoArray(pt, at + r);
-            }
-            FloatVector g = dp.sub(FloatVector.fromArray(SPECIES, dRow, r)).mul(p);
-            if (cap > 0) {
-              FloatVector t = FloatVector.fromArray(SPECIES, capped, at + r).mul(inv);
-              g = g.mul(FloatVector.broadcast(SPECIES, 1f).sub(t.mul(t)));
-            }
-            VectorMask<Float> zero = p.eq(0f);
-            g.blend(0f, zero).intoArray(ds, at + r);
-          }
+          r =
+              TileVectors.probabilitiesAndDs(
+                  st, pt, ds, lseRow, dRow, w.zt, capped, at, rowsPad, dropout, cap, inv);
         }
         for (; r < rowsPad; r++) {
           float sv = st[at + r];
-          float p = Simd.exp2((sv - lseRow[r]) * Softmax.LOG2E);
+          float p = ScalarMath.exp2((sv - lseRow[r]) * Softmax.LOG2E);
           float dp = ds[at + r];
           if (dropout) {
             float z = w.zt[at + r];

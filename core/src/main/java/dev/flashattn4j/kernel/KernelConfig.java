@@ -1,6 +1,7 @@
 package dev.flashattn4j.kernel;
 
 import dev.flashattn4j.internal.Simd;
+import dev.flashattn4j.internal.VectorModule;
 
 /**
  * How the forward kernel runs: threads, tile sizes and whether the vector paths are used.
@@ -22,6 +23,11 @@ public record KernelConfig(
     CacheInfo cache,
     MicroKernel microKernel) {
 
+  /**
+   * Checks the configuration.
+   *
+   * @throws IllegalArgumentException naming the value out of range
+   */
   public KernelConfig {
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be at least 1, not " + threads);
@@ -89,9 +95,15 @@ public record KernelConfig(
     return new KernelConfig(threads, blockRows, blockCols, vectorized, cache, microKernel);
   }
 
-  /** True when this configuration runs the vector paths. */
+  /**
+   * True when this configuration runs the vector paths: {@code vectorized}, and this JVM has the
+   * module {@code jdk.incubator.vector} with vectors not turned off by {@code
+   * flashattn.vector.bits=0}. Without the module the scalar twins run, and the first call says
+   * once, on standard error, how to get the SIMD speed ({@code --add-modules
+   * jdk.incubator.vector}).
+   */
   public boolean usesVectors() {
-    return vectorized && Simd.ENABLED;
+    return vectorized && VectorModule.vectorsEnabled();
   }
 
   /** The lane count rows are padded to: the vector length, or 1 for the scalar path. */

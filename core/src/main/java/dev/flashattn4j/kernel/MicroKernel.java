@@ -1,6 +1,7 @@
 package dev.flashattn4j.kernel;
 
 import dev.flashattn4j.internal.Simd;
+import dev.flashattn4j.internal.VectorModule;
 import java.util.Locale;
 
 /**
@@ -87,7 +88,8 @@ public enum MicroKernel {
     if (arch.contains("aarch64") || arch.contains("arm64") || arch.contains("riscv")) {
       return 32;
     }
-    return Simd.preferredBits() >= 512 ? 32 : 16;
+    // without the Vector API module only the scalar paths run: the count does not matter
+    return VectorModule.PRESENT && Simd.preferredBits() >= 512 ? 32 : 16;
   }
 
   /** The largest shape that fits {@code registers} vector registers. */

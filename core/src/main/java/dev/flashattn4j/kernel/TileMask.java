@@ -1,16 +1,12 @@
 package dev.flashattn4j.kernel;
 
 import static dev.flashattn4j.internal.Simd.LANES;
-import static dev.flashattn4j.internal.Simd.SPECIES;
 
 import dev.flashattn4j.api.AttentionMask;
 import dev.flashattn4j.api.AttentionOptions;
 import dev.flashattn4j.internal.ScalarMath;
 import dev.flashattn4j.internal.Simd;
 import dev.flashattn4j.internal.Softmax;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * What happens to a tile of scores between Q·Kᵀ and the softmax (FlashAttention's {@code mask.h}):
@@ -31,11 +27,11 @@ final class TileMask {
       int o = j * ld;
       if (vector) {
         for (int r = 0; r < rows; r += LANES) {
-          tanhTimes(s, o + r, k);
+          TileVectors.tanhTimes(s, o + r, k);
         }
       } else {
         for (int r = 0; r < rows; r++) {
-          s[o + r] = k * Simd.tanh(s[o + r]);
+          s[o + r] = k * ScalarMath.tanh(s[o + r]);
         }
       }
     }
@@ -52,41 +48,6 @@ final class TileMask {
         s[o + r] = ScalarMath.softcap(s[o + r], c);
       }
     }
-  }
-
-  /**
-   * s[i..i+LANES) ← k·tanh(s[i..]): {@link Simd#tanh} lane by lane, operation for operation (the
-   * same bits as the scalar twin, whatever the JIT has compiled).
-   */
-  private static void tanhTimes(float[] s, int i, float k) {
-    FloatVector x = FloatVector.fromArray(SPECIES, s, i);
-    FloatVector a = x.abs();
-    FloatVector z = x.mul(x);
-    FloatVector p = z.fma(Simd.T0, Simd.T1);
-    p = p.fma(z, FloatVector.broadcast(SPECIES, Simd.T2));
-    p = p.fma(z, FloatVector.broadcast(SPECIES, Simd.T3));
-    p = p.fma(z, FloatVector.broadcast(SPECIES, Simd.T4));
-    FloatVector small = p.mul(z).fma(x, x);
-    // 2^{|x|·2 log2 e}, Simd.exp2 written out (a vector passed to a call may be boxed)
-    FloatVector y = a.mul(Simd.TWO_LOG2E).max(Simd.EXP2_FLOOR).min(Simd.EXP2_MAX);
-    FloatVector shifted = y.add(Simd.ROUND);
-    FloatVector f = y.sub(shifted.sub(Simd.ROUND));
-    FloatVector e = f.fma(Simd.P0, Simd.P1);
-    e = e.fma(f, FloatVector.broadcast(SPECIES, Simd.P2));
-    e = e.fma(f, FloatVector.broadcast(SPECIES, Simd.P3));
-    e = e.fma(f, FloatVector.broadcast(SPECIES, Simd.P4));
-    e = e.fma(f, FloatVector.broadcast(SPECIES, Simd.P5));
-    e = e.fma(f, FloatVector.broadcast(SPECIES, 1f));
-    IntVector bits =
-        e.reinterpretAsInts().add(shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23));
-    e = bits.max(0).reinterpretAsFloats();
-    FloatVector two = FloatVector.broadcast(SPECIES, 2f);
-    FloatVector big = FloatVector.broadcast(SPECIES, 1f).sub(two.div(e.add(1f)));
-    // copy x's sign onto big: the sign bit of x, the other bits of big
-    IntVector sign = x.reinterpretAsInts().and(0x80000000);
-    big = big.reinterpretAsInts().and(0x7FFFFFFF).or(sign).reinterpretAsFloats();
-    FloatVector t = small.blend(big, a.compare(VectorOperators.GE, Simd.TANH_SPLIT));
-    t.blend(x, x.compare(VectorOperators.NE, x)).mul(k).intoArray(s, i); // NaN stays NaN
   }
 
   /**

@@ -8,6 +8,9 @@ package dev.flashattn4j.paper;
  */
 public final class IoCounter {
 
+  /** A counter at zero. */
+  public IoCounter() {}
+
   private final long[] reads = new long[IoTally.LINES];
   private final long[] writes = new long[IoTally.LINES];
   private long peakSram;

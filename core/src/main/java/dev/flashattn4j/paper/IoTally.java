@@ -17,6 +17,8 @@ public final class IoTally {
   private final long peakSram;
 
   /**
+   * The traffic of one run, line by line.
+   *
    * @param reads elements read from HBM, indexed by the paper's line number, length {@link #LINES}
    * @param writes elements written to HBM, indexed by line, length {@link #LINES}
    * @param peakSram the most elements held on chip at once

@@ -20,7 +20,8 @@ import java.util.Set;
 
 /**
  * Reads and writes NumPy's .npy format (format versions 1.0, 2.0 and 3.0, C order): float16,
- * float32, float64 and bool arrays are read; float32 and float64 arrays are written, atomically.
+ * float32, float64, bool and integer (int8, uint8, int16, int32, int64) arrays are read; float32
+ * and float64 arrays are written, atomically.
  *
  * <p>Every file is checked before its data is read: the magic string, the version, a header dict
  * with exactly {@code descr}, {@code fortran_order} and {@code shape}, and a data size that matches
@@ -77,6 +78,8 @@ public final class Npy {
         case FLOAT16 -> NpyArray.ofFloats(NpyDtype.FLOAT16, readHalves(file, ch, n), shape);
         case FLOAT64 -> NpyArray.ofDoubles(readDoubles(file, ch, n), shape);
         case BOOL -> NpyArray.ofBooleans(readBools(file, ch, n), shape);
+        case INT8, UINT8, INT16, INT32, INT64 ->
+            NpyArray.ofIntegers(header.dtype(), readIntegers(file, ch, n, header.dtype()), shape);
       };
     } catch (NoSuchFileException e) {
       throw new NoSuchFileException(file.toString(), null, "no such file");
@@ -89,6 +92,7 @@ public final class Npy {
       case FLOAT16, FLOAT32 -> Float.BYTES;
       case FLOAT64 -> Double.BYTES;
       case BOOL -> 1;
+      case INT8, UINT8, INT16, INT32, INT64 -> Long.BYTES;
     };
   }
 
@@ -106,7 +110,12 @@ public final class Npy {
 
   /** An array too large for this JVM's heap, found from its header. */
   public static final class NpyTooLargeException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    /** The bytes the array needs. */
     private final long neededBytes;
+
+    /** The JVM's largest heap. */
     private final long maxHeapBytes;
 
     NpyTooLargeException(Path file, String what, long neededBytes, long maxHeapBytes) {
@@ -164,6 +173,7 @@ public final class Npy {
    *
    * @param data row-major, as many as the product of {@code shape}
    * @param shape any rank; empty for a 0-d array
+   * @throws IOException when the file cannot be written (nothing is left behind)
    */
   public static void write(Path file, float[] data, int... shape) throws IOException {
     Checks.notNull(file, "file");
@@ -181,6 +191,7 @@ public final class Npy {
    *
    * @param data row-major, as many as the product of {@code shape}
    * @param shape any rank; empty for a 0-d array
+   * @throws IOException when the file cannot be written (nothing is left behind)
    */
   public static void write(Path file, double[] data, int... shape) throws IOException {
     Checks.notNull(file, "file");
@@ -193,7 +204,11 @@ public final class Npy {
         (buf, from, count) -> buf.asDoubleBuffer().put(data, from, count));
   }
 
-  /** Writes a tensor as float32 with the tensor's rank and shape, atomically (no copy of views). */
+  /**
+   * Writes a tensor as float32 with the tensor's rank and shape, atomically (no copy of views).
+   *
+   * @throws IOException when the file cannot be written (nothing is left behind)
+   */
   public static void write(Path file, Tensor tensor) throws IOException {
     Checks.notNull(file, "file");
     Checks.notNull(tensor, "tensor");
@@ -376,6 +391,31 @@ public final class Npy {
       fill(file, ch, buf, count * 2).asShortBuffer().get(halves, 0, count);
       for (int j = 0; j < count; j++) {
         out[i + j] = Float.float16ToFloat(halves[j]);
+      }
+      i += count;
+    }
+    return out;
+  }
+
+  /** Integers of a little-endian or byte-sized type, widened to long (uint8 as 0..255). */
+  private static long[] readIntegers(Path file, FileChannel ch, int n, NpyDtype dtype)
+      throws IOException {
+    long[] out = new long[n];
+    int size = dtype.itemSize();
+    ByteBuffer buf =
+        ByteBuffer.allocate((int) Math.min(CHUNK, (long) n * size)).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < n; ) {
+      int count = Math.min(buf.capacity() / size, n - i);
+      fill(file, ch, buf, count * size);
+      for (int j = 0; j < count; j++) {
+        out[i + j] =
+            switch (dtype) {
+              case INT8 -> buf.get(j);
+              case UINT8 -> Byte.toUnsignedLong(buf.get(j));
+              case INT16 -> buf.getShort(j * 2);
+              case INT32 -> buf.getInt(j * 4);
+              default -> buf.getLong(j * 8);
+            };
       }
       i += count;
     }

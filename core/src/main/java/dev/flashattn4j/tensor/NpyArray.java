@@ -6,7 +6,8 @@ import java.util.Arrays;
 /**
  * An array read from a .npy file: its element type, its shape (any rank, 0 for a scalar) and its
  * elements in C (row-major) order. float16 and float32 elements are held as {@code float[]}
- * (float16 converts exactly), float64 as {@code double[]}, bool as {@code boolean[]}.
+ * (float16 converts exactly), float64 as {@code double[]}, bool as {@code boolean[]}, the integer
+ * types as {@code long[]}.
  */
 public final class NpyArray {
 
@@ -15,13 +16,15 @@ public final class NpyArray {
   private final float[] floats;
   private final double[] doubles;
   private final boolean[] bools;
+  private final long[] longs;
 
-  private NpyArray(NpyDtype dtype, int[] shape, float[] f, double[] d, boolean[] b) {
+  private NpyArray(NpyDtype dtype, int[] shape, float[] f, double[] d, boolean[] b, long[] l) {
     this.dtype = Checks.notNull(dtype, "dtype");
     this.shape = shape.clone();
     this.floats = f;
     this.doubles = d;
     this.bools = b;
+    this.longs = l;
     long size = 1;
     for (int s : shape) {
       if (s < 0) {
@@ -45,7 +48,7 @@ public final class NpyArray {
     if (dtype != NpyDtype.FLOAT32 && dtype != NpyDtype.FLOAT16) {
       throw new IllegalArgumentException("float[] data cannot have dtype " + dtype);
     }
-    return new NpyArray(dtype, shape, Checks.notNull(data, "data"), null, null);
+    return new NpyArray(dtype, shape, Checks.notNull(data, "data"), null, null, null);
   }
 
   /**
@@ -54,7 +57,7 @@ public final class NpyArray {
    * @param data row-major, as many as the product of {@code shape}
    */
   public static NpyArray ofDoubles(double[] data, int... shape) {
-    return new NpyArray(NpyDtype.FLOAT64, shape, null, Checks.notNull(data, "data"), null);
+    return new NpyArray(NpyDtype.FLOAT64, shape, null, Checks.notNull(data, "data"), null, null);
   }
 
   /**
@@ -63,9 +66,24 @@ public final class NpyArray {
    * @param data row-major, as many as the product of {@code shape}
    */
   public static NpyArray ofBooleans(boolean[] data, int... shape) {
-    return new NpyArray(NpyDtype.BOOL, shape, null, null, Checks.notNull(data, "data"));
+    return new NpyArray(NpyDtype.BOOL, shape, null, null, Checks.notNull(data, "data"), null);
   }
 
+  /**
+   * Integer elements.
+   *
+   * @param dtype one of the integer types ({@link NpyDtype#isInteger()})
+   * @param data row-major, as many as the product of {@code shape}, each in the range of {@code
+   *     dtype}
+   */
+  public static NpyArray ofIntegers(NpyDtype dtype, long[] data, int... shape) {
+    if (dtype == null || !dtype.isInteger()) {
+      throw new IllegalArgumentException("long[] data cannot have dtype " + dtype);
+    }
+    return new NpyArray(dtype, shape, null, null, null, Checks.notNull(data, "data"));
+  }
+
+  /** The element type the file declared. */
   public NpyDtype dtype() {
     return dtype;
   }
@@ -82,12 +100,18 @@ public final class NpyArray {
 
   /** The number of elements. */
   public int length() {
-    return floats != null ? floats.length : doubles != null ? doubles.length : bools.length;
+    if (floats != null) {
+      return floats.length;
+    }
+    if (doubles != null) {
+      return doubles.length;
+    }
+    return bools != null ? bools.length : longs.length;
   }
 
   /**
-   * The elements as float32, row-major: float16 and float32 as they are, float64 rounded to
-   * nearest.
+   * The elements as float32, row-major: float16 and float32 as they are, float64 and integers
+   * rounded to nearest (NumPy's {@code astype(np.float32)}).
    *
    * @throws IllegalArgumentException for a bool array
    */
@@ -95,10 +119,16 @@ public final class NpyArray {
     if (floats != null) {
       return floats.clone();
     }
+    float[] out = new float[length()];
     if (doubles != null) {
-      float[] out = new float[doubles.length];
       for (int i = 0; i < out.length; i++) {
         out[i] = (float) doubles[i];
+      }
+      return out;
+    }
+    if (longs != null) {
+      for (int i = 0; i < out.length; i++) {
+        out[i] = (float) longs[i];
       }
       return out;
     }
@@ -106,7 +136,7 @@ public final class NpyArray {
   }
 
   /**
-   * The elements as float64, row-major (exact for every float type).
+   * The elements as float64, row-major (exact for every float type and for integers up to 2^53).
    *
    * @throws IllegalArgumentException for a bool array
    */
@@ -121,15 +151,30 @@ public final class NpyArray {
       }
       return out;
     }
+    if (longs != null) {
+      double[] out = new double[longs.length];
+      for (int i = 0; i < out.length; i++) {
+        out[i] = longs[i];
+      }
+      return out;
+    }
     throw new IllegalArgumentException("a bool array has no float values");
   }
 
   /**
-   * The elements of a bool array, row-major.
+   * The elements of a bool array, row-major; of an integer array, true where an element is not 0
+   * (NumPy's {@code astype(bool)}: how an int8 or uint8 keep-mask from PyTorch reads).
    *
    * @throws IllegalArgumentException for a float array
    */
   public boolean[] toBooleanArray() {
+    if (longs != null) {
+      boolean[] out = new boolean[longs.length];
+      for (int i = 0; i < out.length; i++) {
+        out[i] = longs[i] != 0;
+      }
+      return out;
+    }
     if (bools == null) {
       throw new IllegalArgumentException("a " + dtype.descr() + " array is not bool");
     }
@@ -137,14 +182,27 @@ public final class NpyArray {
   }
 
   /**
+   * The elements of an integer array, row-major.
+   *
+   * @throws IllegalArgumentException for a float or bool array
+   */
+  public long[] toLongArray() {
+    if (longs == null) {
+      throw new IllegalArgumentException("a " + dtype.descr() + " array is not of integers");
+    }
+    return longs.clone();
+  }
+
+  /**
    * The array as a float32 tensor of the same shape; for float16 and float32 arrays the tensor
    * shares this array's elements (no copy).
    *
-   * @throws IllegalArgumentException when the array is bool or its rank is not 2, 3 or 4
+   * @throws IllegalArgumentException when the array is not of floats or its rank is not 2, 3 or 4
    */
   public Tensor toTensor() {
     if (!dtype.isFloat()) {
-      throw new IllegalArgumentException("a bool array cannot be a tensor of floats");
+      throw new IllegalArgumentException(
+          "a " + dtype.descr() + " array cannot be a tensor of floats");
     }
     if (shape.length < 2 || shape.length > 4) {
       throw new IllegalArgumentException(

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 public final class NpyFormatException extends IOException {
   private static final long serialVersionUID = 1L;
 
+  /** The message is {@code file: problem}. */
   public NpyFormatException(Path file, String problem) {
     super(file + ": " + problem);
   }

@@ -126,8 +126,8 @@ record NpyHeader(NpyDtype dtype, int[] shape, long dataOffset) {
               ? "big-endian dtype '" + descr + "' is not read; save it little-endian"
               : "dtype '"
                   + descr
-                  + "' is not read (float16 '<f2', float32 '<f4', float64 '<f8'"
-                  + " and bool '|b1' are)";
+                  + "' is not read (float16 '<f2', float32 '<f4', float64 '<f8', bool '|b1'"
+                  + " and the integers '|i1', '|u1', '<i2', '<i4', '<i8' are)";
       throw new NpyFormatException(file, why);
     }
     if (fortran) {

@@ -215,14 +215,17 @@ public final class Tensor {
     return cols;
   }
 
+  /** Floats between consecutive batch entries. */
   public int batchStride() {
     return batchStride;
   }
 
+  /** Floats between consecutive heads. */
   public int headStride() {
     return headStride;
   }
 
+  /** Floats between consecutive rows. */
   public int rowStride() {
     return rowStride;
   }

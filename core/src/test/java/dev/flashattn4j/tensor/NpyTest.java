@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
@@ -207,14 +208,47 @@ class NpyTest {
     assertArrayEquals(new float[] {1.5f, -2f}, Npy.read(f).toFloatArray());
   }
 
+  /** Integer arrays saved by NumPy: their values, and as bool (NumPy's astype(bool)). */
+  @Test
+  void readsIntegerArraysAndTheirTruthAsNumPyDoes() throws IOException {
+    record Case(String file, NpyDtype dtype, long[] values, int... shape) {}
+    List<Case> cases =
+        List.of(
+            new Case("int8.npy", NpyDtype.INT8, new long[] {-128, -1, 0, 1, 127}, 5),
+            new Case("uint8.npy", NpyDtype.UINT8, new long[] {0, 1, 2, 3}, 4),
+            new Case("int16.npy", NpyDtype.INT16, new long[] {-32768, 0, 5, 32767}, 4),
+            new Case("int32_2d.npy", NpyDtype.INT32, new long[] {0, -7, 2147483647L, 0}, 2, 2),
+            new Case("int64.npy", NpyDtype.INT64, new long[] {0, 1, 2, 3}, 4));
+    for (Case c : cases) {
+      NpyArray a = Npy.read(resource(c.file()));
+      assertEquals(c.dtype(), a.dtype(), c.file());
+      assertTrue(a.dtype().isInteger() && !a.dtype().isFloat(), c.file());
+      assertArrayEquals(c.shape(), a.shape(), c.file());
+      assertArrayEquals(c.values(), a.toLongArray(), c.file());
+      boolean[] truth = a.toBooleanArray();
+      float[] floats = a.toFloatArray();
+      for (int i = 0; i < truth.length; i++) {
+        assertEquals(c.values()[i] != 0, truth[i], c.file() + " [" + i + "]");
+        assertEquals((float) c.values()[i], floats[i], c.file() + " [" + i + "]");
+      }
+      assertThrows(IllegalArgumentException.class, a::toTensor, c.file());
+    }
+    // one-byte types have no byte order: '<u1' is '|u1'
+    Path f = tmp.resolve("u1.npy");
+    Files.write(
+        f,
+        file(1, "{'descr': '<u1', 'fortran_order': False, 'shape': (2,), }", new byte[] {0, -1}));
+    assertArrayEquals(new long[] {0, 255}, Npy.read(f).toLongArray());
+  }
+
   static Stream<Arguments> badFiles() {
     String ok = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }";
     byte[] two = floats(1, 2);
     return Stream.of(
         Arguments.of("fortran.npy", null, "Fortran"),
         Arguments.of("big_endian.npy", null, "big-endian"),
-        Arguments.of("int64.npy", null, "'<i8' is not read"),
-        Arguments.of("uint8.npy", null, "'|u1' is not read"),
+        Arguments.of("complex64.npy", null, "'<c8' is not read"),
+        Arguments.of("int32_big_endian.npy", null, "big-endian dtype '>i4'"),
         Arguments.of(
             "bad magic",
             "not numpy at all, really not".getBytes(StandardCharsets.US_ASCII),

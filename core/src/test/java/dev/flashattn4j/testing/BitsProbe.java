@@ -15,10 +15,10 @@ import java.util.Map;
 import java.util.zip.CRC32;
 
 /**
- * One call of every option on every path (forward SIMD and scalar, decode, varlen), each reduced to
- * a checksum of its result's bits. Run in a JVM that only interprets ({@code -Xint}), one that
- * stops at C1, and one where C2 has compiled everything, the checksums must agree: no result may
- * depend on the JIT's state. {@code main} prints {@code name=checksum} lines.
+ * One call of every option on every path (forward SIMD and scalar, decode, varlen, backward), each
+ * reduced to a checksum of its result's bits. Run in a JVM that only interprets ({@code -Xint}),
+ * one that stops at C1, and one where C2 has compiled everything, the checksums must agree: no
+ * result may depend on the JIT's state. {@code main} prints {@code name=checksum} lines.
  */
 public final class BitsProbe {
 
@@ -92,6 +92,12 @@ public final class BitsProbe {
                 new int[] {1, 4, 3, D},
                 new int[] {q.batchStride(), q.headStride(), q.rowStride()});
         out.put(path + "decode", sum(e.decode(cache, 0, new int[] {seq}, last, decodeOptions)));
+        AttentionOptions backwardOptions =
+            AttentionOptions.builder().causal(Causal.TOP_LEFT).softcap(2f).build();
+        AttentionResult r = e.forward(q, k, v, backwardOptions);
+        Tensor dOut = TestTensors.normal(4, 1, 4, N, D);
+        AttentionGradients g = e.backward(q, k, v, r.output(), r.lse(), dOut, backwardOptions);
+        out.put(path + "backward", sum(g.dq(), g.dk(), g.dv()));
       }
     }
     return out;

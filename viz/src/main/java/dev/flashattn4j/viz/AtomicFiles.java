@@ -12,7 +12,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * Writes a file whole or not at all: the bytes go to a temporary file next to the target, which is
- * renamed over the target only when everything was written. A failure leaves no partial file.
+ * renamed over the target only when everything was written. A failure leaves no partial file. A new
+ * file is rw-r--r--; a file replaced keeps its mode.
  */
 public final class AtomicFiles {
 
@@ -24,10 +25,17 @@ public final class AtomicFiles {
 
   private AtomicFiles() {}
 
-  /** A temporary file is private (rw-------); the file it becomes is an ordinary rw-r--r-- one. */
-  private static void readableByAll(Path file) throws IOException {
-    if (Files.getFileStore(file).supportsFileAttributeView(PosixFileAttributeView.class)) {
-      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+  /**
+   * A temporary file is private (rw-------); the file it becomes is an ordinary rw-r--r-- one, or
+   * keeps the mode of the file it replaces (as {@code Npy}'s writes do).
+   */
+  private static void setMode(Path tmp, Path target) throws IOException {
+    if (Files.getFileStore(tmp).supportsFileAttributeView(PosixFileAttributeView.class)) {
+      Files.setPosixFilePermissions(
+          tmp,
+          Files.isRegularFile(target)
+              ? Files.getPosixFilePermissions(target)
+              : PosixFilePermissions.fromString("rw-r--r--"));
     }
   }
 
@@ -48,7 +56,7 @@ public final class AtomicFiles {
       try (OutputStream out = Files.newOutputStream(tmp)) {
         content.writeTo(out);
       }
-      readableByAll(tmp);
+      setMode(tmp, abs);
       try {
         Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {

@@ -1,11 +1,14 @@
 package dev.flashattn4j.cli.bench;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import dev.flashattn4j.viz.AtomicFiles;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.io.Writer;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -89,39 +92,42 @@ public record BenchReport(
     out.flush();
   }
 
-  /** Writes the rows as CSV, whole or not at all (a temp file, then a rename). */
+  /**
+   * Writes the rows as CSV, whole or not at all ({@link AtomicFiles}: a temp file, then a rename;
+   * the file is rw-r--r--).
+   */
   public void writeCsv(Path file) throws IOException {
-    Path dir = file.toAbsolutePath().getParent();
-    Path tmp = Files.createTempFile(dir, ".bench", ".csv.tmp");
     try {
-      try (Writer w = Files.newBufferedWriter(tmp)) {
-        w.write(CSV_HEADER + "\n");
-        for (BenchRow r : rows) {
-          BenchCase c = r.benchCase();
-          w.write(
-              String.format(
-                  Locale.ROOT,
-                  "%s,%d,%d,%d,%d,%d,%s,%.4f,%.4f,%.4f,%.3f,%.3f,%.2f,%d%n",
-                  c.kernel(),
-                  c.threads(),
-                  c.batch(),
-                  c.heads(),
-                  c.n(),
-                  c.d(),
-                  c.causalName(),
-                  r.medianMs(),
-                  r.minMs(),
-                  r.maxMs(),
-                  r.gflops(),
-                  r.peakGflops(),
-                  r.percentOfPeak(),
-                  r.extraBytes()));
-        }
-      }
-      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
+      AtomicFiles.write(file, stream -> writeCsv(new OutputStreamWriter(stream, UTF_8)));
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
     }
+  }
+
+  private void writeCsv(Writer w) throws IOException {
+    w.write(CSV_HEADER + "\n");
+    for (BenchRow r : rows) {
+      BenchCase c = r.benchCase();
+      w.write(
+          String.format(
+              Locale.ROOT,
+              "%s,%d,%d,%d,%d,%d,%s,%.4f,%.4f,%.4f,%.3f,%.3f,%.2f,%d%n",
+              c.kernel(),
+              c.threads(),
+              c.batch(),
+              c.heads(),
+              c.n(),
+              c.d(),
+              c.causalName(),
+              r.medianMs(),
+              r.minMs(),
+              r.maxMs(),
+              r.gflops(),
+              r.peakGflops(),
+              r.percentOfPeak(),
+              r.extraBytes()));
+    }
+    w.flush();
   }
 
   /** 1.5 KiB, 12.0 MiB and alike. */

@@ -57,6 +57,7 @@ public final class DecodeAttention implements AutoCloseable {
     return builder().build();
   }
 
+  /** A builder with the defaults: all cores, automatic splits, the JVM's vector setting. */
   public static Builder builder() {
     return new Builder();
   }
@@ -238,6 +239,10 @@ public final class DecodeAttention implements AutoCloseable {
 
   /** Builder of {@link DecodeAttention}. */
   public static final class Builder {
+
+    /** A builder with the defaults ({@link DecodeAttention#builder()}). */
+    public Builder() {}
+
     private int threads = Runtime.getRuntime().availableProcessors();
     private int splits;
     private int chunkKeys = DEFAULT_CHUNK_KEYS;
@@ -289,6 +294,7 @@ public final class DecodeAttention implements AutoCloseable {
       return this;
     }
 
+    /** The decode step, with threads of its own unless {@link #team} gave it an engine's. */
     public DecodeAttention build() {
       return new DecodeAttention(this);
     }

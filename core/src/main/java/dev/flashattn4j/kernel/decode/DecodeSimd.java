@@ -1,20 +1,15 @@
 package dev.flashattn4j.kernel.decode;
 
 import dev.flashattn4j.cache.KvStorage;
-import dev.flashattn4j.internal.Simd;
 import dev.flashattn4j.internal.Softmax;
-import dev.flashattn4j.kernel.MicroKernel;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorSpecies;
+import dev.flashattn4j.internal.VectorModule;
 
 /**
- * The softmax and P·V loops of a decode step, each as a SIMD kernel (jdk.incubator.vector) and its
- * scalar twin. Every SIMD loop runs to {@code SPECIES.loopBound(n)} and ends with a scalar tail.
- * The vector width is the forward kernel's ({@link Simd}, system property {@code
+ * The softmax and P·V loops of a decode step, each as a SIMD kernel ({@link DecodeVectors},
+ * jdk.incubator.vector) and its scalar twin. The SIMD kernel runs over the whole vectors of a loop
+ * and the scalar code here runs the tail, or the whole loop when {@code simd} is false. No Vector
+ * API type appears here, so the scalar twins run in a JVM without the module {@code
+ * jdk.incubator.vector}. The vector width is the forward kernel's (system property {@code
  * flashattn.vector.bits}: 128, 256 or 512; 0 makes the scalar twins the default), and so is exp2.
  *
  * <p>Value rows are passed as an array of row arrays and offsets ({@code rows[j]}, {@code
@@ -23,34 +18,17 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class DecodeSimd {
 
-  /** The forward kernel's species, chosen once from {@value Simd#PROPERTY}. */
-  static final VectorSpecies<Float> SPECIES = Simd.SPECIES;
-
-  /** False when {@value Simd#PROPERTY} = 0 asks for the scalar twins by default. */
-  static final boolean VECTOR_BY_DEFAULT = Simd.ENABLED;
-
-  private static final int LANES = SPECIES.length();
-
-  /** Shorts of the 16-bit storage, as many as {@link #SPECIES} has floats. */
-  private static final VectorSpecies<Short> HALF_SPECIES =
-      VectorSpecies.of(
-          short.class, VectorShape.forBitSize(Math.max(64, SPECIES.vectorBitSize() / 2)));
-
-  /** Ints as wide as {@link #SPECIES}. */
-  private static final VectorSpecies<Integer> INT_SPECIES =
-      VectorSpecies.of(int.class, SPECIES.vectorShape());
-
   /**
-   * True when the JIT has 32 vector registers (AVX-512, NEON): the 8 × 2 blocks fit; with 16 (AVX2)
-   * the 4 × 2 ones run instead ({@link MicroKernel#registers()}).
+   * False when the module {@code jdk.incubator.vector} is missing or {@code flashattn.vector.bits}
+   * = 0 asks for the scalar twins by default.
    */
-  static final boolean WIDE_REGISTERS = MicroKernel.registers() >= 32;
+  static final boolean VECTOR_BY_DEFAULT = VectorModule.vectorsEnabled();
 
   private DecodeSimd() {}
 
-  /** Lanes of a float vector of the chosen width. */
+  /** Lanes of a float vector of the chosen width; 1 without the Vector API module. */
   static int lanes() {
-    return LANES;
+    return VectorModule.PRESENT ? DecodeVectors.lanes() : 1;
   }
 
   // 1. s[j] ← factor · s[j] for j in [from, to); returns max_j s[j].
@@ -59,13 +37,8 @@ final class DecodeSimd {
     int j = from;
     float max = Float.NEGATIVE_INFINITY;
     if (simd) {
-      FloatVector m = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
-      for (; j + LANES <= to; j += LANES) {
-        FloatVector x = FloatVector.fromArray(SPECIES, s, j).mul(factor);
-        x.intoArray(s, j);
-        m = m.max(x);
-      }
-      max = m.reduceLanes(VectorOperators.MAX); // max is exact: any order gives the same bits
+      j = DecodeVectors.wholeVectors(from, to);
+      max = DecodeVectors.scaleMax(s, from, j, factor);
     }
     for (; j < to; j++) {
       s[j] *= factor;
@@ -78,41 +51,12 @@ final class DecodeSimd {
   // fixed tree, the tail). Scores in natural units: a score near float32's largest value stays
   // finite, and only the difference is scaled.
 
-  private static final float LOG2E = Softmax.LOG2E;
-
   static float expShiftSum(boolean simd, float[] s, int from, int to, float m) {
     int j = from;
     float sum = 0;
     if (simd) {
-      // Simd.exp2 written out: a vector passed to a call the JIT does not inline is boxed.
-      FloatVector mv = FloatVector.broadcast(SPECIES, m);
-      FloatVector c2 = FloatVector.broadcast(SPECIES, P2);
-      FloatVector c3 = FloatVector.broadcast(SPECIES, P3);
-      FloatVector c4 = FloatVector.broadcast(SPECIES, P4);
-      FloatVector c5 = FloatVector.broadcast(SPECIES, P5);
-      FloatVector one = FloatVector.broadcast(SPECIES, 1f);
-      FloatVector acc = FloatVector.zero(SPECIES);
-      for (; j + LANES <= to; j += LANES) {
-        FloatVector x =
-            FloatVector.fromArray(SPECIES, s, j).sub(mv).mul(LOG2E).max(-150f).min(127f);
-        FloatVector shifted = x.add(ROUND);
-        FloatVector f = x.sub(shifted.sub(ROUND));
-        FloatVector p = f.fma(P0, P1).fma(f, c2).fma(f, c3).fma(f, c4).fma(f, c5).fma(f, one);
-        IntVector e = shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23);
-        p = p.reinterpretAsInts().add(e).sub(ROUND_SHIFTED).max(0).reinterpretAsFloats();
-        p.intoArray(s, j);
-        acc = acc.add(p);
-      }
-      // the lanes in a fixed tree (LaneSums), then the tail in order
-      if (LANES >= 16) {
-        acc = acc.add(acc.rearrange(LaneSums.ROTATE_8));
-      }
-      if (LANES >= 8) {
-        acc = acc.add(acc.rearrange(LaneSums.ROTATE_4));
-      }
-      acc = acc.add(acc.rearrange(LaneSums.ROTATE_2));
-      acc = acc.add(acc.rearrange(LaneSums.ROTATE_1));
-      sum = acc.lane(0);
+      j = DecodeVectors.wholeVectors(from, to);
+      sum = DecodeVectors.expShiftSum(s, from, j, m);
     }
     for (; j < to; j++) {
       float p = Softmax.expShift(s[j], m);
@@ -122,27 +66,10 @@ final class DecodeSimd {
     return sum;
   }
 
-  // Simd.exp2's polynomial and rounding constant, for the loop above (written out there: a vector
-  // passed to a call the JIT does not inline is boxed); DecodeSimdTest checks the bits agree.
-  private static final float P0 = Simd.P0;
-  private static final float P1 = Simd.P1;
-  private static final float P2 = Simd.P2;
-  private static final float P3 = Simd.P3;
-  private static final float P4 = Simd.P4;
-  private static final float P5 = Simd.P5;
-  private static final float ROUND = Simd.ROUND;
-  private static final int ROUND_SHIFTED = Float.floatToRawIntBits(ROUND) << 23;
-
   // 3. a[o + c] *= alpha for c in [0, n).
 
   static void scale(boolean simd, float[] a, int o, int n, float alpha) {
-    int c = 0;
-    if (simd) {
-      int bound = SPECIES.loopBound(n);
-      for (; c < bound; c += LANES) {
-        FloatVector.fromArray(SPECIES, a, o + c).mul(alpha).intoArray(a, o + c);
-      }
-    }
+    int c = simd ? DecodeVectors.scale(a, o, n, alpha) : 0;
     for (; c < n; c++) {
       a[o + c] *= alpha;
     }
@@ -176,41 +103,7 @@ final class DecodeSimd {
       int[] offsets,
       int c0,
       int dv) {
-    int c = c0;
-    if (simd) {
-      for (; c + 8 * LANES <= dv; c += 8 * LANES) {
-        accumulate8(acc, ao + c, p, from, to, rows, offsets, c);
-      }
-      int step = 4 * LANES;
-      for (; c + step <= dv; c += step) {
-        FloatVector a0 = FloatVector.fromArray(SPECIES, acc, ao + c);
-        FloatVector a1 = FloatVector.fromArray(SPECIES, acc, ao + c + LANES);
-        FloatVector a2 = FloatVector.fromArray(SPECIES, acc, ao + c + 2 * LANES);
-        FloatVector a3 = FloatVector.fromArray(SPECIES, acc, ao + c + 3 * LANES);
-        for (int j = from; j < to; j++) {
-          float[] v = rows[j];
-          int vo = offsets[j] + c;
-          FloatVector pj = FloatVector.broadcast(SPECIES, p[j]);
-          a0 = FloatVector.fromArray(SPECIES, v, vo).fma(pj, a0);
-          a1 = FloatVector.fromArray(SPECIES, v, vo + LANES).fma(pj, a1);
-          a2 = FloatVector.fromArray(SPECIES, v, vo + 2 * LANES).fma(pj, a2);
-          a3 = FloatVector.fromArray(SPECIES, v, vo + 3 * LANES).fma(pj, a3);
-        }
-        a0.intoArray(acc, ao + c);
-        a1.intoArray(acc, ao + c + LANES);
-        a2.intoArray(acc, ao + c + 2 * LANES);
-        a3.intoArray(acc, ao + c + 3 * LANES);
-      }
-      for (; c + LANES <= dv; c += LANES) {
-        FloatVector a0 = FloatVector.fromArray(SPECIES, acc, ao + c);
-        for (int j = from; j < to; j++) {
-          a0 =
-              FloatVector.fromArray(SPECIES, rows[j], offsets[j] + c)
-                  .fma(FloatVector.broadcast(SPECIES, p[j]), a0);
-        }
-        a0.intoArray(acc, ao + c);
-      }
-    }
+    int c = simd ? DecodeVectors.accumulateFrom(acc, ao, p, from, to, rows, offsets, c0, dv) : c0;
     for (; c < dv; c++) {
       float a = acc[ao + c];
       for (int j = from; j < to; j++) {
@@ -237,93 +130,10 @@ final class DecodeSimd {
       float[][] rows,
       int[] offsets,
       int dv) {
-    int c = 0;
-    if (simd && WIDE_REGISTERS) {
-      for (; c + 8 * LANES <= dv; c += 8 * LANES) {
-        accumulate8x2(acc, ao0 + c, ao1 + c, p0, p1, from, to, rows, offsets, c);
-      }
-    } else if (simd) {
-      for (; c + 4 * LANES <= dv; c += 4 * LANES) {
-        accumulate4x2(acc, ao0 + c, ao1 + c, p0, p1, from, to, rows, offsets, c);
-      }
-    }
+    int c =
+        simd ? DecodeVectors.accumulate2(acc, ao0, ao1, p0, p1, from, to, rows, offsets, dv) : 0;
     accumulateFrom(simd, acc, ao0, p0, from, to, rows, offsets, c, dv);
     accumulateFrom(simd, acc, ao1, p1, from, to, rows, offsets, c, dv);
-  }
-
-  private static void accumulate8x2(
-      float[] acc,
-      int ao0,
-      int ao1,
-      float[] p0,
-      float[] p1,
-      int from,
-      int to,
-      float[][] rows,
-      int[] offsets,
-      int c) {
-    FloatVector a0 = FloatVector.fromArray(SPECIES, acc, ao0);
-    FloatVector a1 = FloatVector.fromArray(SPECIES, acc, ao0 + LANES);
-    FloatVector a2 = FloatVector.fromArray(SPECIES, acc, ao0 + 2 * LANES);
-    FloatVector a3 = FloatVector.fromArray(SPECIES, acc, ao0 + 3 * LANES);
-    FloatVector a4 = FloatVector.fromArray(SPECIES, acc, ao0 + 4 * LANES);
-    FloatVector a5 = FloatVector.fromArray(SPECIES, acc, ao0 + 5 * LANES);
-    FloatVector a6 = FloatVector.fromArray(SPECIES, acc, ao0 + 6 * LANES);
-    FloatVector a7 = FloatVector.fromArray(SPECIES, acc, ao0 + 7 * LANES);
-    FloatVector b0 = FloatVector.fromArray(SPECIES, acc, ao1);
-    FloatVector b1 = FloatVector.fromArray(SPECIES, acc, ao1 + LANES);
-    FloatVector b2 = FloatVector.fromArray(SPECIES, acc, ao1 + 2 * LANES);
-    FloatVector b3 = FloatVector.fromArray(SPECIES, acc, ao1 + 3 * LANES);
-    FloatVector b4 = FloatVector.fromArray(SPECIES, acc, ao1 + 4 * LANES);
-    FloatVector b5 = FloatVector.fromArray(SPECIES, acc, ao1 + 5 * LANES);
-    FloatVector b6 = FloatVector.fromArray(SPECIES, acc, ao1 + 6 * LANES);
-    FloatVector b7 = FloatVector.fromArray(SPECIES, acc, ao1 + 7 * LANES);
-    for (int j = from; j < to; j++) {
-      float[] v = rows[j];
-      int vo = offsets[j] + c;
-      FloatVector x = FloatVector.broadcast(SPECIES, p0[j]);
-      FloatVector y = FloatVector.broadcast(SPECIES, p1[j]);
-      FloatVector w = FloatVector.fromArray(SPECIES, v, vo);
-      a0 = w.fma(x, a0);
-      b0 = w.fma(y, b0);
-      w = FloatVector.fromArray(SPECIES, v, vo + LANES);
-      a1 = w.fma(x, a1);
-      b1 = w.fma(y, b1);
-      w = FloatVector.fromArray(SPECIES, v, vo + 2 * LANES);
-      a2 = w.fma(x, a2);
-      b2 = w.fma(y, b2);
-      w = FloatVector.fromArray(SPECIES, v, vo + 3 * LANES);
-      a3 = w.fma(x, a3);
-      b3 = w.fma(y, b3);
-      w = FloatVector.fromArray(SPECIES, v, vo + 4 * LANES);
-      a4 = w.fma(x, a4);
-      b4 = w.fma(y, b4);
-      w = FloatVector.fromArray(SPECIES, v, vo + 5 * LANES);
-      a5 = w.fma(x, a5);
-      b5 = w.fma(y, b5);
-      w = FloatVector.fromArray(SPECIES, v, vo + 6 * LANES);
-      a6 = w.fma(x, a6);
-      b6 = w.fma(y, b6);
-      w = FloatVector.fromArray(SPECIES, v, vo + 7 * LANES);
-      a7 = w.fma(x, a7);
-      b7 = w.fma(y, b7);
-    }
-    a0.intoArray(acc, ao0);
-    a1.intoArray(acc, ao0 + LANES);
-    a2.intoArray(acc, ao0 + 2 * LANES);
-    a3.intoArray(acc, ao0 + 3 * LANES);
-    a4.intoArray(acc, ao0 + 4 * LANES);
-    a5.intoArray(acc, ao0 + 5 * LANES);
-    a6.intoArray(acc, ao0 + 6 * LANES);
-    a7.intoArray(acc, ao0 + 7 * LANES);
-    b0.intoArray(acc, ao1);
-    b1.intoArray(acc, ao1 + LANES);
-    b2.intoArray(acc, ao1 + 2 * LANES);
-    b3.intoArray(acc, ao1 + 3 * LANES);
-    b4.intoArray(acc, ao1 + 4 * LANES);
-    b5.intoArray(acc, ao1 + 5 * LANES);
-    b6.intoArray(acc, ao1 + 6 * LANES);
-    b7.intoArray(acc, ao1 + 7 * LANES);
   }
 
   /**
@@ -344,254 +154,18 @@ final class DecodeSimd {
       int to,
       float[][] rows,
       int[] offsets) {
-    int c = 0;
-    if (simd) {
-      int step = (WIDE_REGISTERS ? 4 : 2) * LANES;
-      for (; c + step <= dv; c += step) {
-        if (WIDE_REGISTERS) {
-          accumulate4x4(acc, ao0 + c, dv, p0, p1, p2, p3, from, to, rows, offsets, c);
-        } else {
-          accumulate2x4(acc, ao0 + c, dv, p0, p1, p2, p3, from, to, rows, offsets, c);
-        }
-      }
-    }
+    int c =
+        simd ? DecodeVectors.accumulate4(acc, ao0, dv, p0, p1, p2, p3, from, to, rows, offsets) : 0;
     accumulateFrom(simd, acc, ao0, p0, from, to, rows, offsets, c, dv);
     accumulateFrom(simd, acc, ao0 + dv, p1, from, to, rows, offsets, c, dv);
     accumulateFrom(simd, acc, ao0 + 2 * dv, p2, from, to, rows, offsets, c, dv);
     accumulateFrom(simd, acc, ao0 + 3 * dv, p3, from, to, rows, offsets, c, dv);
   }
 
-  /** Two vectors of four rows' accumulators (rows dv apart from ao): 8 accumulators. */
-  private static void accumulate2x4(
-      float[] acc,
-      int ao,
-      int dv,
-      float[] p0,
-      float[] p1,
-      float[] p2,
-      float[] p3,
-      int from,
-      int to,
-      float[][] rows,
-      int[] offsets,
-      int c) {
-    int ao1 = ao + dv;
-    int ao2 = ao1 + dv;
-    int ao3 = ao2 + dv;
-    FloatVector a0 = FloatVector.fromArray(SPECIES, acc, ao);
-    FloatVector a1 = FloatVector.fromArray(SPECIES, acc, ao + LANES);
-    FloatVector b0 = FloatVector.fromArray(SPECIES, acc, ao1);
-    FloatVector b1 = FloatVector.fromArray(SPECIES, acc, ao1 + LANES);
-    FloatVector c0 = FloatVector.fromArray(SPECIES, acc, ao2);
-    FloatVector c1 = FloatVector.fromArray(SPECIES, acc, ao2 + LANES);
-    FloatVector d0 = FloatVector.fromArray(SPECIES, acc, ao3);
-    FloatVector d1 = FloatVector.fromArray(SPECIES, acc, ao3 + LANES);
-    for (int j = from; j < to; j++) {
-      float[] v = rows[j];
-      int vo = offsets[j] + c;
-      FloatVector w0 = FloatVector.fromArray(SPECIES, v, vo);
-      FloatVector w1 = FloatVector.fromArray(SPECIES, v, vo + LANES);
-      FloatVector x = FloatVector.broadcast(SPECIES, p0[j]);
-      a0 = w0.fma(x, a0);
-      a1 = w1.fma(x, a1);
-      x = FloatVector.broadcast(SPECIES, p1[j]);
-      b0 = w0.fma(x, b0);
-      b1 = w1.fma(x, b1);
-      x = FloatVector.broadcast(SPECIES, p2[j]);
-      c0 = w0.fma(x, c0);
-      c1 = w1.fma(x, c1);
-      x = FloatVector.broadcast(SPECIES, p3[j]);
-      d0 = w0.fma(x, d0);
-      d1 = w1.fma(x, d1);
-    }
-    a0.intoArray(acc, ao);
-    a1.intoArray(acc, ao + LANES);
-    b0.intoArray(acc, ao1);
-    b1.intoArray(acc, ao1 + LANES);
-    c0.intoArray(acc, ao2);
-    c1.intoArray(acc, ao2 + LANES);
-    d0.intoArray(acc, ao3);
-    d1.intoArray(acc, ao3 + LANES);
-  }
-
-  /** Four vectors of four rows' accumulators (rows dv apart from ao): 16 accumulators. */
-  private static void accumulate4x4(
-      float[] acc,
-      int ao,
-      int dv,
-      float[] p0,
-      float[] p1,
-      float[] p2,
-      float[] p3,
-      int from,
-      int to,
-      float[][] rows,
-      int[] offsets,
-      int c) {
-    int ao1 = ao + dv;
-    int ao2 = ao1 + dv;
-    int ao3 = ao2 + dv;
-    FloatVector a0 = FloatVector.fromArray(SPECIES, acc, ao);
-    FloatVector a1 = FloatVector.fromArray(SPECIES, acc, ao + LANES);
-    FloatVector a2 = FloatVector.fromArray(SPECIES, acc, ao + 2 * LANES);
-    FloatVector a3 = FloatVector.fromArray(SPECIES, acc, ao + 3 * LANES);
-    FloatVector b0 = FloatVector.fromArray(SPECIES, acc, ao1);
-    FloatVector b1 = FloatVector.fromArray(SPECIES, acc, ao1 + LANES);
-    FloatVector b2 = FloatVector.fromArray(SPECIES, acc, ao1 + 2 * LANES);
-    FloatVector b3 = FloatVector.fromArray(SPECIES, acc, ao1 + 3 * LANES);
-    FloatVector c0 = FloatVector.fromArray(SPECIES, acc, ao2);
-    FloatVector c1 = FloatVector.fromArray(SPECIES, acc, ao2 + LANES);
-    FloatVector c2 = FloatVector.fromArray(SPECIES, acc, ao2 + 2 * LANES);
-    FloatVector c3 = FloatVector.fromArray(SPECIES, acc, ao2 + 3 * LANES);
-    FloatVector d0 = FloatVector.fromArray(SPECIES, acc, ao3);
-    FloatVector d1 = FloatVector.fromArray(SPECIES, acc, ao3 + LANES);
-    FloatVector d2 = FloatVector.fromArray(SPECIES, acc, ao3 + 2 * LANES);
-    FloatVector d3 = FloatVector.fromArray(SPECIES, acc, ao3 + 3 * LANES);
-    for (int j = from; j < to; j++) {
-      float[] v = rows[j];
-      int vo = offsets[j] + c;
-      FloatVector x0 = FloatVector.broadcast(SPECIES, p0[j]);
-      FloatVector x1 = FloatVector.broadcast(SPECIES, p1[j]);
-      FloatVector x2 = FloatVector.broadcast(SPECIES, p2[j]);
-      FloatVector x3 = FloatVector.broadcast(SPECIES, p3[j]);
-      FloatVector w = FloatVector.fromArray(SPECIES, v, vo);
-      a0 = w.fma(x0, a0);
-      b0 = w.fma(x1, b0);
-      c0 = w.fma(x2, c0);
-      d0 = w.fma(x3, d0);
-      w = FloatVector.fromArray(SPECIES, v, vo + LANES);
-      a1 = w.fma(x0, a1);
-      b1 = w.fma(x1, b1);
-      c1 = w.fma(x2, c1);
-      d1 = w.fma(x3, d1);
-      w = FloatVector.fromArray(SPECIES, v, vo + 2 * LANES);
-      a2 = w.fma(x0, a2);
-      b2 = w.fma(x1, b2);
-      c2 = w.fma(x2, c2);
-      d2 = w.fma(x3, d2);
-      w = FloatVector.fromArray(SPECIES, v, vo + 3 * LANES);
-      a3 = w.fma(x0, a3);
-      b3 = w.fma(x1, b3);
-      c3 = w.fma(x2, c3);
-      d3 = w.fma(x3, d3);
-    }
-    a0.intoArray(acc, ao);
-    a1.intoArray(acc, ao + LANES);
-    a2.intoArray(acc, ao + 2 * LANES);
-    a3.intoArray(acc, ao + 3 * LANES);
-    b0.intoArray(acc, ao1);
-    b1.intoArray(acc, ao1 + LANES);
-    b2.intoArray(acc, ao1 + 2 * LANES);
-    b3.intoArray(acc, ao1 + 3 * LANES);
-    c0.intoArray(acc, ao2);
-    c1.intoArray(acc, ao2 + LANES);
-    c2.intoArray(acc, ao2 + 2 * LANES);
-    c3.intoArray(acc, ao2 + 3 * LANES);
-    d0.intoArray(acc, ao3);
-    d1.intoArray(acc, ao3 + LANES);
-    d2.intoArray(acc, ao3 + 2 * LANES);
-    d3.intoArray(acc, ao3 + 3 * LANES);
-  }
-
-  /**
-   * {@link #accumulate8x2} for 16 vector registers (AVX2): four vectors of each row's accumulator,
-   * eight in all, with the two broadcasts and the value vector 11 registers, where 8 × 2 needs 19
-   * and spills an accumulator to memory at every key.
-   */
-  private static void accumulate4x2(
-      float[] acc,
-      int ao0,
-      int ao1,
-      float[] p0,
-      float[] p1,
-      int from,
-      int to,
-      float[][] rows,
-      int[] offsets,
-      int c) {
-    FloatVector a0 = FloatVector.fromArray(SPECIES, acc, ao0);
-    FloatVector a1 = FloatVector.fromArray(SPECIES, acc, ao0 + LANES);
-    FloatVector a2 = FloatVector.fromArray(SPECIES, acc, ao0 + 2 * LANES);
-    FloatVector a3 = FloatVector.fromArray(SPECIES, acc, ao0 + 3 * LANES);
-    FloatVector b0 = FloatVector.fromArray(SPECIES, acc, ao1);
-    FloatVector b1 = FloatVector.fromArray(SPECIES, acc, ao1 + LANES);
-    FloatVector b2 = FloatVector.fromArray(SPECIES, acc, ao1 + 2 * LANES);
-    FloatVector b3 = FloatVector.fromArray(SPECIES, acc, ao1 + 3 * LANES);
-    for (int j = from; j < to; j++) {
-      float[] v = rows[j];
-      int vo = offsets[j] + c;
-      FloatVector x = FloatVector.broadcast(SPECIES, p0[j]);
-      FloatVector y = FloatVector.broadcast(SPECIES, p1[j]);
-      FloatVector w = FloatVector.fromArray(SPECIES, v, vo);
-      a0 = w.fma(x, a0);
-      b0 = w.fma(y, b0);
-      w = FloatVector.fromArray(SPECIES, v, vo + LANES);
-      a1 = w.fma(x, a1);
-      b1 = w.fma(y, b1);
-      w = FloatVector.fromArray(SPECIES, v, vo + 2 * LANES);
-      a2 = w.fma(x, a2);
-      b2 = w.fma(y, b2);
-      w = FloatVector.fromArray(SPECIES, v, vo + 3 * LANES);
-      a3 = w.fma(x, a3);
-      b3 = w.fma(y, b3);
-    }
-    a0.intoArray(acc, ao0);
-    a1.intoArray(acc, ao0 + LANES);
-    a2.intoArray(acc, ao0 + 2 * LANES);
-    a3.intoArray(acc, ao0 + 3 * LANES);
-    b0.intoArray(acc, ao1);
-    b1.intoArray(acc, ao1 + LANES);
-    b2.intoArray(acc, ao1 + 2 * LANES);
-    b3.intoArray(acc, ao1 + 3 * LANES);
-  }
-
-  /** Eight vectors of the accumulator from {@code ao}: eight independent FMA chains. */
-  private static void accumulate8(
-      float[] acc, int ao, float[] p, int from, int to, float[][] rows, int[] offsets, int c) {
-    FloatVector a0 = FloatVector.fromArray(SPECIES, acc, ao);
-    FloatVector a1 = FloatVector.fromArray(SPECIES, acc, ao + LANES);
-    FloatVector a2 = FloatVector.fromArray(SPECIES, acc, ao + 2 * LANES);
-    FloatVector a3 = FloatVector.fromArray(SPECIES, acc, ao + 3 * LANES);
-    FloatVector a4 = FloatVector.fromArray(SPECIES, acc, ao + 4 * LANES);
-    FloatVector a5 = FloatVector.fromArray(SPECIES, acc, ao + 5 * LANES);
-    FloatVector a6 = FloatVector.fromArray(SPECIES, acc, ao + 6 * LANES);
-    FloatVector a7 = FloatVector.fromArray(SPECIES, acc, ao + 7 * LANES);
-    for (int j = from; j < to; j++) {
-      float[] v = rows[j];
-      int vo = offsets[j] + c;
-      FloatVector pj = FloatVector.broadcast(SPECIES, p[j]);
-      a0 = FloatVector.fromArray(SPECIES, v, vo).fma(pj, a0);
-      a1 = FloatVector.fromArray(SPECIES, v, vo + LANES).fma(pj, a1);
-      a2 = FloatVector.fromArray(SPECIES, v, vo + 2 * LANES).fma(pj, a2);
-      a3 = FloatVector.fromArray(SPECIES, v, vo + 3 * LANES).fma(pj, a3);
-      a4 = FloatVector.fromArray(SPECIES, v, vo + 4 * LANES).fma(pj, a4);
-      a5 = FloatVector.fromArray(SPECIES, v, vo + 5 * LANES).fma(pj, a5);
-      a6 = FloatVector.fromArray(SPECIES, v, vo + 6 * LANES).fma(pj, a6);
-      a7 = FloatVector.fromArray(SPECIES, v, vo + 7 * LANES).fma(pj, a7);
-    }
-    a0.intoArray(acc, ao);
-    a1.intoArray(acc, ao + LANES);
-    a2.intoArray(acc, ao + 2 * LANES);
-    a3.intoArray(acc, ao + 3 * LANES);
-    a4.intoArray(acc, ao + 4 * LANES);
-    a5.intoArray(acc, ao + 5 * LANES);
-    a6.intoArray(acc, ao + 6 * LANES);
-    a7.intoArray(acc, ao + 7 * LANES);
-  }
-
   // 5. y[yo + c] += w · x[xo + c] for c in [0, n).
 
   static void axpy(boolean simd, float w, float[] x, int xo, float[] y, int yo, int n) {
-    int c = 0;
-    if (simd) {
-      FloatVector wv = FloatVector.broadcast(SPECIES, w);
-      int bound = SPECIES.loopBound(n);
-      for (; c < bound; c += LANES) {
-        FloatVector.fromArray(SPECIES, x, xo + c)
-            .fma(wv, FloatVector.fromArray(SPECIES, y, yo + c))
-            .intoArray(y, yo + c);
-      }
-    }
+    int c = simd ? DecodeVectors.axpy(w, x, xo, y, yo, n) : 0;
     for (; c < n; c++) {
       y[yo + c] = Math.fma(w, x[xo + c], y[yo + c]);
     }
@@ -603,17 +177,7 @@ final class DecodeSimd {
 
   static void widen(KvStorage storage, short[] src, int so, float[] dst, int dOff, int n) {
     if (storage == KvStorage.BFLOAT16) {
-      int j = 0;
-      if (VECTOR_BY_DEFAULT) {
-        for (; j + LANES <= n; j += LANES) {
-          ((IntVector)
-                  ShortVector.fromArray(HALF_SPECIES, src, so + j)
-                      .convertShape(VectorOperators.S2I, INT_SPECIES, 0))
-              .lanewise(VectorOperators.LSHL, 16)
-              .reinterpretAsFloats()
-              .intoArray(dst, dOff + j);
-        }
-      }
+      int j = VECTOR_BY_DEFAULT ? DecodeVectors.widenBfloat16(src, so, dst, dOff, n) : 0;
       for (; j < n; j++) {
         dst[dOff + j] = Float.intBitsToFloat(src[so + j] << 16);
       }

@@ -7,11 +7,11 @@ import jdk.incubator.vector.VectorShuffle;
  * Sums of the lanes of float vectors, in a fixed order. {@code reduceLanes(ADD)} may add in another
  * order compiled than interpreted, which would make results depend on the JIT's progress; these use
  * only lane-wise IEEE additions, rotations and blends, so they give the same bits either way. The
- * species is {@link DecodeSimd#SPECIES}: 4, 8 or 16 lanes.
+ * species is {@link DecodeVectors#SPECIES}: 4, 8 or 16 lanes.
  */
 final class LaneSums {
 
-  private static final int LANES = DecodeSimd.SPECIES.length();
+  private static final int LANES = DecodeVectors.SPECIES.length();
 
   private LaneSums() {}
 
@@ -23,7 +23,7 @@ final class LaneSums {
   static final VectorShuffle<Float> ROTATE_1 = rotation(1);
 
   private static VectorShuffle<Float> rotation(int shift) {
-    return VectorShuffle.fromOp(DecodeSimd.SPECIES, i -> (i + shift) % LANES);
+    return VectorShuffle.fromOp(DecodeVectors.SPECIES, i -> (i + shift) % LANES);
   }
 
   // The butterfly that reduces several dot products' vector sums at once: fold(x, y) at distance s
@@ -47,7 +47,7 @@ final class LaneSums {
   static final VectorMask<Float> BIT_4 = bit(1);
 
   private static VectorShuffle<Float> xor(int s) {
-    return VectorShuffle.fromOp(DecodeSimd.SPECIES, i -> i ^ s);
+    return VectorShuffle.fromOp(DecodeVectors.SPECIES, i -> i ^ s);
   }
 
   private static VectorMask<Float> bit(int s) {
@@ -55,6 +55,6 @@ final class LaneSums {
     for (int i = 0; i < LANES; i++) {
       m[i] = (i & s) != 0;
     }
-    return VectorMask.fromArray(DecodeSimd.SPECIES, m, 0);
+    return VectorMask.fromArray(DecodeVectors.SPECIES, m, 0);
   }
 }

@@ -19,7 +19,6 @@ import javax.imageio.ImageIO;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberTickUnit;
-import org.jfree.chart.axis.ValueAxis;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.chart.title.LegendTitle;
@@ -65,6 +64,14 @@ final class ChartStyle {
       legend.setPosition(RectangleEdge.BOTTOM);
       legend.setFrame(new org.jfree.chart.block.BlockBorder(Color.WHITE));
     }
+    if (chart.getPlot() instanceof org.jfree.chart.plot.CategoryPlot plot) {
+      plot.setBackgroundPaint(Color.WHITE);
+      plot.setRangeGridlinePaint(Palette.GRID);
+      plot.setRangeGridlineStroke(new BasicStroke(1f));
+      plot.setOutlinePaint(Palette.MUTED);
+      axis(plot.getRangeAxis());
+      return;
+    }
     XYPlot plot = chart.getXYPlot();
     plot.setBackgroundPaint(Color.WHITE);
     plot.setDomainGridlinePaint(Palette.GRID);
@@ -76,7 +83,7 @@ final class ChartStyle {
     axis(plot.getRangeAxis());
   }
 
-  static void axis(ValueAxis axis) {
+  static void axis(org.jfree.chart.axis.Axis axis) {
     axis.setLabelFont(Canvas.font(Font.PLAIN, 15f));
     axis.setTickLabelFont(Canvas.font(Font.PLAIN, 13f));
     axis.setLabelPaint(Palette.INK);

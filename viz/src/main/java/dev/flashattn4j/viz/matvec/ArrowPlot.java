@@ -19,6 +19,9 @@ final class ArrowPlot {
   private final Rectangle box;
   private final PlotRange range;
 
+  /** The boxes of the labels drawn so far (for tests: no axis may cross one). */
+  private final java.util.List<java.awt.geom.Rectangle2D> labels = new java.util.ArrayList<>();
+
   ArrowPlot(Canvas canvas, Rectangle box, PlotRange range) {
     this.canvas = canvas;
     this.box = box;
@@ -31,6 +34,11 @@ final class ArrowPlot {
 
   double py(double y) {
     return box.y + box.height - (y - range.ymin()) / range.span() * box.height;
+  }
+
+  /** The boxes of the labels drawn so far. */
+  java.util.List<java.awt.geom.Rectangle2D> labels() {
+    return java.util.List.copyOf(labels);
   }
 
   /** The grid at every tick, the two axes through the origin, tick labels and axis names. */
@@ -114,21 +122,56 @@ final class ArrowPlot {
     double len = Math.max(1e-9, Math.hypot(x1 - x0, y1 - y0));
     double nx = -(y1 - y0) / len;
     double ny = (x1 - x0) / len;
-    double side = nx * (px(away[0]) - x0) + ny * (py(away[1]) - y0) > 0 ? -1 : 1;
-    double mx = (x0 + x1) / 2 + side * nx * 22;
-    double my = (y0 + y1) / 2 + side * ny * 22;
+    double away0 = nx * (px(away[0]) - x0) + ny * (py(away[1]) - y0) > 0 ? -1 : 1;
     double w = canvas.width(text, LABEL_FONT);
-    // anchor the box's near edge at the offset point
-    double lx = side * nx >= 0 ? mx : mx - w;
-    double ly = side * ny >= 0 ? my + 14 : my;
-    label(text, colour, lx, ly);
+    // the first offset, on the side away from `away` and then on the other, whose label box no
+    // axis crosses; the nearest one on the preferred side if every offset is crossed
+    double[] first = null;
+    for (double side : new double[] {away0, -away0}) {
+      for (double offset = 22; offset <= 70; offset += 12) {
+        double mx = (x0 + x1) / 2 + side * nx * offset;
+        double my = (y0 + y1) / 2 + side * ny * offset;
+        // anchor the box's near edge at the offset point
+        double lx = side * nx >= 0 ? mx : mx - w;
+        double ly = side * ny >= 0 ? my + 14 : my;
+        double[] at = clamp(lx, ly, w);
+        if (first == null) {
+          first = at;
+        }
+        if (!crossesAxis(at[0], at[1], w)) {
+          label(text, colour, at[0], at[1]);
+          return;
+        }
+      }
+    }
+    label(text, colour, first[0], first[1]);
+  }
+
+  /** The label box's left end and baseline, kept inside the plot. */
+  private double[] clamp(double x, double baseline, double w) {
+    return new double[] {
+      Math.max(box.x + 4, Math.min(box.x + box.width - w - 4, x)),
+      Math.max(box.y + 18, Math.min(box.y + box.height - 6, baseline))
+    };
+  }
+
+  /** True when an axis line runs through the box of a label of width w at (x, baseline). */
+  boolean crossesAxis(double x, double baseline, double w) {
+    double top = baseline - 15 - 2;
+    double bottom = baseline + 5 + 2;
+    boolean horizontal = range.ymin() <= 0 && range.ymax() >= 0;
+    boolean vertical = range.xmin() <= 0 && range.xmax() >= 0;
+    return (horizontal && py(0) >= top && py(0) <= bottom)
+        || (vertical && px(0) >= x - 5 && px(0) <= x + w + 5);
   }
 
   private void label(String text, Color colour, double x, double baseline) {
     Graphics2D g = canvas.graphics();
     double w = canvas.width(text, LABEL_FONT);
-    double lx = Math.max(box.x + 4, Math.min(box.x + box.width - w - 4, x));
-    double ly = Math.max(box.y + 18, Math.min(box.y + box.height - 6, baseline));
+    double[] at = clamp(x, baseline, w);
+    double lx = at[0];
+    double ly = at[1];
+    labels.add(new java.awt.geom.Rectangle2D.Double(lx - 3, ly - 15, w + 6, 20));
     g.setColor(new Color(255, 255, 255, 215));
     g.fill(new java.awt.geom.RoundRectangle2D.Double(lx - 3, ly - 15, w + 6, 20, 6, 6));
     g.setColor(colour.darker());

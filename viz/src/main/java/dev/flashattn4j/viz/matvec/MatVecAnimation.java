@@ -118,6 +118,14 @@ public final class MatVecAnimation {
     return canvas.finish();
   }
 
+  /** The label boxes of the last frame drawn (for tests). */
+  private List<java.awt.geom.Rectangle2D> lastLabels = List.of();
+
+  /** The boxes of the labels on the last frame {@link #frames} drew: the sum frame. */
+  List<java.awt.geom.Rectangle2D> sumFrameLabels() {
+    return lastLabels;
+  }
+
   private BufferedImage sumFrame() {
     Canvas canvas = new Canvas(WIDTH, HEIGHT);
     ArrowPlot plot = frame(canvas);
@@ -143,6 +151,7 @@ public final class MatVecAnimation {
             + " of "
             + (mv.columns() + 1)
             + ": tip to tail, the scaled columns add up to A·v");
+    lastLabels = plot.labels();
     return canvas.finish();
   }
 

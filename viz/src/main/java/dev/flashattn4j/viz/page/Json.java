@@ -5,10 +5,10 @@ import java.util.Map;
 
 /**
  * A small JSON writer for the data the step-through page embeds: maps, lists, strings, numbers,
- * booleans and float arrays. Floats are written in their shortest exact form (the page rounds them
- * back to float32 with {@code Math.fround}); infinities, which JSON lacks, are written as the
- * strings "-inf" and "inf". The output is safe inside an HTML {@code <script>} element: '<' is
- * written as \u003c, so no "</script>" can end the element early.
+ * booleans, float and int arrays. Floats are written in their shortest exact form (the page rounds
+ * them back to float32 with {@code Math.fround}); infinities, which JSON lacks, are written as the
+ * strings "-inf" and "inf". The output is safe inside an HTML {@code <script>} element: {@code <}
+ * is written as &#92;u003c, so no {@code </script>} can end the element early.
  */
 public final class Json {
 
@@ -38,6 +38,13 @@ public final class Json {
             out.append(',');
           }
           number(a[k]);
+        }
+        out.append(']');
+      }
+      case int[] a -> {
+        out.append('[');
+        for (int k = 0; k < a.length; k++) {
+          out.append(k > 0 ? "," : "").append(a[k]);
         }
         out.append(']');
       }

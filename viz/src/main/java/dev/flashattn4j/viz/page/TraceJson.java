@@ -46,6 +46,12 @@ final class TraceJson {
     m.put("totalWrites", t.totalWrites());
     m.put("standardReads", t.standardReads());
     m.put("standardWrites", t.standardWrites());
+    m.put("mask", t.mask());
+    m.put("maskedReads", t.maskedReads());
+    m.put("maskedWrites", t.maskedWrites());
+    m.put("savedReads", t.savedReads());
+    m.put("keyStart", t.keyStart());
+    m.put("keyEnd", t.keyEnd());
     return Json.write(m);
   }
 
@@ -62,6 +68,9 @@ final class TraceJson {
     m.put("stats", s.stats().stream().map(TraceJson::grid).toList());
     m.put("reads", s.reads());
     m.put("written", s.written());
+    m.put("tile", s.tile().name().toLowerCase(java.util.Locale.ROOT));
+    m.put("skipped", s.skipped());
+    m.put("saved", s.savedReads());
     return m;
   }
 

@@ -2,27 +2,31 @@ package dev.flashattn4j.viz.schedule;
 
 import dev.flashattn4j.viz.render.Canvas;
 import dev.flashattn4j.viz.render.Palette;
+import dev.flashattn4j.viz.render.RichText;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.Graphics2D;
 import java.awt.geom.Rectangle2D;
 import java.util.List;
 
-/** The bottom-right of a frame: the pseudo-code, the lines of the current step highlighted. */
+/**
+ * The bottom of a frame, across its width: the pseudo-code with its sub- and superscripts set
+ * ({@link RichText}), the lines of the current step highlighted.
+ */
 final class CodePanel {
 
   static final Color HIGHLIGHT = new Color(0xFF, 0xF0, 0xA8);
 
   private CodePanel() {}
 
-  static void paint(Canvas canvas, PseudoCode code, List<Integer> current) {
+  static void paint(Canvas canvas, ScheduleLayout layout, PseudoCode code, List<Integer> current) {
     Graphics2D g = canvas.graphics();
-    double x = ScheduleLayout.CODE_X;
-    double y = ScheduleLayout.BOTTOM_Y + 8;
+    double x = ScheduleLayout.HBM_X + 4;
+    double y = layout.codeY() + 8;
     g.setColor(Palette.INK);
-    canvas.text(code.name(), x, y, Canvas.font(Font.BOLD, 15f));
-    double lineH = Math.min(15.5, (ScheduleLayout.HEIGHT - 12 - y - 6) / code.lines().size());
-    Font font = Canvas.font(Font.PLAIN, (float) Math.min(12.5, lineH * 0.82));
+    canvas.text(code.name(), x - 4, y, Canvas.font(Font.BOLD, 15f));
+    double lineH = layout.codeLineHeight();
+    Font font = Canvas.font(Font.PLAIN, 13f);
     Font bold = font.deriveFont(Font.BOLD);
     double width = ScheduleLayout.WIDTH - 20 - x;
     for (int k = 1; k <= code.lines().size(); k++) {
@@ -36,9 +40,10 @@ final class CodePanel {
       canvas.text(String.format("%2d", k), x, base, on ? bold : font);
       g.setColor(on ? Palette.INK : Palette.MUTED);
       Font f = on ? bold : font;
-      double w = canvas.width(code.line(k), f);
+      double w = RichText.width(g, code.line(k), f);
       double avail = width - 30;
-      canvas.text(
+      RichText.draw(
+          g,
           code.line(k),
           x + 26,
           base,

@@ -3,6 +3,7 @@ package dev.flashattn4j.viz.schedule;
 import dev.flashattn4j.viz.render.Canvas;
 import dev.flashattn4j.viz.render.NumberText;
 import dev.flashattn4j.viz.render.Palette;
+import dev.flashattn4j.viz.render.RichText;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -10,8 +11,9 @@ import java.awt.Graphics2D;
 import java.awt.geom.Rectangle2D;
 
 /**
- * The bottom-left of a frame: the HBM reads and writes counted so far (with bars against the whole
- * run and a line for standard attention) and the legend of the colours.
+ * Below the HBM arrays: the HBM reads and writes counted so far (with bars against the whole run
+ * and a line for standard attention), what skipping the tiles no row sees saved (or, for Algorithm
+ * 1, which does not skip them, what they cost), and the legend of the colours.
  */
 final class CounterPanel {
 
@@ -20,9 +22,26 @@ final class CounterPanel {
 
   private CounterPanel() {}
 
-  static void paint(Canvas canvas, ScheduleTrace trace, long reads, long writes) {
+  /** The height the panel takes for {@code trace}. */
+  static double height(ScheduleTrace trace) {
+    double h = 8 + 28 + 28 + 26 + 34 + 48 + 12;
+    if (trace.savedReads() > 0) {
+      h += 50;
+    } else if (trace.maskedReads() > 0 || trace.maskedWrites() > 0) {
+      h += 26;
+    }
+    return h;
+  }
+
+  static void paint(
+      Canvas canvas,
+      ScheduleLayout layout,
+      ScheduleTrace trace,
+      long reads,
+      long writes,
+      long saved) {
     Graphics2D g = canvas.graphics();
-    double y = ScheduleLayout.BOTTOM_Y + 8;
+    double y = layout.countersY() + 8;
     g.setColor(Palette.INK);
     canvas.text("HBM traffic so far (elements)", X, y, Canvas.font(Font.BOLD, 16f));
     long scale = Math.max(1, Math.max(trace.totalReads(), trace.totalWrites()));
@@ -30,9 +49,29 @@ final class CounterPanel {
     bar(canvas, "reads", reads, trace.totalReads(), scale, y, Palette.BLUE);
     y += 28;
     bar(canvas, "writes", writes, trace.totalWrites(), scale, y, Palette.VERMILLION);
+    Font small = Canvas.font(Font.PLAIN, 13f);
+    if (trace.savedReads() > 0) {
+      y += 28;
+      bar(canvas, "saved", saved, trace.savedReads(), scale, y, Palette.GREEN);
+      y += 22;
+      g.setColor(Palette.MUTED);
+      RichText.draw(
+          g, "saved: the reads of K_j, V_j for the tiles no row sees, skipped", X, y, small);
+    } else if (trace.maskedReads() > 0 || trace.maskedWrites() > 0) {
+      y += 26;
+      g.setColor(Palette.MUTED);
+      canvas.text(
+          "tiles no row sees cost "
+              + NumberText.count(trace.maskedReads())
+              + " reads + "
+              + NumberText.count(trace.maskedWrites())
+              + " writes: Algorithm 1 does not skip them; the fast kernel does",
+          X,
+          y,
+          small);
+    }
     y += 26;
     g.setColor(Palette.MUTED);
-    Font small = Canvas.font(Font.PLAIN, 13f);
     canvas.text(
         "standard attention (Algorithm 0) moves "
             + NumberText.count(trace.standardReads())
@@ -79,6 +118,6 @@ final class CounterPanel {
       g.draw(box);
     }
     g.setColor(Palette.INK);
-    canvas.text(text, X + 36, y, Canvas.font(Font.PLAIN, 14f));
+    RichText.draw(g, text, X + 36, y, Canvas.font(Font.PLAIN, 14f));
   }
 }

@@ -1,5 +1,6 @@
 package dev.flashattn4j.viz.schedule;
 
+import dev.flashattn4j.api.AttentionOptions;
 import dev.flashattn4j.paper.BlockSizes;
 import dev.flashattn4j.paper.IoModel;
 import dev.flashattn4j.paper.IoTally;
@@ -17,7 +18,10 @@ import java.util.List;
  * fast kernel sizes its tiles from the CPU caches instead, and the pictures say so.
  *
  * <p>HBM traffic of this order: Q_i once (B_r'·d), K_j and V_j once per (i, j) (B_c'·2d), O_i and
- * L_i written once (B_r'·(d + 1)): N·d + T_r·N·2d reads and N·(d + 1) writes in all.
+ * L_i written once (B_r'·(d + 1)): N·d + T_r·N·2d reads and N·(d + 1) writes in all. Under a causal
+ * mask or a window, a tile no row of Q_i sees is skipped as the fast kernel skips it: K_j and V_j
+ * are not loaded (B_c'·2d reads saved) and nothing is computed; a diagonal tile is computed with
+ * its hidden scores at −∞. A row that sees no key at all gets O = 0 and L = −∞.
  */
 public final class FastSchedule {
 
@@ -30,6 +34,7 @@ public final class FastSchedule {
     Tensor vt = setup.v();
     int n = setup.n();
     int d = setup.d();
+    AttentionOptions options = setup.options();
     BlockSizes s = BlockSizes.of(setup.sram(), d, n, n);
     Grid q = PaperSchedule.grid("Q", qt);
     Grid k = PaperSchedule.grid("K", kt);
@@ -38,6 +43,7 @@ public final class FastSchedule {
     float[] lse = new float[n];
     long reads = 0;
     long writes = 0;
+    long saved = 0;
     List<ScheduleStep> steps = new ArrayList<>();
     for (int i = 0; i < s.tr(); i++) {
       int r0 = s.rowStart(i);
@@ -53,14 +59,26 @@ public final class FastSchedule {
         int c0 = s.colStart(j);
         int c1 = s.colEnd(j);
         int bc = c1 - c0;
-        reads += 2L * bc * d; // line 7: load K_j, V_j
-        float[] sij = new float[br * bc];
+        TileKind tile = TileKind.of(options, n, r0, r1, c0, c1);
+        boolean skip = tile == TileKind.MASKED;
         float[] mOld = m.clone();
         float[] lOld = l.clone();
-        for (int r = 0; r < br; r++) {
-          // line 8: S_i^(j) = Q_i K_jᵀ
+        float[] sij = new float[skip ? 0 : br * bc];
+        if (skip) {
+          saved += 2L * bc * d; // no row of Q_i sees K_j: K_j, V_j stay in HBM
+        } else {
+          reads += 2L * bc * d; // line 7: load K_j, V_j
+        }
+        for (int r = 0; r < br && !skip; r++) {
+          // line 8: S_i^(j) = Q_i K_jᵀ, −∞ where causality or the window hides the key
+          int visibleFrom = options.keyStart(r0 + r, n, n);
+          int visibleTo = options.keyEnd(r0 + r, n, n);
           float rowMax = Float.NEGATIVE_INFINITY;
           for (int c = 0; c < bc; c++) {
+            if (c0 + c < visibleFrom || c0 + c >= visibleTo) {
+              sij[r * bc + c] = Float.NEGATIVE_INFINITY;
+              continue;
+            }
             double dot = 0;
             for (int e = 0; e < d; e++) {
               dot += (double) q.get(r0 + r, e) * k.get(c0 + c, e);
@@ -75,7 +93,11 @@ public final class FastSchedule {
           double rowSum = 0;
           double[] pv = new double[d];
           for (int c = 0; c < bc; c++) {
-            float p = (float) Math.exp(sij[r * bc + c] - mNew);
+            // a hidden key adds nothing (and −∞ − −∞ is never taken)
+            float p =
+                sij[r * bc + c] == Float.NEGATIVE_INFINITY
+                    ? 0f
+                    : (float) Math.exp(sij[r * bc + c] - mNew);
             rowSum += p;
             for (int e = 0; e < d; e++) {
               pv[e] += (double) p * v.get(c0 + c, e);
@@ -96,10 +118,11 @@ public final class FastSchedule {
           float[] oi = new float[br * d];
           float[] li = new float[br];
           for (int r = 0; r < br; r++) {
+            // a row that saw no key: O = 0, L = −∞ (never 0/0)
             for (int e = 0; e < d; e++) {
-              oi[r * d + e] = acc[r * d + e] / l[r];
+              oi[r * d + e] = l[r] == 0f ? 0f : acc[r * d + e] / l[r];
             }
-            li[r] = m[r] + (float) Math.log(l[r]);
+            li[r] = l[r] == 0f ? Float.NEGATIVE_INFINITY : m[r] + (float) Math.log(l[r]);
           }
           System.arraycopy(oi, 0, out, r0 * d, oi.length);
           System.arraycopy(li, 0, lse, r0, br);
@@ -130,7 +153,9 @@ public final class FastSchedule {
                 onChipO,
                 blockWrites,
                 reads,
-                writes));
+                writes,
+                tile,
+                saved));
       }
     }
     Grid output = new Grid("O", n, d, out);
@@ -141,15 +166,18 @@ public final class FastSchedule {
             d,
             NaiveAttention.compute(qt, kt, vt, setup.options()).output().toArray());
     IoTally standard = IoModel.standard(1, n, n, d, d);
+    int[][] ranges = ScheduleTrace.keyRanges(options, n);
     float[] lInit = new float[n];
     Arrays.fill(lInit, Float.NEGATIVE_INFINITY);
     List<Grid> initial =
         List.of(q, k, v, new Grid("O", n, d, new float[n * d]), Grid.column("L", lInit));
+    String note =
+        "a model of the fast kernel's loop order with the paper's B_r, B_c;"
+            + " the real kernel's tiles are sized from the CPU caches";
     return new ScheduleTrace(
         "fast",
         "FlashAttention-2 order (the fast kernel): Q blocks outside, K/V blocks inside",
-        "a model of the fast kernel's loop order with the paper's B_r, B_c;"
-            + " the real kernel's tiles are sized from the CPU caches",
+        note,
         n,
         d,
         setup.sram(),
@@ -165,7 +193,12 @@ public final class FastSchedule {
         reference,
         ScheduleTrace.maxDifference(output, reference),
         standard.totalReads(),
-        standard.totalWrites());
+        standard.totalWrites(),
+        setup.maskText(),
+        0,
+        0,
+        ranges[0],
+        ranges[1]);
   }
 
   private static ScheduleStep step(
@@ -187,34 +220,54 @@ public final class FastSchedule {
       Grid onChipO,
       List<BlockWrite> writes,
       long reads,
-      long written) {
+      long written,
+      TileKind tile,
+      long saved) {
     boolean first = j == 0;
     boolean last = j == s.tc() - 1;
+    boolean skip = tile == TileKind.MASKED;
     List<Integer> lines = new ArrayList<>();
     if (first) {
       lines.addAll(List.of(4, 5));
     }
-    lines.addAll(List.of(7, 8, 9, 10));
+    lines.addAll(skip ? List.of(6) : List.of(7, 8, 9, 10));
     if (last) {
       lines.addAll(List.of(12, 13, 14, 15));
     }
     String ij = "i = " + (i + 1) + ", j = " + (j + 1);
     String caption =
         (first ? "lines 4–5: load Q_i, start m_i, ℓ_i, O_i on chip; " : "")
-            + "lines 7–10 for "
-            + ij
-            + ": load K_j, V_j; S = Q_i K_jᵀ; update m_i, ℓ_i and the unnormalised Õ_i on chip"
+            + switch (tile) {
+              case FULL ->
+                  "lines 7–10 for "
+                      + ij
+                      + ": load K_j, V_j; S = Q_i K_jᵀ; update m_i, ℓ_i and the unnormalised Õ_i"
+                      + " on chip";
+              case DIAGONAL ->
+                  "lines 7–10 for "
+                      + ij
+                      + ", a diagonal tile: load K_j, V_j; S = Q_i K_jᵀ with the hidden keys at −∞;"
+                      + " update m_i, ℓ_i, Õ_i";
+              case MASKED ->
+                  ij
+                      + ": no row of Q_i sees K_j: tile skipped, K_j and V_j stay in HBM ("
+                      + 2L * (c1 - c0) * q.cols()
+                      + " reads saved)";
+            }
             + (last ? "; lines 12–15: normalise O_i, write O_i, L_i" : "");
-    List<Highlight> highlights =
-        List.of(
-            new Highlight("Q", r0, r1, Highlight.Block.QUERY, false),
-            new Highlight("K", c0, c1, Highlight.Block.KEY, false),
-            new Highlight("V", c0, c1, Highlight.Block.KEY, false),
-            new Highlight("O", r0, r1, Highlight.Block.QUERY, last),
-            new Highlight("L", r0, r1, Highlight.Block.QUERY, last));
+    List<Highlight> highlights = new ArrayList<>();
+    highlights.add(new Highlight("Q", r0, r1, Highlight.Block.QUERY, false));
+    if (!skip) {
+      highlights.add(new Highlight("K", c0, c1, Highlight.Block.KEY, false));
+      highlights.add(new Highlight("V", c0, c1, Highlight.Block.KEY, false));
+    }
+    highlights.add(new Highlight("O", r0, r1, Highlight.Block.QUERY, last));
+    highlights.add(new Highlight("L", r0, r1, Highlight.Block.QUERY, last));
     int br = r1 - r0;
     List<Grid> sram =
-        List.of(k.rows("K_j", c0, c1), v.rows("V_j", c0, c1), q.rows("Q_i", r0, r1), onChipO);
+        skip
+            ? List.of(q.rows("Q_i", r0, r1), onChipO)
+            : List.of(k.rows("K_j", c0, c1), v.rows("V_j", c0, c1), q.rows("Q_i", r0, r1), onChipO);
     List<Grid> stats =
         List.of(
             Grid.column("m_i^(j−1)", Arrays.copyOf(mOld, br)),
@@ -229,9 +282,12 @@ public final class FastSchedule {
         highlights,
         writes,
         sram,
-        new Grid("S_i^(j)", br, c1 - c0, sij),
+        new Grid("S_i^(j)", skip ? 0 : br, c1 - c0, sij),
         stats,
         reads,
-        written);
+        written,
+        tile,
+        skip,
+        saved);
   }
 }

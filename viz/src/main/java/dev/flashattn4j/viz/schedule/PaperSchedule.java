@@ -1,5 +1,6 @@
 package dev.flashattn4j.viz.schedule;
 
+import dev.flashattn4j.api.AttentionOptions;
 import dev.flashattn4j.api.AttentionResult;
 import dev.flashattn4j.api.AttentionShape;
 import dev.flashattn4j.paper.Algorithm1;
@@ -31,7 +32,7 @@ public final class PaperSchedule {
     Tensor q = setup.q();
     Tensor k = setup.k();
     Tensor v = setup.v();
-    Recorder recorder = new Recorder(q, k, v);
+    Recorder recorder = new Recorder(q, k, v, setup.options());
     AttentionResult result =
         Algorithm1.compute(q, k, v, setup.options(), setup.sram(), null, recorder);
     int n = setup.n();
@@ -45,12 +46,16 @@ public final class PaperSchedule {
             NaiveAttention.compute(q, k, v, setup.options()).output().toArray());
     IoTally standard = IoModel.standard(1, n, n, d, d);
     BlockSizes s = recorder.sizes;
+    long[] masked = maskedTraffic(recorder.steps, s, d);
+    int[][] ranges = ScheduleTrace.keyRanges(setup.options(), n);
+    String note =
+        setup.scale() == 1f
+            ? "scale 1, as the seed notebook: softmax(QKᵀ)V (PyTorch's default is 1/√d)"
+            : "scale " + setup.scale();
     return new ScheduleTrace(
         "paper",
         "Algorithm 1 (FlashAttention): K/V blocks outside, Q blocks inside",
-        setup.scale() == 1f
-            ? "scale 1, as the seed notebook: softmax(QKᵀ)V (PyTorch's default is 1/√d)"
-            : "scale " + setup.scale(),
+        note,
         n,
         d,
         setup.sram(),
@@ -66,7 +71,42 @@ public final class PaperSchedule {
         reference,
         ScheduleTrace.maxDifference(output, reference),
         standard.totalReads(),
-        standard.totalWrites());
+        standard.totalWrites(),
+        setup.maskText(),
+        masked[0],
+        masked[1],
+        ranges[0],
+        ranges[1]);
+  }
+
+  /**
+   * The HBM reads and writes of the steps on tiles no row sees, which a kernel that skips them
+   * would not make: each such step's traffic, less the load of K_j, V_j (line 6, counted in the
+   * step i = 1) when other tiles of column j need it.
+   */
+  private static long[] maskedTraffic(List<ScheduleStep> steps, BlockSizes s, int d) {
+    long reads = 0;
+    long writes = 0;
+    for (int k = 0; k < steps.size(); k++) {
+      ScheduleStep step = steps.get(k);
+      if (step.tile() != TileKind.MASKED) {
+        continue;
+      }
+      long r = step.reads() - (k == 0 ? 0 : steps.get(k - 1).reads());
+      long w = step.written() - (k == 0 ? 0 : steps.get(k - 1).written());
+      if (step.i() == 0) {
+        boolean columnNeeded = false;
+        for (ScheduleStep other : steps) {
+          columnNeeded |= other.j() == step.j() && other.tile() != TileKind.MASKED;
+        }
+        if (columnNeeded) {
+          r -= 2L * (s.colEnd(step.j()) - s.colStart(step.j())) * d;
+        }
+      }
+      reads += r;
+      writes += w;
+    }
+    return new long[] {reads, writes};
   }
 
   /** HBM before the loops (line 2): Q, K, V, O = 0, ℓ = 0, m = −∞. */
@@ -92,15 +132,17 @@ public final class PaperSchedule {
     private final Grid q;
     private final Grid k;
     private final Grid v;
+    private final AttentionOptions options;
     private final List<ScheduleStep> steps = new ArrayList<>();
     private BlockSizes sizes;
     private float[] lBefore;
     private float[] mBefore;
 
-    Recorder(Tensor q, Tensor k, Tensor v) {
+    Recorder(Tensor q, Tensor k, Tensor v, AttentionOptions options) {
       this.q = grid("Q", q);
       this.k = grid("K", k);
       this.v = grid("V", v);
+      this.options = options;
     }
 
     @Override
@@ -122,11 +164,22 @@ public final class PaperSchedule {
       String ij = "j = " + (s.j() + 1) + ", i = " + (s.i() + 1);
       List<Integer> lines =
           s.i() == 0 ? List.of(6, 8, 9, 10, 11, 12, 13) : List.of(8, 9, 10, 11, 12, 13);
+      TileKind tile = TileKind.of(options, q.rows(), r0, r1, c0, c1);
       String caption =
           (s.i() == 0 ? "line 6: load K_j, V_j; " : "")
               + "lines 8–13 for "
               + ij
-              + ": load Q_i, O_i, ℓ_i, m_i; S_ij = Q_i K_jᵀ; update m_i, ℓ_i; write O_i, ℓ_i, m_i";
+              + switch (tile) {
+                case FULL ->
+                    ": load Q_i, O_i, ℓ_i, m_i; S_ij = Q_i K_jᵀ; update m_i, ℓ_i;"
+                        + " write O_i, ℓ_i, m_i";
+                case DIAGONAL ->
+                    ", a diagonal tile: S_ij = Q_i K_jᵀ with the hidden keys at −∞;"
+                        + " update m_i, ℓ_i; write O_i, ℓ_i, m_i";
+                case MASKED ->
+                    ", a tile no row sees (S_ij all −∞): Algorithm 1 loads, computes and"
+                        + " writes it anyway; the fast kernel skips it";
+              };
       List<Highlight> highlights =
           List.of(
               new Highlight("Q", r0, r1, Highlight.Block.QUERY, false),
@@ -166,7 +219,10 @@ public final class PaperSchedule {
               new Grid("S_ij", s.rows(), s.cols(), s.sij()),
               stats,
               s.io().totalReads(),
-              s.io().totalWrites()));
+              s.io().totalWrites(),
+              tile,
+              false,
+              0));
       lBefore = s.l().clone();
       mBefore = s.m().clone();
     }

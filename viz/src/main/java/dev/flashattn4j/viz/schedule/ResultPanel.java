@@ -3,6 +3,7 @@ package dev.flashattn4j.viz.schedule;
 import dev.flashattn4j.viz.render.Canvas;
 import dev.flashattn4j.viz.render.NumberText;
 import dev.flashattn4j.viz.render.Palette;
+import dev.flashattn4j.viz.render.RichText;
 import java.awt.Font;
 import java.awt.Graphics2D;
 
@@ -15,7 +16,7 @@ final class ResultPanel {
   private ResultPanel() {}
 
   /** Before the loops: how M gives the block sizes, and what SRAM will hold. */
-  static void opening(Canvas canvas, ScheduleTrace trace) {
+  static void opening(Canvas canvas, ScheduleLayout layout, ScheduleTrace trace) {
     SramPanel.title(
         canvas, "SRAM", "fast, small on-chip memory: M = " + trace.sram() + " elements");
     Graphics2D g = canvas.graphics();
@@ -38,22 +39,24 @@ final class ResultPanel {
       "the scores S_ij (B_r × B_c) and the row statistics m, ℓ.",
     };
     double y = ScheduleLayout.GRID_Y + 10;
-    Font font = Canvas.font(Font.PLAIN, 18f);
+    // as many lines as fit above the map of S's tiles
+    double room = layout.mapY() - 76 - y;
+    double step = Math.min(30, room / lines.length);
+    Font font = Canvas.font(Font.PLAIN, (float) Math.min(18, step * 0.62));
     for (String line : lines) {
       g.setColor(Palette.INK);
-      canvas.text(line, ScheduleLayout.SRAM_X, y, font);
-      y += 30;
+      RichText.draw(g, line, ScheduleLayout.SRAM_X, y, font);
+      y += step;
     }
-    note(canvas, trace, y + 20);
   }
 
   /** After the loops: O, the vanilla O and the largest difference. */
-  static void closing(Canvas canvas, ScheduleTrace trace) {
+  static void closing(Canvas canvas, ScheduleLayout layout, ScheduleTrace trace) {
     SramPanel.title(canvas, "Result", "O from HBM next to standard attention's");
     Graphics2D g = canvas.graphics();
     double top = ScheduleLayout.GRID_Y;
     double cw = Math.min(56, (ScheduleLayout.SRAM_W - 40) / (2.0 * trace.d()));
-    double ch = Math.min(36, (ScheduleLayout.GRID_BOTTOM - 120 - top) / trace.n());
+    double ch = Math.min(36, (layout.mapY() - 76 - 60 - top) / trace.n());
     double x = ScheduleLayout.SRAM_X;
     GridPainter.title(
         canvas, "O (this run)", x + trace.d() * cw / 2, ScheduleLayout.GRID_TITLE_Y, 15f);
@@ -69,20 +72,5 @@ final class ResultPanel {
         x,
         y,
         Canvas.font(Font.BOLD, 22f));
-    note(canvas, trace, y + 34);
-  }
-
-  private static void note(Canvas canvas, ScheduleTrace trace, double y) {
-    if (!trace.note().isEmpty()) {
-      canvas.graphics().setColor(Palette.MUTED);
-      Font font = Canvas.font(Font.ITALIC, 14f);
-      double w = canvas.width(trace.note(), font);
-      double avail = ScheduleLayout.SRAM_W;
-      canvas.text(
-          trace.note(),
-          ScheduleLayout.SRAM_X,
-          y,
-          w > avail ? font.deriveFont((float) (14 * avail / w)) : font);
-    }
   }
 }

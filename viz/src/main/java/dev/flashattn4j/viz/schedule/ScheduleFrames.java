@@ -3,6 +3,7 @@ package dev.flashattn4j.viz.schedule;
 import dev.flashattn4j.viz.render.Canvas;
 import dev.flashattn4j.viz.render.NumberText;
 import dev.flashattn4j.viz.render.Palette;
+import dev.flashattn4j.viz.render.RichText;
 import java.awt.Font;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
@@ -42,7 +43,7 @@ public final class ScheduleFrames {
   }
 
   private BufferedImage opening(HbmState state) {
-    Canvas canvas = new Canvas(ScheduleLayout.WIDTH, ScheduleLayout.HEIGHT);
+    Canvas canvas = new Canvas(ScheduleLayout.WIDTH, layout.height());
     PseudoCode code = trace.code();
     header(
         canvas,
@@ -50,24 +51,26 @@ public final class ScheduleFrames {
             + range(code.opening())
             + "): block sizes from M; O = 0, ℓ = 0, m = −∞ in HBM");
     HbmPanel.paint(canvas, layout, trace, state, List.of());
-    ResultPanel.opening(canvas, trace);
-    CounterPanel.paint(canvas, trace, 0, 0);
-    CodePanel.paint(canvas, code, code.opening());
+    ResultPanel.opening(canvas, layout, trace);
+    TileMapPanel.paint(canvas, layout, trace, 0, -1);
+    CounterPanel.paint(canvas, layout, trace, 0, 0, 0);
+    CodePanel.paint(canvas, layout, code, code.opening());
     return canvas.finish();
   }
 
   private BufferedImage step(int k, ScheduleStep step, HbmState state) {
-    Canvas canvas = new Canvas(ScheduleLayout.WIDTH, ScheduleLayout.HEIGHT);
+    Canvas canvas = new Canvas(ScheduleLayout.WIDTH, layout.height());
     header(canvas, "Step " + (k + 1) + " of " + trace.steps().size() + " · " + step.caption());
     HbmPanel.paint(canvas, layout, trace, state, step.highlights());
     SramPanel.paint(canvas, layout, trace, step, scoreRange);
-    CounterPanel.paint(canvas, trace, step.reads(), step.written());
-    CodePanel.paint(canvas, trace.code(), step.lines());
+    TileMapPanel.paint(canvas, layout, trace, k + 1, k);
+    CounterPanel.paint(canvas, layout, trace, step.reads(), step.written(), step.savedReads());
+    CodePanel.paint(canvas, layout, trace.code(), step.lines());
     return canvas.finish();
   }
 
   private BufferedImage closing(HbmState state) {
-    Canvas canvas = new Canvas(ScheduleLayout.WIDTH, ScheduleLayout.HEIGHT);
+    Canvas canvas = new Canvas(ScheduleLayout.WIDTH, layout.height());
     PseudoCode code = trace.code();
     header(
         canvas,
@@ -76,9 +79,11 @@ public final class ScheduleFrames {
             + "): return O; max |O − vanilla O| = "
             + NumberText.scientific(trace.maxDifference()));
     HbmPanel.paint(canvas, layout, trace, state, List.of());
-    ResultPanel.closing(canvas, trace);
-    CounterPanel.paint(canvas, trace, trace.totalReads(), trace.totalWrites());
-    CodePanel.paint(canvas, code, code.closing());
+    ResultPanel.closing(canvas, layout, trace);
+    TileMapPanel.paint(canvas, layout, trace, trace.steps().size(), -1);
+    CounterPanel.paint(
+        canvas, layout, trace, trace.totalReads(), trace.totalWrites(), trace.savedReads());
+    CodePanel.paint(canvas, layout, code, code.closing());
     return canvas.finish();
   }
 
@@ -87,7 +92,8 @@ public final class ScheduleFrames {
     g.setColor(Palette.INK);
     canvas.text(trace.title(), 20, 36, Canvas.font(Font.BOLD, 22f));
     g.setColor(Palette.MUTED);
-    canvas.text(
+    RichText.draw(
+        g,
         "N = "
             + trace.n()
             + ", d = "
@@ -103,23 +109,25 @@ public final class ScheduleFrames {
             + ", T_c = "
             + trace.tc()
             + ";  scale = "
-            + NumberText.format(trace.scale(), 4).replaceAll("0+$", "").replaceAll("\\.$", ""),
+            + NumberText.format(trace.scale(), 4).replaceAll("0+$", "").replaceAll("\\.$", "")
+            + (trace.mask().isEmpty() ? "" : ";  " + trace.mask()),
         20,
         64,
         Canvas.font(Font.PLAIN, 16f));
     if (!trace.note().isEmpty()) {
       // on every frame: what the schedule is (and, for the fast order, is not)
       Font noteFont = Canvas.font(Font.ITALIC, 14f);
-      double nw = canvas.width(trace.note(), noteFont);
+      double nw = RichText.width(g, trace.note(), noteFont);
       double room = ScheduleLayout.WIDTH / 2.0 - 20;
       Font f = nw > room ? noteFont.deriveFont((float) (14 * room / nw)) : noteFont;
-      canvas.text(trace.note(), ScheduleLayout.WIDTH - 20 - Math.min(nw, room), 64, f);
+      RichText.draw(g, trace.note(), ScheduleLayout.WIDTH - 20 - Math.min(nw, room), 64, f);
     }
     g.setColor(Palette.INK);
     Font font = Canvas.font(Font.BOLD, 16f);
-    double w = canvas.width(caption, font);
+    double w = RichText.width(g, caption, font);
     double avail = ScheduleLayout.WIDTH - 40;
-    canvas.text(caption, 20, 100, w > avail ? font.deriveFont((float) (16 * avail / w)) : font);
+    RichText.draw(
+        g, caption, 20, 100, w > avail ? font.deriveFont((float) (16 * avail / w)) : font);
   }
 
   /** "1–4" or "16". */

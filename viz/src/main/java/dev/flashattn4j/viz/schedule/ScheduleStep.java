@@ -16,6 +16,9 @@ import java.util.List;
  * @param stats the row statistics on chip, each a column of B_r' values (m_i, m̃_ij, m_i^new …)
  * @param reads HBM elements read so far, this step included
  * @param written HBM elements written so far, this step included
+ * @param tile what the tile (i, j) of S is under the causal mask and the window
+ * @param skipped true when the schedule skipped the tile: K_j, V_j not loaded, nothing computed
+ * @param savedReads HBM elements the schedule did not read so far because it skipped tiles
  */
 public record ScheduleStep(
     int i,
@@ -28,9 +31,15 @@ public record ScheduleStep(
     Grid scores,
     List<Grid> stats,
     long reads,
-    long written) {
+    long written,
+    TileKind tile,
+    boolean skipped,
+    long savedReads) {
 
   public ScheduleStep {
+    if (tile == null || (skipped && tile != TileKind.MASKED)) {
+      throw new IllegalArgumentException("only a masked tile may be skipped, not " + tile);
+    }
     lines = List.copyOf(lines);
     highlights = List.copyOf(highlights);
     writes = List.copyOf(writes);

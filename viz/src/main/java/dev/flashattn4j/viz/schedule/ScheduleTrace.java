@@ -27,6 +27,11 @@ import java.util.List;
  * @param standardReads HBM elements standard attention (the paper's Algorithm 0) reads, for
  *     comparison
  * @param standardWrites HBM elements standard attention writes
+ * @param mask the causal mask and window in words ("causal top-left"), or "" for none
+ * @param maskedReads HBM elements the run read for tiles no row sees (0 when it skips them)
+ * @param maskedWrites HBM elements the run wrote for tiles no row sees
+ * @param keyStart the first key each query row sees under the causal mask and the window
+ * @param keyEnd one past the last key each query row sees
  */
 public record ScheduleTrace(
     String kernel,
@@ -47,16 +52,60 @@ public record ScheduleTrace(
     Grid reference,
     double maxDifference,
     long standardReads,
-    long standardWrites) {
+    long standardWrites,
+    String mask,
+    long maskedReads,
+    long maskedWrites,
+    int[] keyStart,
+    int[] keyEnd) {
 
+  /**
+   * Checks the sizes.
+   *
+   * @throws IllegalArgumentException when the key ranges do not have one entry per row
+   */
   public ScheduleTrace {
     initial = List.copyOf(initial);
     steps = List.copyOf(steps);
+    if (keyStart.length != n || keyEnd.length != n) {
+      throw new IllegalArgumentException("key ranges for " + keyStart.length + " rows, N = " + n);
+    }
+    keyStart = keyStart.clone();
+    keyEnd = keyEnd.clone();
+  }
+
+  /** The key ranges of every query row under these options: [keyStart(r), keyEnd(r)). */
+  static int[][] keyRanges(dev.flashattn4j.api.AttentionOptions options, int n) {
+    int[][] ranges = new int[2][n];
+    for (int r = 0; r < n; r++) {
+      ranges[0][r] = options.keyStart(r, n, n);
+      ranges[1][r] = Math.max(ranges[0][r], options.keyEnd(r, n, n));
+    }
+    return ranges;
+  }
+
+  /** True when query row {@code r} sees key {@code c}. */
+  public boolean sees(int r, int c) {
+    return c >= keyStart[r] && c < keyEnd[r];
   }
 
   /** The last step's HBM read count: all the run read. */
   public long totalReads() {
     return steps.isEmpty() ? 0 : steps.getLast().reads();
+  }
+
+  /** HBM elements the run did not read because it skipped tiles. */
+  public long savedReads() {
+    return steps.isEmpty() ? 0 : steps.getLast().savedReads();
+  }
+
+  /** Tiles of each kind, in {@link TileKind} order. */
+  public int[] tileCounts() {
+    int[] counts = new int[TileKind.values().length];
+    for (ScheduleStep s : steps) {
+      counts[s.tile().ordinal()]++;
+    }
+    return counts;
   }
 
   /** The last step's HBM write count: all the run wrote. */

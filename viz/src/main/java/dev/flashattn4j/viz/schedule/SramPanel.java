@@ -3,6 +3,7 @@ package dev.flashattn4j.viz.schedule;
 import dev.flashattn4j.viz.render.Canvas;
 import dev.flashattn4j.viz.render.NumberText;
 import dev.flashattn4j.viz.render.Palette;
+import dev.flashattn4j.viz.render.RichText;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.Graphics2D;
@@ -51,33 +52,44 @@ final class SramPanel {
       GridPainter.paint(canvas, grid, x, ScheduleLayout.GRID_Y, cw, ch, (r, c) -> tint, 2);
       x += grid.cols() * cw + ScheduleLayout.GAP;
     }
-    // row 2: S_ij as a heat map, the statistics beside it
+    // row 2: S_ij as a heat map (−∞, a hidden key, grey), the statistics beside it
     Grid s = step.scores();
     double scw = layout.scoreCellWidth();
     double rh = layout.rowHeight();
+    double titleY = layout.row2TitleY();
+    double top = layout.row2Y();
     GridPainter.title(
         canvas,
         s.name() + " = Q" + "_i" + " K_j^T" + (trace.scale() == 1f ? "" : " · scale"),
         ScheduleLayout.SRAM_X + Math.max(s.cols() * scw, 150) / 2,
-        ScheduleLayout.SRAM_ROW2_TITLE_Y,
+        titleY,
         15f);
-    GridPainter.paint(
-        canvas,
-        s,
-        ScheduleLayout.SRAM_X,
-        ScheduleLayout.SRAM_ROW2_Y,
-        scw,
-        rh,
-        (r, c) -> heat(s.get(r, c), scoreRange),
-        2);
-    colourScale(canvas, ScheduleLayout.SRAM_ROW2_Y + s.rows() * rh + 10, scoreRange);
+    if (step.skipped()) {
+      Graphics2D g = canvas.graphics();
+      g.setColor(Palette.MUTED);
+      Font font = Canvas.font(Font.ITALIC, 14f);
+      RichText.draw(
+          g, "not computed: no row of Q_i sees K_j,", ScheduleLayout.SRAM_X, top + 20, font);
+      RichText.draw(
+          g, "so K_j, V_j stay in HBM (tile skipped)", ScheduleLayout.SRAM_X, top + 40, font);
+    } else {
+      GridPainter.paint(
+          canvas,
+          s,
+          ScheduleLayout.SRAM_X,
+          top,
+          scw,
+          rh,
+          (r, c) -> heat(s.get(r, c), scoreRange),
+          2);
+      colourScale(canvas, top + s.rows() * rh + 10, scoreRange);
+    }
     double sx = ScheduleLayout.SRAM_X + ScheduleLayout.SCORES_W + 24;
     List<Grid> stats = step.stats();
     double sw = layout.statWidth();
     for (Grid stat : stats) {
-      GridPainter.title(canvas, stat.name(), sx + sw / 2, ScheduleLayout.SRAM_ROW2_TITLE_Y, 14f);
-      GridPainter.paint(
-          canvas, stat, sx, ScheduleLayout.SRAM_ROW2_Y, sw, rh, (r, c) -> Palette.CELL, 3);
+      GridPainter.title(canvas, stat.name(), sx + sw / 2, titleY, 14f);
+      GridPainter.paint(canvas, stat, sx, top, sw, rh, (r, c) -> Palette.CELL, 3);
       sx += sw + 6;
     }
   }

@@ -30,22 +30,49 @@
   }
   const count = (n) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
   const sci = (x) => x.toExponential(2).replace(/e([+-])(\d)$/, "e$10$2").replace("-", "−");
-  // names as in TeX: m_i^new → m<sub>i</sub><sup>new</sup>; a script runs to the next space, _ or ^
-  function rich(name) {
-    let html = "", shift = 0, cur = "";
-    const esc = (t) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;");
-    const flush = () => {
-      if (cur) html += shift < 0 ? `<sub>${esc(cur)}</sub>` : shift > 0 ? `<sup>${esc(cur)}</sup>` : esc(cur);
-      cur = "";
-    };
-    for (const c of name) {
-      if (c === "_" || c === "^") { flush(); shift = c === "_" ? -1 : 1; }
-      else if (c === " " && shift !== 0) { flush(); shift = 0; cur += c; }
-      else cur += c;
+  // Text as in TeX, read as the GIF's RichText reads it: m_i^new → m<sub>i</sub><sup>new</sup>;
+  // a script is a {group} (drawn without braces), a (group) (drawn with them) or a run of letters
+  // and digits; scripts nest: e^{m_i − m_i^new}.
+  const esc = (t) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  const scriptChar = (c) => /[\p{L}\p{N}\p{Mn}]/u.test(c) && !/\p{Lm}/u.test(c);
+  function closing(t, open, to) {
+    const o = t[open], c = o === "{" ? "}" : ")";
+    let depth = 0;
+    for (let k = open; k < to; k++) {
+      if (t[k] === o) depth++;
+      else if (t[k] === c && --depth === 0) return k;
     }
-    flush();
-    return html;
+    return to;
   }
+  function richRange(t, from, to) {
+    let html = "", cur = "", k = from;
+    while (k < to) {
+      const c = t[k];
+      if ((c === "_" || c === "^") && k + 1 < to) {
+        const tag = c === "_" ? "sub" : "sup";
+        const start = k + 1, open = t[start];
+        let inner, end;
+        if (open === "{" || open === "(") {
+          const close = closing(t, start, to);
+          inner = open === "{" ? richRange(t, start + 1, close) : richRange(t, start, Math.min(close + 1, to));
+          end = Math.min(close + 1, to);
+        } else {
+          end = start;
+          while (end < to && scriptChar(t[end])) end++;
+          if (end === start) { cur += c; k++; continue; }
+          inner = richRange(t, start, end);
+        }
+        html += esc(cur) + `<${tag}>${inner}</${tag}>`;
+        cur = "";
+        k = end;
+      } else {
+        cur += c;
+        k++;
+      }
+    }
+    return html + esc(cur);
+  }
+  const rich = (text) => richRange([...text], 0, [...text].length);
   const rangeText = (lines) => (lines.length === 1 ? `${lines[0]}` : `${lines[0]}–${lines[lines.length - 1]}`);
 
   // ---- colours (the same heat scale as the GIF) ----
@@ -97,8 +124,28 @@
     f.append(cap, t);
     return f;
   }
-  // the decimals a cell of width w pixels has room for (−1: none)
-  const decimalsFor = (w, h, integers) => (h < 14 ? -1 : w >= 40 ? 2 : w >= 30 ? (integers ? 0 : 1) : integers && w >= 14 ? 0 : -1);
+  // the most decimals (≤ 2) with which the widest number of the run fits a cell w pixels wide in
+  // the cells' 12 px font (−1: none), measured as the GIF's GridPainter measures
+  const measure = document.createElement("canvas").getContext("2d");
+  measure.font = `12px ${getComputedStyle(document.body).fontFamily}`;
+  // the widest text of the run's numbers (HBM's arrays and what the steps write) at 1 and 2
+  // decimals: of the longest strings, the widest as drawn
+  const widestText = [null, 0, 0];
+  {
+    const grids = [...initial, ...steps.flatMap((s) => s.writes.map((w) => w.block))];
+    for (const dec of [1, 2]) {
+      const texts = [];
+      for (const g of grids) for (const v of g.values) texts.push(fmt(v, dec));
+      const longest = texts.reduce((a, t) => Math.max(a, t.length), 0);
+      const candidates = [...new Set(texts.filter((t) => t.length === longest))].slice(0, 64);
+      widestText[dec] = Math.max(0, ...candidates.map((t) => measure.measureText(t).width));
+    }
+  }
+  function decimalsFor(w, h) {
+    if (h < 14) return -1;
+    for (let dec = 2; dec >= 1; dec--) if (widestText[dec] <= w - 4) return dec;
+    return -1;
+  }
 
   // ---- HBM: built once, re-filled per position ----
   const hbm = $("hbm");
@@ -109,7 +156,15 @@
   const ch = Math.max(3, Math.min(30, Math.floor(460 / T.n)));
   hbm.style.setProperty("--cw", cw + "px");
   hbm.style.setProperty("--ch", ch + "px");
-  const hbmDec = decimalsFor(cw, ch, false);
+  // SRAM's block cells, sized below; HBM and SRAM show the same decimals, so a value reads the same
+  const maxBlock = Math.max(Math.min(T.bc, T.n), Math.min(T.br, T.n));
+  const sw = Math.max(3, Math.min(52, Math.floor(620 / (4 * T.d + 3))));
+  const sh = Math.max(3, Math.min(30, Math.floor(200 / maxBlock)));
+  const hbmOwn = decimalsFor(cw, ch);
+  const sramOwn = decimalsFor(sw, sh);
+  const hbmDec = hbmOwn < 0 ? -1 : sramOwn < 0 ? hbmOwn : Math.min(hbmOwn, sramOwn);
+  const sramDec = sramOwn < 0 ? -1 : hbmOwn < 0 ? sramOwn : Math.min(hbmOwn, sramOwn);
+  document.body.dataset.decimals = hbmDec;
   const hbmTables = new Map();
   for (const g of initial) {
     const t = table(g, (cw < 6 || ch < 6 ? "small " : "") + (hbmDec < 0 ? "nonum" : ""));
@@ -154,9 +209,6 @@
 
   // ---- SRAM: rebuilt per position ----
   const sram = $("sram");
-  const maxBlock = Math.max(Math.min(T.bc, T.n), Math.min(T.br, T.n));
-  const sw = Math.max(3, Math.min(52, Math.floor(620 / (4 * T.d + 3))));
-  const sh = Math.max(3, Math.min(30, Math.floor(200 / maxBlock)));
   const scw = Math.max(3, Math.min(52, Math.floor(240 / Math.min(T.bc, T.n))));
   const rowH = Math.max(3, Math.min(30, Math.floor(240 / Math.min(T.br, T.n))));
   sram.style.setProperty("--sw", sw + "px");
@@ -175,12 +227,12 @@
     $("sram-sub").textContent = `fast, small on-chip memory: M = ${T.sram} elements`;
     const blocks = s.sram.map((g) => {
       const kind = g.name.startsWith("K") || g.name.startsWith("V") ? "k" : "q";
-      const dec = decimalsFor(sw, sh, false);
+      const dec = sramDec;
       const t = table(g, kind + (dec < 0 ? " nonum" : "") + (sw < 6 || sh < 6 ? " small" : ""));
       fill(t, g, dec);
       return figure(g.name, t);
     });
-    const sdec = decimalsFor(scw, rowH, false);
+    const sdec = Math.min(decimalsFor(scw, rowH), Math.max(sramDec, 0));
     const st = table(s.scores, "scores" + (sdec < 0 ? " nonum" : ""));
     fill(st, s.scores, sdec);
     const srows = st.tBodies[0].rows;
@@ -202,7 +254,15 @@
       ctx.fillRect(x, 0, 1, 12);
     }
     const scoresFig = figure(`${s.scores.name} = Q_i K_j^T` + (T.scale === 1 ? "" : " · scale"), st);
-    scoresFig.append(scale);
+    if (s.skipped) {
+      // the fast order skipped the tile: nothing on chip to show
+      const note = document.createElement("p");
+      note.className = "skipped-note";
+      note.innerHTML = rich("not computed: no row of Q_i sees K_j, so K_j, V_j stay in HBM (tile skipped)");
+      scoresFig.replaceChildren(scoresFig.firstChild, note);
+    } else {
+      scoresFig.append(scale);
+    }
     const stats = s.stats.map((g) => {
       const t = table(g, "stats" + (rowH < 14 ? " nonum" : ""));
       fill(t, g, rowH < 14 ? -1 : 3);
@@ -260,7 +320,7 @@
   }
 
   // ---- traffic, code, caption ----
-  function showIo(reads, writes) {
+  function showIo(reads, writes, saved) {
     $("reads").textContent = count(reads);
     $("reads").dataset.value = reads;
     $("writes").textContent = count(writes);
@@ -268,17 +328,57 @@
     const scale = Math.max(1, T.totalReads, T.totalWrites);
     $("reads-bar").style.width = (300 * reads) / scale + "px";
     $("writes-bar").style.width = (300 * writes) / scale + "px";
+    $("saved").textContent = count(saved);
+    $("saved").dataset.value = saved;
+    $("saved-bar").style.width = (300 * saved) / scale + "px";
   }
 
   const codeList = $("code");
   T.code.lines.forEach((line, k) => {
     const li = document.createElement("li");
     li.dataset.line = k + 1;
-    li.textContent = line;
+    li.innerHTML = rich(line);
     codeList.append(li);
   });
   function showCode(lines) {
     for (const li of codeList.children) li.classList.toggle("current", lines.includes(+li.dataset.line));
+  }
+
+  // ---- the map of S's tiles: kind, and whether done, current or still to come ----
+  const tiles = $("tiles");
+  const tileCells = new Map();
+  {
+    const counts = { full: 0, diagonal: 0, masked: 0 };
+    for (const s of steps) counts[s.tile]++;
+    $("tiles-sub").innerHTML = rich(
+      `T_r × T_c = ${T.tr} × ${T.tc}: ${counts.full} whole, ${counts.diagonal} diagonal, ${counts.masked} seen by no row` +
+      (T.kernel === "fast" ? " (skipped)" : " (computed anyway)"));
+    const head = tiles.createTHead().insertRow();
+    head.insertCell().textContent = "";
+    for (let j = 0; j < T.tc; j++) head.insertCell().textContent = `j=${j + 1}`;
+    const body = tiles.createTBody();
+    for (let i = 0; i < T.tr; i++) {
+      const tr = body.insertRow();
+      tr.insertCell().textContent = `i=${i + 1}`;
+      for (let j = 0; j < T.tc; j++) tr.insertCell();
+    }
+    steps.forEach((s, k) => {
+      const td = body.rows[s.i].cells[s.j + 1];
+      td.className = "tile " + s.tile + (s.skipped ? " skipped" : "");
+      td.dataset.i = s.i;
+      td.dataset.j = s.j;
+      td.dataset.step = k + 1;
+      td.title = `tile i = ${s.i + 1}, j = ${s.j + 1}: ` +
+        { full: "every row sees every key", diagonal: "cut element by element", masked: "no row sees any key" }[s.tile];
+      if (s.skipped) td.textContent = "×";
+      tileCells.set(k + 1, td);
+    });
+  }
+  function showTiles(p) {
+    for (const [k, td] of tileCells) {
+      td.classList.toggle("done", k <= p);
+      td.classList.toggle("current", k === p);
+    }
   }
 
   // ---- the position ----
@@ -291,21 +391,22 @@
       lines = T.code.opening;
       caption = `Before the loops (lines ${rangeText(lines)}): block sizes from M; O = 0, ℓ = 0, m = −∞ in HBM`;
       showOpening();
-      showIo(0, 0);
+      showIo(0, 0, 0);
     } else if (position === LAST) {
       lines = T.code.closing;
       showClosing(state);
       caption = `Done (line ${rangeText(lines)}): return O; max |O − vanilla O| = ${$("maxdiff").textContent}`;
-      showIo(T.totalReads, T.totalWrites);
+      showIo(T.totalReads, T.totalWrites, T.savedReads);
     } else {
       const s = steps[position - 1];
       lines = s.lines;
       caption = `Step ${position} of ${steps.length} · ${s.caption}`;
       showSramStep(s);
-      showIo(s.reads, s.written);
+      showIo(s.reads, s.written, s.saved);
     }
     showCode(lines);
-    $("caption").textContent = caption;
+    showTiles(position);
+    $("caption").innerHTML = rich(caption);
     $("slider").value = position;
     $("position").textContent = position === 0 ? "start" : position === LAST ? "end" : `step ${position} / ${steps.length}`;
     $("prev").disabled = $("first").disabled = position === 0;
@@ -343,9 +444,17 @@
 
   // ---- static parts ----
   $("title").textContent = T.title;
-  $("params").textContent =
-    `N = ${T.n}, d = ${T.d}, M = ${T.sram}  →  B_c = ${T.bc}, B_r = ${T.br}, T_r = ${T.tr}, T_c = ${T.tc};  scale = ${+T.scale.toPrecision(6)}`;
-  $("note").textContent = T.note;
+  $("params").innerHTML = rich(
+    `N = ${T.n}, d = ${T.d}, M = ${T.sram}  →  B_c = ${T.bc}, B_r = ${T.br}, T_r = ${T.tr}, T_c = ${T.tc};  scale = ${+T.scale.toPrecision(6)}` +
+      (T.mask ? `;  ${T.mask}` : ""));
+  // what skipping tiles saved (the fast order), or what computing them cost (Algorithm 1)
+  $("saved-row").hidden = !(T.savedReads > 0);
+  $("total-saved").textContent = count(T.savedReads);
+  $("masked-cost").hidden = !(T.savedReads === 0 && (T.maskedReads > 0 || T.maskedWrites > 0));
+  $("masked-cost").innerHTML =
+    `tiles no row sees cost ${count(T.maskedReads)} reads + ${count(T.maskedWrites)} writes:` +
+    " Algorithm 1 does not skip them; the fast kernel does";
+  $("note").innerHTML = rich(T.note);
   $("code-name").textContent = T.code.name;
   $("total-reads").textContent = count(T.totalReads);
   $("total-writes").textContent = count(T.totalWrites);

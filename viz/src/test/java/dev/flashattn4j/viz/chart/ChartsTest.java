@@ -2,6 +2,7 @@ package dev.flashattn4j.viz.chart;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -44,6 +45,52 @@ class ChartsTest {
     assertTrue(pixels(img, ChartStyle.colour(1)) > 200, "series 2 drawn");
     assertTrue(pixels(img, ChartStyle.colour(2)) > 200, "series 3 drawn");
     assertTrue(pixels(img, Color.DARK_GRAY) > 200, "peak lines drawn");
+  }
+
+  /** One N once drew one column of overlapping points: it is a bar per kernel and threads. */
+  @Test
+  void aBenchAtOneNIsBarsOnePerKernelAndThreadsGroupedByCausal() throws Exception {
+    List<BenchPoint> points =
+        List.of(
+            new BenchPoint("fast", 1, 64, false, 4096, 60),
+            new BenchPoint("fast", 2, 64, false, 4096, 118),
+            new BenchPoint("fast", 1, 64, true, 4096, 55),
+            new BenchPoint("fast", 2, 64, true, 4096, 104));
+    var chart = BenchChart.chart(points, List.of(new Peak("FMA peak, 2 threads", 200)), "");
+    var plot = assertInstanceOf(org.jfree.chart.plot.CategoryPlot.class, chart.getPlot());
+    var data = plot.getDataset();
+    assertEquals(List.of("fast, 1 thread", "fast, 2 threads"), data.getRowKeys());
+    assertEquals(List.of("not causal", "causal"), data.getColumnKeys());
+    assertEquals(104.0, data.getValue("fast, 2 threads", "causal").doubleValue());
+    Path png = dir.resolve("bench-one-n.png");
+    BenchChart.write(points, List.of(new Peak("FMA peak, 2 threads", 200)), "test", png);
+    keep(png, "bench-one-n.png");
+    BufferedImage img = ImageIO.read(png.toFile());
+    // bars, not dots: thousands of pixels of each colour
+    assertTrue(pixels(img, ChartStyle.colour(0)) > 5000, "the 1-thread bars");
+    assertTrue(pixels(img, ChartStyle.colour(1)) > 5000, "the 2-thread bars");
+  }
+
+  /** Causal and not causal once shared a marker: triangles and circles, whatever the colour. */
+  @Test
+  void causalAndNotCausalHaveTheirOwnMarkers() {
+    List<BenchPoint> points = new ArrayList<>();
+    for (int n : new int[] {1024, 4096}) {
+      for (int threads : new int[] {1, 2}) {
+        points.add(new BenchPoint("fast", threads, 64, false, n, 50 * threads));
+        points.add(new BenchPoint("fast", threads, 64, true, n, 45 * threads));
+      }
+    }
+    var plot = BenchChart.chart(points, List.of(), "").getXYPlot();
+    var renderer = plot.getRenderer();
+    for (int s = 0; s < plot.getDataset().getSeriesCount(); s++) {
+      String key = plot.getDataset().getSeriesKey(s).toString();
+      boolean causal = key.endsWith(", causal");
+      assertTrue(causal || key.endsWith(", not causal"), key);
+      assertEquals(
+          causal ? BenchChart.CAUSAL_MARKER : BenchChart.MARKER, renderer.getSeriesShape(s), key);
+    }
+    assertTrue(BenchChart.CAUSAL_MARKER != BenchChart.MARKER);
   }
 
   @Test

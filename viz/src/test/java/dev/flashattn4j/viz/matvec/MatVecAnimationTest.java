@@ -55,6 +55,30 @@ class MatVecAnimationTest {
     assertTrue(near(info.frames().get(2), anim, 2.4, 4.2, sum));
   }
 
+  /** The seed's last frame once had the x-axis through "1·a₁ = [2, 1]": no axis crosses a label. */
+  @Test
+  void noAxisRunsThroughALabel() {
+    for (MatVec mv :
+        new MatVec[] {
+          MatVec.SEED,
+          new MatVec(new double[] {3, 0, 0, 1}, new double[] {1, 1}),
+          new MatVec(new double[] {1, -2, 0.5, 3}, new double[] {-1, 2})
+        }) {
+      MatVecAnimation anim = new MatVecAnimation(mv);
+      anim.frames();
+      double[] origin = anim.pixel(0, 0);
+      assertEquals(3, anim.sumFrameLabels().size(), "two column labels and the sum's");
+      for (java.awt.geom.Rectangle2D box : anim.sumFrameLabels()) {
+        assertTrue(
+            origin[1] < box.getMinY() - 1 || origin[1] > box.getMaxY() + 1,
+            "the x-axis runs through the label at " + box + " of " + mv);
+        assertTrue(
+            origin[0] < box.getMinX() - 1 || origin[0] > box.getMaxX() + 1,
+            "the y-axis runs through the label at " + box + " of " + mv);
+      }
+    }
+  }
+
   @Test
   void theAxesFitTheVectors() {
     PlotRange r =

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.flashattn4j.api.Causal;
+import dev.flashattn4j.api.Window;
 import dev.flashattn4j.viz.gif.FramesOnDisk;
 import dev.flashattn4j.viz.gif.GifInfo;
 import dev.flashattn4j.viz.render.Palette;
@@ -32,7 +34,19 @@ class ScheduleAnimationTest {
         Arguments.of("paper-seed", PaperSchedule.run(ScheduleSetup.SEED)),
         Arguments.of("fast-seed", FastSchedule.run(ScheduleSetup.SEED)),
         Arguments.of("paper-uneven", PaperSchedule.run(uneven)),
-        Arguments.of("paper-64", PaperSchedule.run(new ScheduleSetup(64, 8, 256, 1, 1f))));
+        Arguments.of("paper-64", PaperSchedule.run(new ScheduleSetup(64, 8, 256, 1, 1f))),
+        Arguments.of(
+            "paper-causal",
+            PaperSchedule.run(ScheduleSetup.SEED.masked(Causal.TOP_LEFT, Window.NONE))),
+        Arguments.of(
+            "fast-causal",
+            FastSchedule.run(
+                new ScheduleSetup(9, 3, 24, 2022, 1f).masked(Causal.TOP_LEFT, Window.NONE))),
+        Arguments.of(
+            "fast-window",
+            FastSchedule.run(
+                new ScheduleSetup(20, 2, 24, 7, 1f)
+                    .masked(Causal.BOTTOM_RIGHT, new Window(5, 0)))));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -51,13 +65,16 @@ class ScheduleAnimationTest {
     delays.add(ScheduleAnimation.CLOSING_MS);
     assertEquals(delays, info.delaysMs());
     assertEquals(0, info.loopCount());
-    if (name.endsWith("seed")) {
+    if (name.endsWith("seed") || name.endsWith("causal")) {
       FramesOnDisk.save(name, info.frames());
     }
     ScheduleLayout layout = new ScheduleLayout(trace);
+    assertEquals(layout.height(), info.frames().getFirst().getHeight());
     // the opening and closing frames highlight nothing
     assertHighlights(info.frames().getFirst(), layout, trace, List.of(), name + " opening");
     assertHighlights(info.frames().getLast(), layout, trace, List.of(), name + " closing");
+    assertTileMap(info.frames().getFirst(), layout, trace, 0, -1, name + " opening");
+    assertTileMap(info.frames().getLast(), layout, trace, steps, -1, name + " closing");
     for (int k = 0; k < steps; k++) {
       assertHighlights(
           info.frames().get(k + 1),
@@ -65,7 +82,71 @@ class ScheduleAnimationTest {
           trace,
           trace.steps().get(k).highlights(),
           name + " step " + (k + 1));
+      assertTileMap(info.frames().get(k + 1), layout, trace, k + 1, k, name + " step " + (k + 1));
     }
+  }
+
+  /**
+   * The map of S's tiles: in every tile, a key a row sees has its tile kind's colour (whole or
+   * diagonal), a hidden key grey, pale until the schedule reaches the tile; the current tile is
+   * outlined; a tile the schedule skipped is crossed out.
+   */
+  private static void assertTileMap(
+      BufferedImage frame,
+      ScheduleLayout layout,
+      ScheduleTrace trace,
+      int done,
+      int current,
+      String what) {
+    for (int k = 0; k < trace.steps().size(); k++) {
+      ScheduleStep s = trace.steps().get(k);
+      Rectangle2D tile = layout.mapTile(s.i(), s.j());
+      // a point off the cross's diagonals and off the tile's borders
+      double px = tile.getCenterX();
+      double py = tile.getY() + tile.getHeight() * 0.22 + 1;
+      Rectangle2D first = layout.mapElement(0, 0);
+      int r = (int) ((py - first.getY()) / first.getHeight());
+      int c = (int) ((px - first.getX()) / first.getWidth());
+      Rectangle2D element = layout.mapElement(r, c);
+      if (element.getHeight() < 4 || element.getWidth() < 4) {
+        continue; // elements of a pixel or two: their edges blend
+      }
+      // the element's own centre, unless a cross line runs there
+      px = element.getCenterX();
+      py = element.getCenterY();
+      Color fill =
+          trace.sees(r, c)
+              ? (s.tile() == TileKind.FULL ? TileMapPanel.FULL : TileMapPanel.DIAGONAL)
+              : TileMapPanel.HIDDEN;
+      Color expected = k < done ? fill : TileMapPanel.pale(fill);
+      String where = what + ": tile " + (s.i() + 1) + "," + (s.j() + 1) + " element " + r + "," + c;
+      if (!s.skipped() || !onCross(tile, px, py)) {
+        assertEquals(hex(expected), hex(new Color(frame.getRGB((int) px, (int) py))), where);
+      }
+      // the outline just outside the tile's left edge, half-way down
+      Color left =
+          new Color(frame.getRGB((int) Math.floor(tile.getX()) - 2, (int) tile.getCenterY()));
+      boolean outlined = distance(left, Palette.INK) < 60;
+      assertEquals(k == current, outlined, where + ": outline " + hex(left));
+    }
+    assertEquals(
+        trace.steps().stream().filter(ScheduleStep::skipped).count(),
+        trace.kernel().equals("fast") ? trace.tileCounts()[TileKind.MASKED.ordinal()] : 0,
+        what + ": the fast order skips every tile no row sees, Algorithm 1 none");
+  }
+
+  /** True when (x, y) is within 3 px of a diagonal of the tile (the cross on a skipped tile). */
+  private static boolean onCross(Rectangle2D t, double x, double y) {
+    double u = (x - t.getX()) / t.getWidth();
+    double v = (y - t.getY()) / t.getHeight();
+    double scale = Math.min(t.getWidth(), t.getHeight());
+    return Math.abs(u - v) * scale < 3 || Math.abs(u + v - 1) * scale < 3;
+  }
+
+  private static int distance(Color a, Color b) {
+    return Math.abs(a.getRed() - b.getRed())
+        + Math.abs(a.getGreen() - b.getGreen())
+        + Math.abs(a.getBlue() - b.getBlue());
   }
 
   /**

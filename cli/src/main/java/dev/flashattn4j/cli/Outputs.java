@@ -1,6 +1,7 @@
 package dev.flashattn4j.cli;
 
 import dev.flashattn4j.tensor.Npy;
+import dev.flashattn4j.viz.AtomicFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -8,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -16,13 +18,16 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The .npy outputs of one command, written all or nothing: each goes to a hidden temporary file
- * next to its target, and only when every one is whole are they renamed over their targets. Every
- * path is checked before any work: a regular file or nothing yet (never a folder, a device, a FIFO
- * or a symbolic link, which writing would replace or follow), in a writable folder, and no two
- * outputs name the same file.
+ * The files one command writes, checked together before any work: each must be a regular file or
+ * nothing yet (never a folder, a device, a FIFO or a symbolic link, which writing would replace or
+ * follow) in a writable folder, and no two outputs of the command may name the same file (the
+ * second would silently replace the first). The .npy outputs of a command are then written all or
+ * nothing ({@link #writeAll}): each goes to a hidden temporary file next to its target, and only
+ * when every one is whole are they renamed over their targets. Pictures and CSV files are written
+ * one at a time, each whole or not at all ({@link AtomicFiles}). Every file written is rw-r--r--
+ * (one replaced keeps its mode).
  */
-final class NpyOutputs {
+final class Outputs {
 
   /** What to write into one file. */
   interface Writer {
@@ -32,7 +37,7 @@ final class NpyOutputs {
   private final Map<String, Path> targets = new LinkedHashMap<>();
 
   /** Checks and adds an output named by {@code flag}; null (not asked for) is skipped. */
-  NpyOutputs add(String flag, Path file) {
+  Outputs add(String flag, Path file) {
     if (file == null) {
       return this;
     }
@@ -61,6 +66,7 @@ final class NpyOutputs {
         Path tmp = temporary(e.getValue());
         temps.add(tmp);
         writers.get(e.getKey()).write(tmp);
+        keepMode(tmp, e.getValue());
         done.add(e.getKey());
       }
       // the first output (the command's main one) is renamed last
@@ -74,6 +80,14 @@ final class NpyOutputs {
       }
       String why = e.getMessage() == null ? e.toString() : e.getMessage();
       throw new BadInputException("cannot write " + String.join(" and ", names()) + ": " + why, e);
+    }
+  }
+
+  /** A file replaced keeps its mode; a new one keeps the temporary's (rw-r--r--, from Npy). */
+  private static void keepMode(Path tmp, Path target) throws IOException {
+    if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)
+        && Files.getFileStore(tmp).supportsFileAttributeView(PosixFileAttributeView.class)) {
+      Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(target));
     }
   }
 
@@ -129,6 +143,26 @@ final class NpyOutputs {
     if (dir == null || !Files.isDirectory(dir) || !Files.isWritable(dir)) {
       throw new BadInputException(
           flag + " " + file + ": the folder does not exist or is not writable");
+    }
+  }
+
+  /**
+   * Checks one output file of a command that writes only one ({@link #add} for several).
+   *
+   * @param flag the flag that named it, for the message
+   */
+  static Path check(Path file, String flag) {
+    checkWritable(flag, file);
+    return file;
+  }
+
+  /** Runs {@code write}, turning an I/O failure into bad input that names the file. */
+  static void write(Path file, Runnable write) {
+    try {
+      write.run();
+    } catch (UncheckedIOException e) {
+      String why = e.getCause() != null ? e.getCause().getMessage() : e.getMessage();
+      throw new BadInputException("cannot write " + file + ": " + why, e);
     }
   }
 

@@ -1,0 +1,225 @@
+package dev.flashattn4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.flashattn4j.tensor.Npy;
+import dev.flashattn4j.testing.TestTensors;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What every command does with the files it writes: each gets mode rw-r--r-- (a file replaced keeps
+ * its mode), one path named for two outputs is refused before any work, and a mistyped command or
+ * option is answered with the one it was probably meant to be.
+ */
+class OutputsTest {
+
+  @TempDir Path dir;
+
+  Path q;
+  Path k;
+  Path v;
+  Path dout;
+
+  @BeforeEach
+  void inputs() throws IOException {
+    q = dir.resolve("q.npy");
+    k = dir.resolve("k.npy");
+    v = dir.resolve("v.npy");
+    dout = dir.resolve("do.npy");
+    Npy.write(q, TestTensors.normal(1, 1, 2, 5, 8));
+    Npy.write(k, TestTensors.normal(2, 1, 2, 7, 8));
+    Npy.write(v, TestTensors.normal(3, 1, 2, 7, 3));
+    Npy.write(dout, TestTensors.normal(4, 1, 2, 5, 3));
+  }
+
+  private List<String> qkv(String command) {
+    return new ArrayList<>(
+        List.of(command, "--q", q.toString(), "--k", k.toString(), "--v", v.toString()));
+  }
+
+  private static String mode(Path p) throws IOException {
+    return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+  }
+
+  private static void assertWritten(Cli r, Path... files) throws IOException {
+    assertEquals(0, r.exit(), r.toString());
+    for (Path f : files) {
+      assertTrue(Files.isRegularFile(f), f + " was not written: " + r);
+      assertEquals("rw-r--r--", mode(f), f.getFileName().toString());
+    }
+  }
+
+  @Test
+  void everyFileEveryCommandWritesIsReadableByAll() throws IOException {
+    Path o = dir.resolve("o.npy");
+    Path lse = dir.resolve("lse.npy");
+    List<String> attend = qkv("attend");
+    attend.addAll(List.of("--out", o.toString(), "--lse", lse.toString()));
+    assertWritten(Cli.run(attend), o, lse);
+
+    Path dq = dir.resolve("dq.npy");
+    Path dk = dir.resolve("dk.npy");
+    Path dv = dir.resolve("dv.npy");
+    List<String> grad = qkv("grad");
+    grad.addAll(
+        List.of(
+            "--dout",
+            dout.toString(),
+            "--out-dq",
+            dq.toString(),
+            "--out-dk",
+            dk.toString(),
+            "--out-dv",
+            dv.toString()));
+    assertWritten(Cli.run(grad), dq, dk, dv);
+
+    Path csv = dir.resolve("bench.csv");
+    Path plot = dir.resolve("bench.png");
+    assertWritten(
+        Cli.run(
+            Stream.concat(
+                    tinyBench().stream(),
+                    Stream.of("--csv", csv.toString(), "--plot", plot.toString()))
+                .toList()),
+        csv,
+        plot);
+
+    Path decodeCsv = dir.resolve("decode.csv");
+    assertWritten(
+        Cli.run(
+            "bench-decode",
+            "--cache-len",
+            "64",
+            "--batch",
+            "1",
+            "--storage",
+            "float32",
+            "--heads",
+            "2",
+            "--kv-heads",
+            "1",
+            "--d",
+            "8",
+            "--page-size",
+            "16",
+            "--min-time",
+            "0",
+            "--bandwidth-mib",
+            "8",
+            "--threads",
+            "1",
+            "--csv",
+            decodeCsv.toString()),
+        decodeCsv);
+
+    Path io = dir.resolve("io.png");
+    assertWritten(Cli.run("io", "--n", "64", "--d", "8", "--sweep", "--plot", io.toString()), io);
+    Path matvec = dir.resolve("matvec.gif");
+    assertWritten(Cli.run("animate", "matvec", "--out", matvec.toString()), matvec);
+    Path schedule = dir.resolve("schedule.gif");
+    assertWritten(Cli.run("animate", "schedule", "--out", schedule.toString()), schedule);
+    Path page = dir.resolve("page.html");
+    assertWritten(Cli.run("explain", "--out", page.toString()), page);
+  }
+
+  @Test
+  void aFileReplacedKeepsItsMode() throws IOException {
+    Path o = dir.resolve("o.npy");
+    Path gif = dir.resolve("m.gif");
+    for (Path p : List.of(o, gif)) {
+      Files.writeString(p, "old");
+      Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-rw----"));
+    }
+    List<String> attend = qkv("attend");
+    attend.addAll(List.of("--out", o.toString()));
+    Cli r = Cli.run(attend);
+    assertEquals(0, r.exit(), r.toString());
+    r = Cli.run("animate", "matvec", "--out", gif.toString());
+    assertEquals(0, r.exit(), r.toString());
+    for (Path p : List.of(o, gif)) {
+      assertTrue(Files.size(p) > 3, p + " was not replaced");
+      assertEquals("rw-rw----", mode(p), p.getFileName().toString());
+    }
+  }
+
+  private static List<String> tinyBench() {
+    return List.of(
+        "bench",
+        "--n",
+        "16",
+        "--d",
+        "8",
+        "--heads",
+        "1",
+        "--threads",
+        "1",
+        "--kernel",
+        "fast",
+        "--warmup",
+        "0",
+        "--iters",
+        "1",
+        "--no-progress");
+  }
+
+  static void assertRefused(Cli r, String part) {
+    assertEquals(2, r.exit(), r.toString());
+    assertEquals(1, r.err().strip().lines().count(), r.toString());
+    assertTrue(r.err().startsWith("error: ") && r.err().contains(part), r.toString());
+  }
+
+  @Test
+  void onePathForTwoOutputsIsRefusedBeforeAnyWork() {
+    Path x = dir.resolve("x.npy");
+    List<String> attend = qkv("attend");
+    attend.addAll(List.of("--out", x.toString(), "--lse", x.toString()));
+    assertRefused(Cli.run(attend), "--out and --lse name the same file");
+
+    List<String> grad = qkv("grad");
+    grad.addAll(
+        List.of(
+            "--dout",
+            dout.toString(),
+            "--out-dq",
+            x.toString(),
+            "--out-dk",
+            dir.resolve("dk.npy").toString(),
+            "--out-dv",
+            dir.resolve("./x.npy").toString()));
+    assertRefused(Cli.run(grad), "--out-dq and --out-dv name the same file");
+    assertFalse(Files.exists(dir.resolve("dk.npy")), "grad wrote dK although it refused");
+
+    Path both = dir.resolve("bench.out");
+    List<String> bench = new ArrayList<>(tinyBench());
+    bench.addAll(List.of("--csv", both.toString(), "--plot", both.toString()));
+    Cli r = Cli.run(bench);
+    assertRefused(r, "--csv and --plot name the same file");
+    assertFalse(r.out().contains("GFLOP"), "bench ran before it refused: " + r);
+    assertFalse(Files.exists(x) || Files.exists(both), "a file was written");
+  }
+
+  @Test
+  void aMistypedCommandOrOptionGetsASuggestion() {
+    assertRefused(Cli.run("atend"), "unknown command 'atend'; did you mean 'attend'?");
+    assertRefused(Cli.run("bnech"), "unknown command 'bnech'; did you mean 'bench'?");
+    assertRefused(
+        Cli.run("animate", "schedul"), "unknown command 'schedul'; did you mean 'schedule'?");
+    Cli far = Cli.run("frobnicate");
+    assertRefused(far, "unknown command 'frobnicate'");
+    assertFalse(far.err().contains("did you mean"), far.toString());
+    List<String> attend = qkv("attend");
+    attend.addAll(List.of("--otu", dir.resolve("o.npy").toString()));
+    assertRefused(Cli.run(attend), "unknown option '--otu'; did you mean '--out'?");
+  }
+}
