@@ -35,6 +35,7 @@ public final class Model implements AutoCloseable {
   private final Workers workers;
   private final AttentionEngine engine;
   private final Transformer transformer;
+  private volatile boolean closed;
 
   private Model(
       Path dir,
@@ -147,7 +148,14 @@ public final class Model implements AutoCloseable {
    *     model was closed
    */
   public float[] forward(PagedKvCache cache, int[] seqIds, int[][] tokens, boolean allPositions) {
+    checkOpen();
     return transformer.forward(cache, seqIds, tokens, allPositions, null);
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("the model was closed");
+    }
   }
 
   /**
@@ -156,6 +164,7 @@ public final class Model implements AutoCloseable {
    */
   public float[] forward(
       PagedKvCache cache, int[] seqIds, int[][] tokens, boolean allPositions, StepTimings timings) {
+    checkOpen();
     Transformer.Timings t = new Transformer.Timings();
     float[] out = transformer.forward(cache, seqIds, tokens, allPositions, t);
     if (timings != null) {
@@ -260,6 +269,7 @@ public final class Model implements AutoCloseable {
   /** Stops the model's threads and frees the tokenizer; later calls throw IllegalStateException. */
   @Override
   public void close() {
+    closed = true;
     workers.close();
     engine.close();
     tokenizer.close();

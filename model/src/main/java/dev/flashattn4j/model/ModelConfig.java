@@ -280,11 +280,13 @@ public record ModelConfig(
           double low = numberIn(p, "rope llama3 low_freq_factor", "low_freq_factor", Double.NaN);
           double high = numberIn(p, "rope llama3 high_freq_factor", "high_freq_factor", Double.NaN);
           double original =
-              numberIn(
-                  p,
-                  "rope llama3 original_max_position_embeddings",
-                  "original_max_position_embeddings",
-                  number("max_position_embeddings", Double.NaN));
+              p.has("original_max_position_embeddings")
+                  ? numberIn(
+                      p,
+                      "rope llama3 original_max_position_embeddings",
+                      "original_max_position_embeddings",
+                      Double.NaN)
+                  : number("max_position_embeddings", Double.NaN);
           if (!(factor > 0 && low > 0 && high > low && original >= 1)) {
             throw error(
                 "rope llama3 needs factor > 0, 0 < low_freq_factor < high_freq_factor and"
@@ -304,19 +306,16 @@ public record ModelConfig(
       }
     }
 
+    /** The window of the sliding layers: absent means transformers' default 4096, null none. */
     private int slidingWindow(ModelFamily family) {
       JsonNode w = root.get("sliding_window");
       boolean used =
           switch (family) {
             case LLAMA -> false;
-            case MISTRAL, GEMMA2 -> w != null && !w.isNull();
-            case QWEN2 -> bool("use_sliding_window", false) && w != null && !w.isNull();
+            case MISTRAL, GEMMA2 -> w == null || !w.isNull();
+            case QWEN2 -> bool("use_sliding_window", false) && (w == null || !w.isNull());
           };
-      if (!used) {
-        return 0;
-      }
-      int window = positive("sliding_window", -1);
-      return window;
+      return used ? positive("sliding_window", 4096) : 0;
     }
 
     private boolean[] layerTypes(ModelFamily family, int layers, int window) {
