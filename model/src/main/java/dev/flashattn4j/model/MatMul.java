@@ -13,14 +13,17 @@ import jdk.incubator.vector.ShortVector;
  * width, the scalar twin, the blocking, the threads, or which rows share a call: a prompt run alone
  * and in a batch gives the same bits.
  *
- * <p>The work is cut in (64-row chunk of x, group of panels) tasks; inside a task a panel (K × 2
- * vectors of W) is read once per 4 rows of x: 8 vector accumulators, 2 loads of W and 4 broadcasts
- * of x per k. With T = 1 (decoding) the product streams W once, split over the threads by panels.
+ * <p>The work is cut in (72-row chunk of x, group of panels) tasks; inside a task a panel (K × 2
+ * vectors of W) is read once per 6 rows of x: 12 vector accumulators, 2 loads of W and 6 broadcasts
+ * of x per k (then 4 rows, then 1, for the chunk's last rows). With T = 1 (decoding) the product
+ * streams W once, split over the threads by panels.
  */
 final class MatMul {
 
-  private static final int ROWS = 4;
-  private static final int ROW_CHUNK = 64;
+  /** Rows of x per micro-kernel call: 6 × 2 vectors = 12 accumulators (16 AVX2 registers). */
+  private static final int ROWS = 6;
+
+  private static final int ROW_CHUNK = 72;
   private static final int L = Simd.LANES;
   private static final int P = PackedMatrix.PANEL;
 
@@ -76,6 +79,9 @@ final class MatMul {
             for (; t + ROWS <= t1; t += ROWS) {
               panel(x, t, ROWS, w, p, y, bias, tail);
             }
+            for (; t + 4 <= t1; t += 4) {
+              panel(x, t, 4, w, p, y, bias, tail);
+            }
             for (; t < t1; t++) {
               panel(x, t, 1, w, p, y, bias, tail);
             }
@@ -83,12 +89,18 @@ final class MatMul {
         });
   }
 
-  /** Rows [t, t + n) (n = 4 or 1) of y, outputs of panel p. */
+  /** Rows [t, t + n) (n = 6, 4 or 1) of y, outputs of panel p. */
   private static void panel(
       float[] x, int t, int n, PackedMatrix w, int p, float[] y, float[] bias, float[] tail) {
     if (!Simd.ENABLED) {
       scalarPanel(x, t, n, w, p, y, bias, tail);
-    } else if (n == ROWS) {
+    } else if (n == 6) {
+      if (w.isBf16()) {
+        panel6Bf16(x, t, w, p, y, bias, tail);
+      } else {
+        panel6(x, t, w, p, y, bias, tail);
+      }
+    } else if (n == 4) {
       if (w.isBf16()) {
         panel4Bf16(x, t, w, p, y, bias, tail);
       } else {
@@ -178,6 +190,113 @@ final class MatMul {
     store(a1, b1, y, t + 1, w, p, bias, tail);
     store(a2, b2, y, t + 2, w, p, bias, tail);
     store(a3, b3, y, t + 3, w, p, bias, tail);
+  }
+
+  private static void panel6(
+      float[] x, int t, PackedMatrix w, int p, float[] y, float[] bias, float[] tail) {
+    int k = w.inputs();
+    float[] wf = w.f32();
+    int base = p * P * k;
+    int x0 = t * k;
+    int x1 = x0 + k;
+    int x2 = x1 + k;
+    int x3 = x2 + k;
+    int x4 = x3 + k;
+    int x5 = x4 + k;
+    FloatVector a0 = FloatVector.zero(Simd.FLOATS);
+    FloatVector b0 = a0;
+    FloatVector a1 = a0;
+    FloatVector b1 = a0;
+    FloatVector a2 = a0;
+    FloatVector b2 = a0;
+    FloatVector a3 = a0;
+    FloatVector b3 = a0;
+    FloatVector a4 = a0;
+    FloatVector b4 = a0;
+    FloatVector a5 = a0;
+    FloatVector b5 = a0;
+    for (int i = 0; i < k; i++) {
+      // acc[r][j] = fma(W[panel j][i], x[r][i], acc[r][j])
+      FloatVector w0 = FloatVector.fromArray(Simd.FLOATS, wf, base + i * P);
+      FloatVector w1 = FloatVector.fromArray(Simd.FLOATS, wf, base + i * P + L);
+      FloatVector v = FloatVector.broadcast(Simd.FLOATS, x[x0 + i]);
+      a0 = w0.fma(v, a0);
+      b0 = w1.fma(v, b0);
+      v = FloatVector.broadcast(Simd.FLOATS, x[x1 + i]);
+      a1 = w0.fma(v, a1);
+      b1 = w1.fma(v, b1);
+      v = FloatVector.broadcast(Simd.FLOATS, x[x2 + i]);
+      a2 = w0.fma(v, a2);
+      b2 = w1.fma(v, b2);
+      v = FloatVector.broadcast(Simd.FLOATS, x[x3 + i]);
+      a3 = w0.fma(v, a3);
+      b3 = w1.fma(v, b3);
+      v = FloatVector.broadcast(Simd.FLOATS, x[x4 + i]);
+      a4 = w0.fma(v, a4);
+      b4 = w1.fma(v, b4);
+      v = FloatVector.broadcast(Simd.FLOATS, x[x5 + i]);
+      a5 = w0.fma(v, a5);
+      b5 = w1.fma(v, b5);
+    }
+    store(a0, b0, y, t, w, p, bias, tail);
+    store(a1, b1, y, t + 1, w, p, bias, tail);
+    store(a2, b2, y, t + 2, w, p, bias, tail);
+    store(a3, b3, y, t + 3, w, p, bias, tail);
+    store(a4, b4, y, t + 4, w, p, bias, tail);
+    store(a5, b5, y, t + 5, w, p, bias, tail);
+  }
+
+  private static void panel6Bf16(
+      float[] x, int t, PackedMatrix w, int p, float[] y, float[] bias, float[] tail) {
+    int k = w.inputs();
+    short[] ws = w.bf16();
+    int base = p * P * k;
+    int x0 = t * k;
+    int x1 = x0 + k;
+    int x2 = x1 + k;
+    int x3 = x2 + k;
+    int x4 = x3 + k;
+    int x5 = x4 + k;
+    FloatVector a0 = FloatVector.zero(Simd.FLOATS);
+    FloatVector b0 = a0;
+    FloatVector a1 = a0;
+    FloatVector b1 = a0;
+    FloatVector a2 = a0;
+    FloatVector b2 = a0;
+    FloatVector a3 = a0;
+    FloatVector b3 = a0;
+    FloatVector a4 = a0;
+    FloatVector b4 = a0;
+    FloatVector a5 = a0;
+    FloatVector b5 = a0;
+    for (int i = 0; i < k; i++) {
+      FloatVector w0 = Simd.widen(ShortVector.fromArray(Simd.SHORTS, ws, base + i * P));
+      FloatVector w1 = Simd.widen(ShortVector.fromArray(Simd.SHORTS, ws, base + i * P + L));
+      FloatVector v = FloatVector.broadcast(Simd.FLOATS, x[x0 + i]);
+      a0 = w0.fma(v, a0);
+      b0 = w1.fma(v, b0);
+      v = FloatVector.broadcast(Simd.FLOATS, x[x1 + i]);
+      a1 = w0.fma(v, a1);
+      b1 = w1.fma(v, b1);
+      v = FloatVector.broadcast(Simd.FLOATS, x[x2 + i]);
+      a2 = w0.fma(v, a2);
+      b2 = w1.fma(v, b2);
+      v = FloatVector.broadcast(Simd.FLOATS, x[x3 + i]);
+      a3 = w0.fma(v, a3);
+      b3 = w1.fma(v, b3);
+      v = FloatVector.broadcast(Simd.FLOATS, x[x4 + i]);
+      a4 = w0.fma(v, a4);
+      b4 = w1.fma(v, b4);
+      v = FloatVector.broadcast(Simd.FLOATS, x[x5 + i]);
+      a5 = w0.fma(v, a5);
+      b5 = w1.fma(v, b5);
+    }
+    store(a0, b0, y, t, w, p, bias, tail);
+    store(a1, b1, y, t + 1, w, p, bias, tail);
+    store(a2, b2, y, t + 2, w, p, bias, tail);
+    store(a3, b3, y, t + 3, w, p, bias, tail);
+    store(a4, b4, y, t + 4, w, p, bias, tail);
+    store(a5, b5, y, t + 5, w, p, bias, tail);
   }
 
   private static void panel1(
