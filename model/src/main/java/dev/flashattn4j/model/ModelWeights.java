@@ -12,7 +12,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -160,8 +159,7 @@ final class ModelWeights {
     if (map == null || !map.isObject()) {
       throw new ModelFormatException(index, "has no weight_map object");
     }
-    for (Iterator<Map.Entry<String, JsonNode>> it = map.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : map.properties()) {
       String file = e.getValue().asText();
       Path shard = dir.resolve(file).normalize();
       if (!e.getValue().isTextual() || !shard.getParent().equals(dir.normalize())) {

@@ -3,6 +3,7 @@ package dev.flashattn4j.model;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.flashattn4j.cache.PagedKvCache;
 import dev.flashattn4j.tensor.Safetensors;
 import dev.flashattn4j.tensor.SafetensorsEntry;
 import dev.flashattn4j.tensor.SafetensorsFiles;
@@ -144,5 +145,48 @@ class ModelDirectoryTest {
                 throw new AssertionError(e);
               }
             });
+  }
+
+  @Test
+  void aShardedCheckpointLoadsAsTheSingleFile() throws IOException {
+    Path d = copy();
+    Path single = d.resolve("model.safetensors");
+    SafetensorsFiles a = new SafetensorsFiles();
+    SafetensorsFiles b = new SafetensorsFiles();
+    StringBuilder map = new StringBuilder("{\"metadata\": {}, \"weight_map\": {");
+    try (Safetensors in = Safetensors.open(single)) {
+      int i = 0;
+      for (SafetensorsEntry e : in.entries()) {
+        boolean first = e.name().contains("layers.0.") || e.name().contains("embed");
+        (first ? a : b).f32(e.name(), in.floats(e.name()), e.shape());
+        map.append(i++ > 0 ? ", " : "")
+            .append('"')
+            .append(e.name())
+            .append("\": \"")
+            .append(first ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors")
+            .append('"');
+      }
+    }
+    a.write(d.resolve("model-00001-of-00002.safetensors"));
+    b.write(d.resolve("model-00002-of-00002.safetensors"));
+    Files.writeString(d.resolve("model.safetensors.index.json"), map.append("}}").toString());
+    Files.delete(single);
+    int[] prompt = {0, 5, 6, 7, 8};
+    float[] sharded;
+    float[] whole;
+    try (Model m = load(d)) {
+      PagedKvCache cache = m.newCache(8);
+      sharded = m.forward(cache, new int[] {cache.newSequence()}, new int[][] {prompt}, true);
+    }
+    try (Model m = load(Fixtures.dir("llama"))) {
+      PagedKvCache cache = m.newCache(8);
+      whole = m.forward(cache, new int[] {cache.newSequence()}, new int[][] {prompt}, true);
+    }
+    org.junit.jupiter.api.Assertions.assertArrayEquals(whole, sharded);
+    // an index that points outside the directory
+    Files.writeString(
+        d.resolve("model.safetensors.index.json"),
+        "{\"weight_map\": {\"model.norm.weight\": \"../elsewhere.safetensors\"}}");
+    assertOneLine(assertThrows(ModelFormatException.class, () -> load(d)), "not a file here");
   }
 }
