@@ -141,10 +141,47 @@ public final class BenchCommand implements Callable<Integer> {
               + " --d, --threads and --csv; bench-decode has every flag of it.")
   boolean decode;
 
+  // --model: a whole model (the model module), beside scripts/bench_model_torch.py
+  @Option(
+      names = "--model",
+      paramLabel = "DIR",
+      description =
+          "benchmark a Llama-family model directory instead: prefill tokens/s at --prompt-tokens,"
+              + " decode tokens/s at --context, for --threads and --weights, with the share of"
+              + " time in attention; --iters and --csv apply. Compare with"
+              + " scripts/bench_model_torch.py on the same directory.")
+  Path model;
+
+  @Option(
+      names = "--prompt-tokens",
+      split = ",",
+      defaultValue = "512,2048",
+      description = "with --model: prefill lengths (default ${DEFAULT-VALUE}).")
+  List<Integer> promptTokens;
+
+  @Option(
+      names = "--context",
+      split = ",",
+      defaultValue = "2048,16384",
+      description =
+          "with --model: cached tokens a decode step attends to (default ${DEFAULT-VALUE}).")
+  List<Integer> contexts;
+
+  @Option(
+      names = "--weights",
+      split = ",",
+      defaultValue = "float32,bfloat16",
+      description =
+          "with --model: weights in memory, float32, bfloat16, as-stored (default ${DEFAULT-VALUE}).")
+  List<String> weightFormats;
+
   @Override
   public Integer call() throws IOException {
     if (decode) {
       return benchDecode();
+    }
+    if (model != null) {
+      return benchModel();
     }
     List<BenchCase> cases = new ArrayList<>();
     List<String> skipped = new ArrayList<>();
@@ -302,6 +339,39 @@ public final class BenchCommand implements Callable<Integer> {
         }
       }
     }
+  }
+
+  /** {@code bench --model}: {@link ModelBench}. */
+  private int benchModel() throws IOException {
+    List<Integer> t =
+        threads == null
+            ? List.of(1, Runtime.getRuntime().availableProcessors()).stream().distinct().toList()
+            : threads;
+    for (int x : t) {
+      ThreadCount.check("--threads", x);
+    }
+    for (List<Integer> l : List.of(promptTokens, contexts)) {
+      for (int n : l) {
+        if (n < 1) {
+          throw new BadInputException("--prompt-tokens and --context must be at least 1, not " + n);
+        }
+      }
+    }
+    if (iters < 1) {
+      throw new BadInputException("--iters must be at least 1, not " + iters);
+    }
+    if (csv != null) {
+      OutputFile.check(csv, "--csv");
+    }
+    List<dev.flashattn4j.model.WeightFormat> w =
+        weightFormats.stream().map(GenerateCommand::weightFormat).toList();
+    List<ModelBench.Row> rows =
+        new ModelBench(model, promptTokens, contexts, t, w, iters, spec.commandLine().getOut())
+            .run();
+    if (csv != null) {
+      ModelBench.writeCsv(csv, rows);
+    }
+    return 0;
   }
 
   /**

@@ -29,7 +29,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
       AnimateCommand.class,
       ExplainCommand.class,
       DecodeDemoCommand.class,
-      BenchDecodeCommand.class
+      BenchDecodeCommand.class,
+      GenerateCommand.class
     })
 public final class Main implements Runnable {
 
@@ -137,6 +138,10 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
+    // DJL's tokenizers (generate): no telemetry ping, no download; its jar has the native library
+    if (System.getProperty("ai.djl.offline") == null) {
+      System.setProperty("ai.djl.offline", "true");
+    }
     int code;
     try {
       code = commandLine().execute(args);

@@ -172,6 +172,29 @@ public final class PagedKvCache {
   }
 
   /**
+   * The free pages {@link #reserve}{@code (seqId, tokens)} would take now: the new pages, plus one
+   * when the sequence's partly filled last page is shared with a fork and must be copied first. A
+   * caller that grows several sequences at once checks their sum against {@link #freePages()}
+   * before it reserves any, so that a full pool leaves every sequence as it was.
+   *
+   * @throws IllegalArgumentException for an unknown sequence or a negative count
+   */
+  public int pagesToReserve(int seqId, int tokens) {
+    Sequence s = sequence(seqId);
+    if (tokens < 0) {
+      throw new IllegalArgumentException("cannot reserve " + tokens + " tokens");
+    }
+    long newLength = (long) s.length + tokens;
+    if (newLength > Integer.MAX_VALUE - pageSize) {
+      throw new IllegalArgumentException(
+          "sequence " + seqId + " cannot grow to " + newLength + " tokens");
+    }
+    boolean copyLast =
+        tokens > 0 && s.length % pageSize != 0 && refCount[s.table[s.pageCount - 1]] > 1;
+    return pagesFor((int) newLength) - s.pageCount + (copyLast ? 1 : 0);
+  }
+
+  /**
    * Adds {@code tokens} positions at the end of a sequence, for every layer, taking the pages it
    * needs from the pool (and copying a shared, partly filled last page first). The new positions
    * hold zeros until {@link #write} fills them.

@@ -313,4 +313,40 @@ class PagedKvCacheTest {
         IllegalArgumentException.class,
         () -> new PagedKvCache(1, 1 << 10, 1 << 12, 1, 1 << 10, 1, KvStorage.FLOAT32));
   }
+
+  @Test
+  void pagesToReserveIsWhatReserveTakes() {
+    PagedKvCache cache = cache(16);
+    cache.newSequence();
+    java.util.SplittableRandom r = new java.util.SplittableRandom(5);
+    int checked = 0;
+    for (int step = 0; step < 40; step++) {
+      int[] live = cache.sequenceIds();
+      int seq = live[r.nextInt(live.length)];
+      if (r.nextInt(5) == 0 && live.length < 4) {
+        seq = cache.fork(seq); // a fork shares a partly filled page: the next reserve copies it
+      }
+      int tokens = r.nextInt(7);
+      int predicted = cache.pagesToReserve(seq, tokens);
+      if (predicted > cache.freePages()) {
+        String before = snapshot(cache);
+        int full = seq;
+        assertThrows(IllegalStateException.class, () -> cache.reserve(full, tokens));
+        assertEquals(before, snapshot(cache));
+        cache.free(seq);
+        if (cache.sequenceIds().length == 0) {
+          cache.newSequence();
+        }
+        continue;
+      }
+      int free = cache.freePages();
+      cache.reserve(seq, tokens);
+      assertEquals(free - predicted, cache.freePages(), "step " + step);
+      checked++;
+    }
+    assertTrue(checked > 20, checked + " reservations checked");
+    assertThrows(IllegalArgumentException.class, () -> cache.pagesToReserve(999, 1));
+    int live = cache.sequenceIds()[0];
+    assertThrows(IllegalArgumentException.class, () -> cache.pagesToReserve(live, -1));
+  }
 }

@@ -1,0 +1,162 @@
+package dev.flashattn4j.cli;
+
+import dev.flashattn4j.model.Model;
+import dev.flashattn4j.model.ModelOptions;
+import dev.flashattn4j.model.Sampler;
+import dev.flashattn4j.model.Session;
+import dev.flashattn4j.model.StepTimings;
+import dev.flashattn4j.model.TextStream;
+import dev.flashattn4j.model.WeightFormat;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code ./flashattn generate}: text from a Hugging Face checkpoint of the Llama family, through
+ * the model module. The prompt is prefilled in one pass (the library's forward kernel), then each
+ * new token is one decoding step on the paged KV cache; the text streams to standard output as it
+ * is produced, and the speeds go to standard error at the end.
+ */
+@Command(
+    name = "generate",
+    mixinStandardHelpOptions = true,
+    description =
+        "Generate text with a Llama, Mistral, Qwen2 or Gemma 2 checkpoint (a Hugging Face model"
+            + " directory: config.json, model.safetensors, tokenizer.json). Greedy unless"
+            + " --temperature is above 0. The prompt and the text stream to standard output; the"
+            + " prefill and decode speeds follow on standard error.")
+final class GenerateCommand implements Callable<Integer> {
+
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--model", required = true, description = "the model directory")
+  Path model;
+
+  @Option(names = "--prompt", required = true, description = "the prompt text")
+  String prompt;
+
+  @Option(
+      names = "--max-new-tokens",
+      description = "tokens to generate at most (default: ${DEFAULT-VALUE}); stops at EOS",
+      defaultValue = "64")
+  int maxNewTokens;
+
+  @Option(
+      names = "--temperature",
+      description = "sampling temperature; 0 is greedy (default: ${DEFAULT-VALUE})",
+      defaultValue = "0")
+  float temperature;
+
+  @Option(
+      names = "--top-p",
+      description =
+          "nucleus sampling: the smallest set of tokens of this mass (default: ${DEFAULT-VALUE})",
+      defaultValue = "1")
+  float topP;
+
+  @Option(
+      names = "--seed",
+      description = "seed of the sampler (default: ${DEFAULT-VALUE})",
+      defaultValue = "0")
+  long seed;
+
+  @Option(names = "--threads", description = "threads (default: all cores)")
+  Integer threads;
+
+  @Option(
+      names = "--weights",
+      description =
+          "weights in memory: as-stored (bf16 stays bf16), float32, bfloat16 (default: ${DEFAULT-VALUE})",
+      defaultValue = "as-stored")
+  String weights;
+
+  @Override
+  public Integer call() throws IOException {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    if (maxNewTokens < 0) {
+      throw new BadInputException("--max-new-tokens must be ≥ 0, not " + maxNewTokens);
+    }
+    if (!(temperature >= 0) || Float.isInfinite(temperature)) {
+      throw new BadInputException("--temperature must be ≥ 0, not " + temperature);
+    }
+    if (!(topP > 0 && topP <= 1)) {
+      throw new BadInputException("--top-p must be in (0, 1], not " + topP);
+    }
+    int t =
+        threads == null
+            ? Runtime.getRuntime().availableProcessors()
+            : ThreadCount.check("--threads", threads);
+    ModelOptions options =
+        ModelOptions.defaults().withThreads(t).withWeights(weightFormat(weights));
+    try (Model m = load(model, options)) {
+      int[] ids = m.tokenizer().encode(prompt, true);
+      int room = ids.length + maxNewTokens + 1;
+      Session session = m.newSession(room);
+      out.print(prompt);
+      out.flush();
+      StepTimings prefill = new StepTimings();
+      long t0 = System.nanoTime();
+      session.append(ids, prefill);
+      long t1 = System.nanoTime();
+      TextStream text = new TextStream(m.tokenizer());
+      StepTimings decode = new StepTimings();
+      int[] produced =
+          session.generate(
+              maxNewTokens,
+              Sampler.of(temperature, topP, seed),
+              token -> {
+                out.print(text.add(token));
+                out.flush();
+              },
+              decode);
+      long t2 = System.nanoTime();
+      out.println();
+      out.flush();
+      double prefillSec = (t1 - t0) / 1e9;
+      double decodeSec = (t2 - t1) / 1e9;
+      err.printf(
+          Locale.ROOT,
+          "prefill: %d tokens in %.3f s (%.1f tokens/s) · decode: %d tokens in %.3f s (%.1f"
+              + " tokens/s) · %s, %s weights, %d thread(s)%n",
+          ids.length,
+          prefillSec,
+          ids.length / prefillSec,
+          produced.length,
+          decodeSec,
+          produced.length == 0 ? 0 : produced.length / decodeSec,
+          m,
+          m.hasBf16Weights() ? "bf16" : "f32",
+          m.threads());
+      err.flush();
+    }
+    return 0;
+  }
+
+  static WeightFormat weightFormat(String name) {
+    return switch (name.toLowerCase(Locale.ROOT)) {
+      case "as-stored" -> WeightFormat.AS_STORED;
+      case "float32", "f32" -> WeightFormat.FLOAT32;
+      case "bfloat16", "bf16" -> WeightFormat.BFLOAT16;
+      default ->
+          throw new BadInputException(
+              "--weights must be as-stored, float32 or bfloat16, not " + name);
+    };
+  }
+
+  /** Loads a model; a missing file or directory is bad input (one line, exit 2). */
+  static Model load(Path dir, ModelOptions options) throws IOException {
+    try {
+      return Model.load(dir, options);
+    } catch (NoSuchFileException e) {
+      throw new BadInputException(
+          e.getFile() + ": " + (e.getReason() == null ? "no such file" : e.getReason()), e);
+    }
+  }
+}

@@ -1,0 +1,140 @@
+package dev.flashattn4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.flashattn4j.model.Model;
+import dev.flashattn4j.model.ModelOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** generate on the model module's fixtures: transformers' greedy text, speeds, bad directories. */
+class GenerateCommandTest {
+
+  private static final Path LLAMA = Path.of("../model/src/test/resources/models/llama");
+
+  @TempDir Path tmp;
+
+  @Test
+  void greedyTextIsTransformersContinuationAndSpeedsFollow() throws IOException {
+    JsonNode c =
+        new ObjectMapper().readTree(LLAMA.resolve("expected.json").toFile()).get("cases").get(0);
+    String prompt = c.get("prompt").asText();
+    int[] greedy = new int[16];
+    for (int i = 0; i < greedy.length; i++) {
+      greedy[i] = c.get("greedy").get(i).asInt();
+    }
+    String want;
+    try (Model m = Model.load(LLAMA, ModelOptions.defaults().withThreads(1))) {
+      want = prompt + m.tokenizer().decode(greedy, true);
+    }
+    Cli r =
+        Cli.run(
+            "generate",
+            "--model",
+            LLAMA.toString(),
+            "--prompt",
+            prompt,
+            "--max-new-tokens",
+            "16",
+            "--threads",
+            "1");
+    assertEquals(0, r.exit(), r.toString());
+    assertEquals(want + System.lineSeparator(), r.out());
+    assertTrue(
+        r.err()
+            .matches(
+                "(?s)prefill: 12 tokens in .* tokens/s\\) · decode: 16 tokens in .*"
+                    + " tokens/s\\) · llama .*f32 weights, 1 thread\\(s\\)\\R"),
+        r.err());
+  }
+
+  @Test
+  void samplingIsSeeded() {
+    String[] args = {
+      "generate",
+      "--model",
+      LLAMA.toString(),
+      "--prompt",
+      "Once",
+      "--max-new-tokens",
+      "10",
+      "--temperature",
+      "0.8",
+      "--top-p",
+      "0.9",
+      "--seed",
+      "7",
+      "--weights",
+      "bfloat16"
+    };
+    Cli a = Cli.run(args);
+    Cli b = Cli.run(args);
+    assertEquals(0, a.exit(), a.toString());
+    assertEquals(a.out(), b.out());
+    assertTrue(a.err().contains("bf16 weights"), a.err());
+  }
+
+  private Path copy() throws IOException {
+    Path d = Files.createTempDirectory(tmp, "m");
+    for (String f : new String[] {"config.json", "model.safetensors", "tokenizer.json"}) {
+      Files.copy(LLAMA.resolve(f), d.resolve(f));
+    }
+    return d;
+  }
+
+  private static void assertBadModel(Path dir, String... fragments) {
+    Cli r = Cli.run("generate", "--model", dir.toString(), "--prompt", "hi");
+    assertEquals(2, r.exit(), r.toString());
+    assertEquals("", r.out(), r.toString());
+    assertEquals(1, r.err().lines().count(), r.toString());
+    assertTrue(r.err().startsWith("error: "), r.err());
+    for (String f : fragments) {
+      assertTrue(r.err().contains(f), f + " not in " + r.err());
+    }
+  }
+
+  @Test
+  void badModelDirectoriesAreOneLineAndExit2() throws IOException {
+    assertBadModel(tmp.resolve("none"), "none", "no such model directory");
+    Path noConfig = copy();
+    Files.delete(noConfig.resolve("config.json"));
+    assertBadModel(noConfig, "config.json");
+    Path noWeights = copy();
+    Files.delete(noWeights.resolve("model.safetensors"));
+    assertBadModel(noWeights, "model.safetensors");
+    Path noTokenizer = copy();
+    Files.delete(noTokenizer.resolve("tokenizer.json"));
+    assertBadModel(noTokenizer, "tokenizer.json");
+    Path truncated = copy();
+    byte[] bytes = Files.readAllBytes(truncated.resolve("model.safetensors"));
+    Files.write(truncated.resolve("model.safetensors"), java.util.Arrays.copyOf(bytes, 5000));
+    assertBadModel(truncated, "model.safetensors", "truncated");
+    Path wrongDtype = copy();
+    // the header names F32 for the norm; say I32 (same size): the reader accepts, the model not
+    int n =
+        (int) java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(0);
+    String h = new String(bytes, 8, n, java.nio.charset.StandardCharsets.ISO_8859_1);
+    assertTrue(h.contains("\"model.norm.weight\":{\"dtype\":\"F32\""), h);
+    byte[] changed = bytes.clone();
+    int at = h.indexOf("\"model.norm.weight\":{\"dtype\":\"F32\"") + 8 + 30;
+    changed[at] = 'I';
+    Files.write(wrongDtype.resolve("model.safetensors"), changed);
+    assertBadModel(wrongDtype, "model.norm.weight", "i32");
+    Path mismatch = copy();
+    Path config = mismatch.resolve("config.json");
+    Files.writeString(
+        config,
+        Files.readString(config)
+            .replace("\"intermediate_size\": 112", "\"intermediate_size\": 128"));
+    assertBadModel(mismatch, "config.json implies", "do not match");
+    Cli threads =
+        Cli.run("generate", "--model", LLAMA.toString(), "--prompt", "x", "--threads", "0");
+    assertEquals(2, threads.exit());
+  }
+}

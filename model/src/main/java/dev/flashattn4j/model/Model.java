@@ -1,0 +1,298 @@
+package dev.flashattn4j.model;
+
+import dev.flashattn4j.api.AttentionEngine;
+import dev.flashattn4j.cache.PagedKvCache;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A decoder-only transformer of the Llama family (Llama, Mistral, Qwen2, Gemma 2) loaded from a
+ * Hugging Face model directory ({@code config.json}, {@code model.safetensors} or its sharded
+ * index, {@code tokenizer.json}), computing what transformers computes, with the library's
+ * attention.
+ *
+ * <p>The model owns its threads (the matrix products' workers and an {@link AttentionEngine}):
+ * close it when done. It is re-entrant: calls from several threads may run at once on different
+ * caches (a {@link PagedKvCache} itself is changed by one thread at a time). Nothing is global.
+ *
+ * <pre>{@code
+ * try (Model model = Model.load(Path.of("my-llama"))) {
+ *   Session chat = model.newSession(4096);
+ *   chat.append(model.tokenizer().encode("Hello", true));
+ *   int[] reply = chat.generate(32, Sampler.greedy(), token -> {});
+ * }
+ * }</pre>
+ */
+public final class Model implements AutoCloseable {
+
+  private final Path dir;
+  private final ModelOptions options;
+  private final Tokenizer tokenizer;
+  private final Workers workers;
+  private final AttentionEngine engine;
+  private final Transformer transformer;
+  private volatile boolean closed;
+
+  private Model(
+      Path dir,
+      ModelOptions options,
+      Tokenizer tokenizer,
+      Workers workers,
+      AttentionEngine engine,
+      Transformer transformer) {
+    this.dir = dir;
+    this.options = options;
+    this.tokenizer = tokenizer;
+    this.workers = workers;
+    this.engine = engine;
+    this.transformer = transformer;
+  }
+
+  /** Loads a model directory with {@link ModelOptions#defaults()}. */
+  public static Model load(Path dir) throws IOException {
+    return load(dir, ModelOptions.defaults());
+  }
+
+  /**
+   * Loads a model directory: the config, then every tensor's name, dtype and shape checked against
+   * it, then the weights, then the tokenizer.
+   *
+   * @throws NoSuchFileException when the directory or one of its files is missing
+   * @throws ModelFormatException when a file is not what the model needs (one line, naming the
+   *     file)
+   * @throws dev.flashattn4j.tensor.SafetensorsFormatException when a checkpoint file is damaged
+   */
+  public static Model load(Path dir, ModelOptions options) throws IOException {
+    if (dir == null || options == null) {
+      throw new IllegalArgumentException("dir and options must not be null");
+    }
+    if (!Files.isDirectory(dir)) {
+      throw new NoSuchFileException(dir.toString(), null, "no such model directory");
+    }
+    ModelConfig config = ModelConfig.read(dir.resolve("config.json"));
+    if (!Files.isRegularFile(dir.resolve("tokenizer.json"))) {
+      throw new NoSuchFileException(
+          dir.resolve("tokenizer.json").toString(), null, "no tokenizer.json");
+    }
+    ModelWeights weights = ModelWeights.load(dir, config, options.weights());
+    Tokenizer tokenizer = Tokenizer.load(dir.resolve("tokenizer.json"), config.vocabSize());
+    Workers workers = new Workers(options.threads());
+    AttentionEngine engine = AttentionEngine.create(options.threads());
+    return new Model(
+        dir,
+        options,
+        tokenizer,
+        workers,
+        engine,
+        new Transformer(config, weights, workers, engine));
+  }
+
+  public Path directory() {
+    return dir;
+  }
+
+  public ModelConfig config() {
+    return transformer.config;
+  }
+
+  public ModelOptions options() {
+    return options;
+  }
+
+  public Tokenizer tokenizer() {
+    return tokenizer;
+  }
+
+  /** Threads a call runs on (the attention engine caps them at the cores). */
+  public int threads() {
+    return Math.min(workers.threads(), engine.threads());
+  }
+
+  /** Bytes of the weights in memory. */
+  public long weightBytes() {
+    return transformer.weights.bytes();
+  }
+
+  /** True when some weight matrices are kept as bfloat16. */
+  public boolean hasBf16Weights() {
+    return transformer.weights.hasBf16();
+  }
+
+  /** A KV cache for this model with room for {@code tokens} tokens over all its sequences. */
+  public PagedKvCache newCache(int tokens) {
+    if (tokens < 1) {
+      throw new IllegalArgumentException("a cache needs room for at least 1 token, not " + tokens);
+    }
+    ModelConfig c = config();
+    int page = options.pageSize();
+    int pages = (int) (((long) tokens + page - 1) / page);
+    return new PagedKvCache(
+        c.layers(), c.kvHeads(), c.headDim(), c.headDim(), page, pages, options.kvStorage());
+  }
+
+  /**
+   * One step of the model: appends {@code tokens[b]} to sequence {@code seqIds[b]} of the cache for
+   * every b (prefill for empty sequences, decoding for the others) and returns the logits.
+   *
+   * @param cache a cache of this model ({@link #newCache})
+   * @param seqIds B distinct live sequences
+   * @param tokens B arrays of at least one token id each
+   * @param allPositions true: logits of every new token (Σ n_b rows in sequence order); false: of
+   *     the last new token of each sequence (B rows)
+   * @return rows × vocab logits, row-major
+   * @throws IllegalStateException when the cache has too few free pages (nothing changes) or the
+   *     model was closed
+   */
+  public float[] forward(PagedKvCache cache, int[] seqIds, int[][] tokens, boolean allPositions) {
+    checkOpen();
+    return transformer.forward(cache, seqIds, tokens, allPositions, null);
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("the model was closed");
+    }
+  }
+
+  /**
+   * As {@link #forward(PagedKvCache, int[], int[][], boolean)}, adding the time spent to {@code
+   * timings} (total, and in attention).
+   */
+  public float[] forward(
+      PagedKvCache cache, int[] seqIds, int[][] tokens, boolean allPositions, StepTimings timings) {
+    checkOpen();
+    Transformer.Timings t = new Transformer.Timings();
+    float[] out = transformer.forward(cache, seqIds, tokens, allPositions, t);
+    if (timings != null) {
+      timings.add(t.totalNanos, t.attentionNanos);
+    }
+    return out;
+  }
+
+  /**
+   * A conversation on a cache of its own with room for {@code maxTokens} tokens (its forks share
+   * it).
+   */
+  public Session newSession(int maxTokens) {
+    return new Session(this, newCache(maxTokens));
+  }
+
+  /** A conversation on a cache the caller owns (and shares with other sessions of this thread). */
+  public Session newSession(PagedKvCache cache) {
+    return new Session(this, cache);
+  }
+
+  /**
+   * Generates continuations of several prompts together: one prefill of all prompts (varlen), then
+   * one decode step per new token for the sequences still going. A sequence stops after an EOS
+   * token (kept) or {@code maxNewTokens}. Each sequence b samples with {@code
+   * sampler.forSequence(b)}; greedy decoding gives the tokens of each prompt run alone.
+   *
+   * @return the new tokens of each prompt
+   */
+  public List<int[]> generate(List<int[]> prompts, int maxNewTokens, Sampler sampler) {
+    if (prompts == null || prompts.isEmpty() || sampler == null) {
+      throw new IllegalArgumentException("prompts (at least one) and sampler must be given");
+    }
+    if (maxNewTokens < 0) {
+      throw new IllegalArgumentException("maxNewTokens must be ≥ 0, not " + maxNewTokens);
+    }
+    int batch = prompts.size();
+    long room = 0;
+    for (int[] p : prompts) {
+      if (p == null || p.length == 0) {
+        throw new IllegalArgumentException("every prompt needs at least one token");
+      }
+      room += p.length + maxNewTokens + options.pageSize();
+    }
+    PagedKvCache cache = newCache(Math.toIntExact(room));
+    int[] seq = new int[batch];
+    Sampler[] samplers = new Sampler[batch];
+    int[][] out = new int[batch][maxNewTokens];
+    int[] produced = new int[batch];
+    for (int b = 0; b < batch; b++) {
+      seq[b] = cache.newSequence();
+      samplers[b] = sampler.forSequence(b);
+    }
+    int vocab = config().vocabSize();
+    float[] logits = forward(cache, seq, prompts.toArray(new int[0][]), false);
+    List<Integer> live = new ArrayList<>();
+    for (int b = 0; b < batch; b++) {
+      live.add(b);
+    }
+    int[] row = new int[batch];
+    for (int b = 0; b < batch; b++) {
+      row[b] = b;
+    }
+    while (!live.isEmpty()) {
+      List<Integer> next = new ArrayList<>();
+      for (int b : live) {
+        if (produced[b] == maxNewTokens) {
+          continue;
+        }
+        int token = samplers[b].next(logits, row[b] * vocab, vocab);
+        out[b][produced[b]++] = token;
+        if (!config().isEos(token) && produced[b] < maxNewTokens) {
+          next.add(b);
+        }
+      }
+      live = next;
+      if (live.isEmpty()) {
+        break;
+      }
+      int[] ids = new int[live.size()];
+      int[][] step = new int[live.size()][];
+      for (int i = 0; i < ids.length; i++) {
+        int b = live.get(i);
+        ids[i] = seq[b];
+        step[i] = new int[] {out[b][produced[b] - 1]};
+        row[b] = i;
+      }
+      logits = forward(cache, ids, step, false);
+    }
+    List<int[]> result = new ArrayList<>();
+    for (int b = 0; b < batch; b++) {
+      result.add(java.util.Arrays.copyOf(out[b], produced[b]));
+    }
+    return result;
+  }
+
+  /** Forward pass internals for sessions. */
+  Transformer transformer() {
+    return transformer;
+  }
+
+  /** Stops the model's threads and frees the tokenizer; later calls throw IllegalStateException. */
+  @Override
+  public void close() {
+    closed = true;
+    workers.close();
+    engine.close();
+    tokenizer.close();
+  }
+
+  @Override
+  public String toString() {
+    ModelConfig c = config();
+    return c.family().modelType()
+        + " "
+        + String.format(java.util.Locale.ROOT, "%.1fM", c.parameters() / 1e6)
+        + " parameters ("
+        + c.layers()
+        + " layers, hidden "
+        + c.hidden()
+        + ", "
+        + c.heads()
+        + "/"
+        + c.kvHeads()
+        + " heads of "
+        + c.headDim()
+        + ", vocabulary "
+        + c.vocabSize()
+        + ")";
+  }
+}

@@ -1,0 +1,372 @@
+package dev.flashattn4j.model;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.flashattn4j.tensor.Safetensors;
+import dev.flashattn4j.tensor.SafetensorsDtype;
+import dev.flashattn4j.tensor.SafetensorsEntry;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The weights of a model, read from {@code model.safetensors} (or the shards a {@code
+ * model.safetensors.index.json} lists) under transformers' names, checked against the config before
+ * any is read: every tensor present with the shape the config implies and a floating-point dtype,
+ * no tensor the config does not explain. Matrices are packed for {@link MatMul} (float32, or
+ * bfloat16 kept as stored), vectors (norms, biases) are float32.
+ */
+final class ModelWeights {
+
+  /** A linear layer: y = x·Wᵀ + b. */
+  record Linear(PackedMatrix w, float[] bias) {}
+
+  /**
+   * One decoder layer. Norm weights are stored as the factor applied to x̂: w for Llama, 1 + w for
+   * Gemma (as {@code Gemma2RMSNorm} computes it in float32).
+   */
+  record Layer(
+      float[] inputNorm,
+      float[] postAttentionNorm,
+      float[] preFeedforwardNorm,
+      float[] postFeedforwardNorm,
+      Linear q,
+      Linear k,
+      Linear v,
+      Linear o,
+      Linear gate,
+      Linear up,
+      Linear down) {}
+
+  final ModelConfig config;
+  final Layer[] layers;
+  final float[] finalNorm;
+
+  /** The LM head (V × hidden); also the embedding when the embeddings are tied. */
+  final PackedMatrix lmHead;
+
+  /** The embedding, row-major V × hidden (float32 or bf16 patterns), when not tied. */
+  private final float[] embed32;
+
+  private final short[] embed16;
+
+  private ModelWeights(
+      ModelConfig config,
+      Layer[] layers,
+      float[] finalNorm,
+      PackedMatrix lmHead,
+      float[] embed32,
+      short[] embed16) {
+    this.config = config;
+    this.layers = layers;
+    this.finalNorm = finalNorm;
+    this.lmHead = lmHead;
+    this.embed32 = embed32;
+    this.embed16 = embed16;
+  }
+
+  /** Row {@code token} of the embedding into dst from offset (hidden floats). */
+  void embed(int token, float[] dst, int offset) {
+    int h = config.hidden();
+    if (embed32 != null) {
+      System.arraycopy(embed32, token * h, dst, offset, h);
+    } else if (embed16 != null) {
+      for (int i = 0; i < h; i++) {
+        dst[offset + i] = Float.intBitsToFloat(embed16[token * h + i] << 16);
+      }
+    } else {
+      lmHead.row(token, dst, offset);
+    }
+  }
+
+  /** Bytes of the weights in memory. */
+  long bytes() {
+    long b = lmHead.bytes() + 4L * finalNorm.length;
+    b += embed32 != null ? 4L * embed32.length : embed16 != null ? 2L * embed16.length : 0;
+    for (Layer l : layers) {
+      for (Linear lin : List.of(l.q, l.k, l.v, l.o, l.gate, l.up, l.down)) {
+        b += lin.w().bytes() + (lin.bias() == null ? 0 : 4L * lin.bias().length);
+      }
+      b += 4L * l.inputNorm.length * (l.preFeedforwardNorm == null ? 2 : 4);
+    }
+    return b;
+  }
+
+  /** True when some matrix is kept as bfloat16. */
+  boolean hasBf16() {
+    return lmHead.isBf16() || embed16 != null || layers[0].q.w().isBf16();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Loading
+
+  /**
+   * Reads the weights of a model directory.
+   *
+   * @throws ModelFormatException when the tensors do not match the config, naming the file and the
+   *     tensor
+   * @throws NoSuchFileException when the directory has no model.safetensors (nor an index)
+   */
+  static ModelWeights load(Path dir, ModelConfig config, WeightFormat format) throws IOException {
+    Map<String, Path> files = tensorFiles(dir);
+    Map<Path, Safetensors> open = new LinkedHashMap<>();
+    try {
+      for (Path f : new HashSet<>(files.values())) {
+        open.put(f, Safetensors.open(f));
+      }
+      Loader loader = new Loader(config, format, files, open);
+      loader.checkAll();
+      return loader.read();
+    } finally {
+      for (Safetensors s : open.values()) {
+        s.close();
+      }
+    }
+  }
+
+  /** Which file holds each tensor: the one model.safetensors, or the index's weight_map. */
+  private static Map<String, Path> tensorFiles(Path dir) throws IOException {
+    Path single = dir.resolve("model.safetensors");
+    Path index = dir.resolve("model.safetensors.index.json");
+    Map<String, Path> files = new LinkedHashMap<>();
+    if (Files.isRegularFile(single)) {
+      try (Safetensors st = Safetensors.open(single)) {
+        for (String name : st.names()) {
+          files.put(name, single);
+        }
+      }
+      return files;
+    }
+    if (!Files.isRegularFile(index)) {
+      throw new NoSuchFileException(
+          single.toString(), null, "no model.safetensors (nor model.safetensors.index.json)");
+    }
+    JsonNode root;
+    try {
+      root = new ObjectMapper().readTree(index.toFile());
+    } catch (JsonProcessingException e) {
+      throw new ModelFormatException(index, "not valid JSON", e);
+    }
+    JsonNode map = root == null ? null : root.get("weight_map");
+    if (map == null || !map.isObject()) {
+      throw new ModelFormatException(index, "has no weight_map object");
+    }
+    for (Map.Entry<String, JsonNode> e : map.properties()) {
+      String file = e.getValue().asText();
+      Path shard = dir.resolve(file).normalize();
+      if (!e.getValue().isTextual() || !shard.getParent().equals(dir.normalize())) {
+        throw new ModelFormatException(
+            index, "weight_map maps " + e.getKey() + " to " + e.getValue() + ", not a file here");
+      }
+      files.put(e.getKey(), shard);
+    }
+    return files;
+  }
+
+  /** Checks then reads the tensors of one model. */
+  private static final class Loader {
+    private final ModelConfig c;
+    private final WeightFormat format;
+    private final Map<String, Path> files;
+    private final Map<Path, Safetensors> open;
+    private final Set<String> used = new HashSet<>();
+
+    Loader(
+        ModelConfig c, WeightFormat format, Map<String, Path> files, Map<Path, Safetensors> open) {
+      this.c = c;
+      this.format = format;
+      this.files = files;
+      this.open = open;
+    }
+
+    /** Every tensor's presence, dtype and shape, and no unexplained tensor: before any read. */
+    void checkAll() {
+      int h = c.hidden();
+      long q = (long) c.heads() * c.headDim();
+      long kv = (long) c.kvHeads() * c.headDim();
+      long in = c.intermediate();
+      expect("model.embed_tokens.weight", c.vocabSize(), h);
+      for (int l = 0; l < c.layers(); l++) {
+        String p = "model.layers." + l + ".";
+        expect(p + "input_layernorm.weight", h);
+        expect(p + "post_attention_layernorm.weight", h);
+        if (c.family().gemmaNorms()) {
+          expect(p + "pre_feedforward_layernorm.weight", h);
+          expect(p + "post_feedforward_layernorm.weight", h);
+        }
+        expect(p + "self_attn.q_proj.weight", q, h);
+        expect(p + "self_attn.k_proj.weight", kv, h);
+        expect(p + "self_attn.v_proj.weight", kv, h);
+        expect(p + "self_attn.o_proj.weight", h, q);
+        if (c.qkvBias()) {
+          expect(p + "self_attn.q_proj.bias", q);
+          expect(p + "self_attn.k_proj.bias", kv);
+          expect(p + "self_attn.v_proj.bias", kv);
+        }
+        if (c.oBias()) {
+          expect(p + "self_attn.o_proj.bias", h);
+        }
+        expect(p + "mlp.gate_proj.weight", in, h);
+        expect(p + "mlp.up_proj.weight", in, h);
+        expect(p + "mlp.down_proj.weight", h, in);
+        if (c.mlpBias()) {
+          expect(p + "mlp.gate_proj.bias", in);
+          expect(p + "mlp.up_proj.bias", in);
+          expect(p + "mlp.down_proj.bias", h);
+        }
+      }
+      expect("model.norm.weight", h);
+      if (!c.tieEmbeddings()) {
+        expect("lm_head.weight", c.vocabSize(), h);
+      } else if (files.containsKey("lm_head.weight")) {
+        expect("lm_head.weight", c.vocabSize(), h); // saved although tied: checked, not used
+      }
+      for (String name : files.keySet()) {
+        if (!used.contains(name) && !name.endsWith("rotary_emb.inv_freq")) {
+          throw new ModelFormatException(
+              files.get(name),
+              "tensor \""
+                  + name
+                  + "\" is not part of a "
+                  + c.family().modelType()
+                  + " model with this config.json ("
+                  + c.layers()
+                  + " layers"
+                  + (c.qkvBias() ? "" : ", no q/k/v biases")
+                  + "): the checkpoint and its config do not match");
+        }
+      }
+    }
+
+    private void expect(String name, long... shape) {
+      Path file = files.get(name);
+      if (file == null) {
+        throw new ModelFormatException(
+            files.isEmpty() ? Path.of("model.safetensors") : files.values().iterator().next(),
+            "has no tensor \""
+                + name
+                + "\", which a "
+                + c.family().modelType()
+                + " model with this config.json needs (the checkpoint and its config do not"
+                + " match)");
+      }
+      Safetensors st = open.get(file);
+      if (!st.contains(name)) {
+        throw new ModelFormatException(
+            file, "has no tensor \"" + name + "\" (the index says it is there)");
+      }
+      SafetensorsEntry e = st.entry(name);
+      if (!(e.dtype() == SafetensorsDtype.F32
+          || e.dtype() == SafetensorsDtype.BF16
+          || e.dtype() == SafetensorsDtype.F16)) {
+        throw new ModelFormatException(
+            file,
+            "tensor \"" + name + "\" is " + e.describe() + ": weights must be f32, bf16 or f16");
+      }
+      if (!Arrays.equals(e.shape(), shape)) {
+        throw new ModelFormatException(
+            file,
+            "tensor \""
+                + name
+                + "\" is "
+                + e.describe()
+                + " but config.json implies "
+                + Arrays.toString(shape)
+                + " (the checkpoint and its config do not match)");
+      }
+      used.add(name);
+    }
+
+    private SafetensorsEntry entry(String name) {
+      return open.get(files.get(name)).entry(name);
+    }
+
+    private float[] vector(String name) {
+      return open.get(files.get(name)).floats(name);
+    }
+
+    private Linear linear(String name, boolean bias) {
+      SafetensorsEntry e = entry(name + ".weight");
+      Safetensors st = open.get(files.get(name + ".weight"));
+      int out = (int) e.dim(0);
+      int in = (int) e.dim(1);
+      boolean keep16 =
+          (format == WeightFormat.AS_STORED && e.dtype() == SafetensorsDtype.BF16)
+              || format == WeightFormat.BFLOAT16;
+      PackedMatrix w;
+      if (keep16 && e.dtype() == SafetensorsDtype.BF16) {
+        w = PackedMatrix.ofBf16(st.bits16(name + ".weight"), out, in);
+      } else if (keep16) {
+        w = PackedMatrix.ofBf16(toBf16(st.floats(name + ".weight")), out, in);
+      } else {
+        w = PackedMatrix.of(st.floats(name + ".weight"), out, in);
+      }
+      return new Linear(w, bias ? vector(name + ".bias") : null);
+    }
+
+    private float[] norm(String name) {
+      float[] w = vector(name);
+      if (c.family().gemmaNorms()) {
+        for (int i = 0; i < w.length; i++) {
+          w[i] = 1f + w[i];
+        }
+      }
+      return w;
+    }
+
+    ModelWeights read() {
+      Layer[] layers = new Layer[c.layers()];
+      for (int l = 0; l < layers.length; l++) {
+        String p = "model.layers." + l + ".";
+        boolean g = c.family().gemmaNorms();
+        layers[l] =
+            new Layer(
+                norm(p + "input_layernorm.weight"),
+                norm(p + "post_attention_layernorm.weight"),
+                g ? norm(p + "pre_feedforward_layernorm.weight") : null,
+                g ? norm(p + "post_feedforward_layernorm.weight") : null,
+                linear(p + "self_attn.q_proj", c.qkvBias()),
+                linear(p + "self_attn.k_proj", c.qkvBias()),
+                linear(p + "self_attn.v_proj", c.qkvBias()),
+                linear(p + "self_attn.o_proj", c.oBias()),
+                linear(p + "mlp.gate_proj", c.mlpBias()),
+                linear(p + "mlp.up_proj", c.mlpBias()),
+                linear(p + "mlp.down_proj", c.mlpBias()));
+      }
+      float[] finalNorm = norm("model.norm.weight");
+      if (c.tieEmbeddings()) {
+        PackedMatrix head = linear("model.embed_tokens", false).w();
+        return new ModelWeights(c, layers, finalNorm, head, null, null);
+      }
+      PackedMatrix head = linear("lm_head", false).w();
+      SafetensorsEntry e = entry("model.embed_tokens.weight");
+      Safetensors st = open.get(files.get("model.embed_tokens.weight"));
+      boolean keep16 =
+          (format == WeightFormat.AS_STORED && e.dtype() == SafetensorsDtype.BF16)
+              || format == WeightFormat.BFLOAT16;
+      if (keep16) {
+        short[] bits =
+            e.dtype() == SafetensorsDtype.BF16 ? st.bits16(e.name()) : toBf16(st.floats(e.name()));
+        return new ModelWeights(c, layers, finalNorm, head, null, bits);
+      }
+      return new ModelWeights(c, layers, finalNorm, head, st.floats(e.name()), null);
+    }
+  }
+
+  /** float32 → bfloat16 patterns, round to nearest even (PyTorch's {@code .to(torch.bfloat16)}). */
+  static short[] toBf16(float[] v) {
+    short[] out = new short[v.length];
+    for (int i = 0; i < v.length; i++) {
+      out[i] = dev.flashattn4j.cache.KvStorage.BFLOAT16.encode(v[i]);
+    }
+    return out;
+  }
+}

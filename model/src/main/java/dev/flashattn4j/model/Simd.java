@@ -1,0 +1,70 @@
+package dev.flashattn4j.model;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The vector species of the model's kernels, chosen once: the JIT's preferred width, or the width
+ * the system property {@code flashattn.vector.bits} pins (128, 256, 512; 0 turns vectors off and
+ * the scalar twins run), as core's kernels do. Every kernel here adds in the same order with or
+ * without vectors (one fused multiply-add per element and k, k ascending), so the two give the same
+ * bits.
+ */
+final class Simd {
+
+  static final String PROPERTY = "flashattn.vector.bits";
+
+  /** Bits of a float vector; 0 when vectors are off. */
+  static final int BITS = chooseBits();
+
+  static final boolean ENABLED = BITS != 0;
+
+  /** Floats per vector (at least 4 even when off: the panel width is 2 vectors). */
+  static final VectorSpecies<Float> FLOATS =
+      VectorSpecies.of(float.class, VectorShape.forBitSize(Math.max(BITS, 128)));
+
+  /** Shorts with as many lanes as {@link #FLOATS} (bfloat16 patterns widened lane by lane). */
+  static final VectorSpecies<Short> SHORTS =
+      VectorSpecies.of(short.class, VectorShape.forBitSize(Math.max(BITS, 128) / 2));
+
+  /** Ints with as many lanes as {@link #FLOATS}. */
+  static final VectorSpecies<Integer> INTS =
+      VectorSpecies.of(int.class, VectorShape.forBitSize(Math.max(BITS, 128)));
+
+  static final int LANES = FLOATS.length();
+
+  private Simd() {}
+
+  private static int chooseBits() {
+    String p = System.getProperty(PROPERTY);
+    int preferred = FloatVector.SPECIES_PREFERRED.vectorBitSize();
+    if (p == null || p.isBlank()) {
+      return preferred;
+    }
+    int bits;
+    try {
+      bits = Integer.parseInt(p.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(PROPERTY + " must be 0, 128, 256 or 512, not " + p, e);
+    }
+    if (bits != 0 && bits != 128 && bits != 256 && bits != 512) {
+      throw new IllegalArgumentException(PROPERTY + " must be 0, 128, 256 or 512, not " + p);
+    }
+    return bits == 0 ? 0 : Math.min(bits, preferred);
+  }
+
+  /** Widens bfloat16 patterns to floats: the pattern in the top 16 bits of the float. */
+  static FloatVector widen(ShortVector bf16) {
+    IntVector wide =
+        (IntVector) bf16.convertShape(jdk.incubator.vector.VectorOperators.S2I, INTS, 0);
+    return wide.lanewise(jdk.incubator.vector.VectorOperators.LSHL, 16).reinterpretAsFloats();
+  }
+
+  /** "256-bit vectors (8 floats)" or "scalar". */
+  static String describe() {
+    return ENABLED ? BITS + "-bit vectors (" + LANES + " floats)" : "scalar (" + PROPERTY + "=0)";
+  }
+}

@@ -1,0 +1,88 @@
+package dev.flashattn4j.model;
+
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * A checkpoint's {@code tokenizer.json} through Hugging Face's own tokenizers library (Rust, by
+ * DJL's binding {@code ai.djl.huggingface:tokenizers}, whose jar carries the native library): the
+ * same ids as Python's {@code tokenizers}, no truncation, no padding.
+ *
+ * <p>DJL looks for nothing on the network when the system property {@code ai.djl.offline} (or the
+ * environment variable {@code DJL_OFFLINE}) is true: set it (the command line does) to keep it from
+ * sending its telemetry ping ({@code OPT_OUT_TRACKING=true} also stops that) or from downloading a
+ * native library for a platform its jar lacks. It extracts the native library to {@code
+ * ~/.djl.ai/tokenizers} (or {@code $DJL_CACHE_DIR}) on first use.
+ */
+public final class Tokenizer implements AutoCloseable {
+
+  private final HuggingFaceTokenizer hf;
+  private final int vocabSize;
+
+  private Tokenizer(HuggingFaceTokenizer hf, int vocabSize) {
+    this.hf = hf;
+    this.vocabSize = vocabSize;
+  }
+
+  /**
+   * Loads {@code tokenizer.json}.
+   *
+   * @param vocabSize the model's vocabulary: every id the tokenizer gives must be below it
+   * @throws NoSuchFileException when the file is missing
+   * @throws ModelFormatException when the tokenizers library cannot read it
+   */
+  public static Tokenizer load(Path file, int vocabSize) throws IOException {
+    if (!Files.isRegularFile(file)) {
+      throw new NoSuchFileException(file.toString(), null, "no tokenizer.json");
+    }
+    try {
+      HuggingFaceTokenizer hf =
+          HuggingFaceTokenizer.newInstance(
+              file,
+              Map.of(
+                  "addSpecialTokens", "true",
+                  "truncation", "false",
+                  "padding", "false",
+                  "maxLength", "-1"));
+      return new Tokenizer(hf, vocabSize);
+    } catch (RuntimeException e) {
+      String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().get();
+      throw new ModelFormatException(file, "the tokenizers library cannot read it: " + why, e);
+    }
+  }
+
+  /** The ids of a text, with the special tokens the tokenizer adds (e.g. BOS) when asked. */
+  public int[] encode(String text, boolean addSpecialTokens) {
+    if (text == null) {
+      throw new IllegalArgumentException("text must not be null");
+    }
+    long[] ids = hf.encode(text, addSpecialTokens, false).getIds();
+    int[] out = new int[ids.length];
+    for (int i = 0; i < ids.length; i++) {
+      if (ids[i] < 0 || ids[i] >= vocabSize) {
+        throw new IllegalStateException(
+            "the tokenizer gave id " + ids[i] + ", outside the model's vocabulary of " + vocabSize);
+      }
+      out[i] = (int) ids[i];
+    }
+    return out;
+  }
+
+  /** The text of some ids. */
+  public String decode(int[] ids, boolean skipSpecialTokens) {
+    long[] l = new long[ids.length];
+    for (int i = 0; i < ids.length; i++) {
+      l[i] = ids[i];
+    }
+    return hf.decode(l, skipSpecialTokens);
+  }
+
+  @Override
+  public void close() {
+    hf.close();
+  }
+}

@@ -1,0 +1,192 @@
+package dev.flashattn4j.model;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.flashattn4j.cache.PagedKvCache;
+import dev.flashattn4j.tensor.Safetensors;
+import dev.flashattn4j.tensor.SafetensorsEntry;
+import dev.flashattn4j.tensor.SafetensorsFiles;
+import dev.flashattn4j.tensor.SafetensorsFormatException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Model directories that cannot run give one clear line, naming the file, before any weight. */
+class ModelDirectoryTest {
+
+  @TempDir Path tmp;
+
+  /** A copy of the llama fixture's checkpoint files. */
+  private Path copy() throws IOException {
+    Path d = Files.createTempDirectory(tmp, "model");
+    for (String f : new String[] {"config.json", "model.safetensors", "tokenizer.json"}) {
+      Files.copy(Fixtures.dir("llama").resolve(f), d.resolve(f));
+    }
+    return d;
+  }
+
+  private static void assertOneLine(Exception e, String... fragments) {
+    String m = e.getMessage();
+    assertTrue(m.lines().count() == 1, m);
+    for (String f : fragments) {
+      assertTrue(m.contains(f), "'" + f + "' not in: " + m);
+    }
+  }
+
+  private static Model load(Path d) throws IOException {
+    return Model.load(d, ModelOptions.defaults().withThreads(1));
+  }
+
+  @Test
+  void missingFiles() throws IOException {
+    for (String f : new String[] {"config.json", "model.safetensors", "tokenizer.json"}) {
+      Path d = copy();
+      Files.delete(d.resolve(f));
+      NoSuchFileException e = assertThrows(NoSuchFileException.class, () -> load(d));
+      assertOneLine(e, f);
+    }
+    assertThrows(NoSuchFileException.class, () -> load(tmp.resolve("nowhere")));
+  }
+
+  @Test
+  void aTruncatedCheckpointIsRefusedByTheReader() throws IOException {
+    Path d = copy();
+    Path st = d.resolve("model.safetensors");
+    byte[] bytes = Files.readAllBytes(st);
+    Files.write(st, java.util.Arrays.copyOf(bytes, bytes.length - 100));
+    SafetensorsFormatException e = assertThrows(SafetensorsFormatException.class, () -> load(d));
+    assertOneLine(e, "model.safetensors", "truncated");
+  }
+
+  /** Rewrites the checkpoint with one tensor replaced (or dropped, when bytes is null). */
+  private static void rewrite(Path d, String name, String dtype, byte[] bytes, long... shape)
+      throws IOException {
+    Path st = d.resolve("model.safetensors");
+    SafetensorsFiles w = new SafetensorsFiles();
+    try (Safetensors in = Safetensors.open(st)) {
+      for (SafetensorsEntry e : in.entries()) {
+        if (!e.name().equals(name)) {
+          w.f32(e.name(), in.floats(e.name()), e.shape());
+        } else if (bytes != null) {
+          w.raw(name, dtype, bytes, shape);
+        }
+      }
+      if (!in.contains(name) && bytes != null) {
+        w.raw(name, dtype, bytes, shape);
+      }
+    }
+    w.write(st);
+  }
+
+  @Test
+  void aWrongDtypeIsNamed() throws IOException {
+    Path d = copy();
+    rewrite(d, "model.norm.weight", "I32", new byte[64 * 4], 64);
+    ModelFormatException e = assertThrows(ModelFormatException.class, () -> load(d));
+    assertOneLine(e, "model.norm.weight", "i32", "f32, bf16 or f16");
+  }
+
+  @Test
+  void aCheckpointThatDoesNotMatchItsConfig() throws IOException {
+    // a missing tensor
+    Path d = copy();
+    rewrite(d, "model.layers.1.mlp.up_proj.weight", null, null);
+    assertOneLine(
+        assertThrows(ModelFormatException.class, () -> load(d)),
+        "model.layers.1.mlp.up_proj.weight",
+        "do not match");
+    // a tensor of another shape
+    Path d2 = copy();
+    rewrite(d2, "model.layers.0.self_attn.k_proj.weight", "F32", new byte[16 * 64 * 4], 16, 64);
+    assertOneLine(
+        assertThrows(ModelFormatException.class, () -> load(d2)), "k_proj", "[16, 64]", "[32, 64]");
+    // a config with one layer fewer than the checkpoint
+    Path d3 = copy();
+    editConfig(d3, "\"num_hidden_layers\": 2", "\"num_hidden_layers\": 1");
+    assertOneLine(
+        assertThrows(ModelFormatException.class, () -> load(d3)),
+        "model.layers.1.",
+        "not part of a llama model");
+    // a config with more heads than the tensors hold
+    Path d4 = copy();
+    editConfig(d4, "\"num_key_value_heads\": 2", "\"num_key_value_heads\": 4");
+    assertOneLine(assertThrows(ModelFormatException.class, () -> load(d4)), "k_proj", "[64, 64]");
+  }
+
+  private static void editConfig(Path d, String from, String to) throws IOException {
+    Path c = d.resolve("config.json");
+    String s = Files.readString(c);
+    assertTrue(s.contains(from), from);
+    Files.writeString(c, s.replace(from, to));
+  }
+
+  @Test
+  void configsThisModuleCannotRun() throws IOException {
+    Stream.of(
+            new String[] {"\"model_type\": \"llama\"", "\"model_type\": \"gpt2\"", "gpt2"},
+            new String[] {"\"rope_type\": \"llama3\"", "\"rope_type\": \"yarn\"", "yarn"},
+            new String[] {"\"vocab_size\": 320", "\"vocab_size\": -3", "vocab_size"},
+            new String[] {"\"hidden_act\": \"silu\"", "\"hidden_act\": \"relu2\"", "relu2"},
+            new String[] {"\"num_attention_heads\": 4", "\"num_attention_heads\": 3", "multiple"},
+            new String[] {"{", "{,", "not valid JSON"})
+        .forEach(
+            c -> {
+              try {
+                Path d = copy();
+                editConfig(d, c[0], c[1]);
+                assertOneLine(
+                    assertThrows(ModelFormatException.class, () -> load(d)), "config.json", c[2]);
+              } catch (IOException e) {
+                throw new AssertionError(e);
+              }
+            });
+  }
+
+  @Test
+  void aShardedCheckpointLoadsAsTheSingleFile() throws IOException {
+    Path d = copy();
+    Path single = d.resolve("model.safetensors");
+    SafetensorsFiles a = new SafetensorsFiles();
+    SafetensorsFiles b = new SafetensorsFiles();
+    StringBuilder map = new StringBuilder("{\"metadata\": {}, \"weight_map\": {");
+    try (Safetensors in = Safetensors.open(single)) {
+      int i = 0;
+      for (SafetensorsEntry e : in.entries()) {
+        boolean first = e.name().contains("layers.0.") || e.name().contains("embed");
+        (first ? a : b).f32(e.name(), in.floats(e.name()), e.shape());
+        map.append(i++ > 0 ? ", " : "")
+            .append('"')
+            .append(e.name())
+            .append("\": \"")
+            .append(first ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors")
+            .append('"');
+      }
+    }
+    a.write(d.resolve("model-00001-of-00002.safetensors"));
+    b.write(d.resolve("model-00002-of-00002.safetensors"));
+    Files.writeString(d.resolve("model.safetensors.index.json"), map.append("}}").toString());
+    Files.delete(single);
+    int[] prompt = {0, 5, 6, 7, 8};
+    float[] sharded;
+    float[] whole;
+    try (Model m = load(d)) {
+      PagedKvCache cache = m.newCache(8);
+      sharded = m.forward(cache, new int[] {cache.newSequence()}, new int[][] {prompt}, true);
+    }
+    try (Model m = load(Fixtures.dir("llama"))) {
+      PagedKvCache cache = m.newCache(8);
+      whole = m.forward(cache, new int[] {cache.newSequence()}, new int[][] {prompt}, true);
+    }
+    org.junit.jupiter.api.Assertions.assertArrayEquals(whole, sharded);
+    // an index that points outside the directory
+    Files.writeString(
+        d.resolve("model.safetensors.index.json"),
+        "{\"weight_map\": {\"model.norm.weight\": \"../elsewhere.safetensors\"}}");
+    assertOneLine(assertThrows(ModelFormatException.class, () -> load(d)), "not a file here");
+  }
+}
