@@ -361,7 +361,7 @@ public final class BenchCommand implements Callable<Integer> {
       throw new BadInputException("--iters must be at least 1, not " + iters);
     }
     if (csv != null) {
-      OutputFile.check(csv, "--csv");
+      Outputs.check(csv, "--csv");
     }
     List<dev.flashattn4j.model.WeightFormat> w =
         weightFormats.stream().map(GenerateCommand::weightFormat).toList();

@@ -8,9 +8,10 @@ import dev.flashattn4j.model.ModelOptions;
 import dev.flashattn4j.model.StepTimings;
 import dev.flashattn4j.model.WeightFormat;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.viz.AtomicFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -229,6 +230,9 @@ final class ModelBench {
               r.tokensPerSecond(),
               r.attention()));
     }
-    Files.write(file, lines);
+    // a new file rw-r--r--, a replaced one keeps its mode, as every output of the CLI
+    AtomicFiles.write(
+        file,
+        stream -> stream.write((String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8)));
   }
 }
