@@ -39,7 +39,8 @@ import java.util.Arrays;
  * every key. With few ({@link #chunkCount}: a function of the shape alone, never of the threads)
  * the keys are cut into chunks of at least {@value #MIN_CHUNK_KEYS}, so that the cores have work,
  * and the chunks add their part of a block's dQ in chunk order: chunk c waits for chunk c − 1 to
- * have added its part (items are claimed in order, so the one it waits for is running). No atomics
+ * have added its part. Items are claimed in order, chunk 0 of every pair first, so the one it waits
+ * for is running or done (done long before, when there are several pairs). No atomics
  * on the gradients and no order that depends on scheduling: the gradients have the same bits for
  * any thread count. Tiles no row can see (causal, window) are skipped as in the forward.
  */
@@ -400,11 +401,14 @@ public final class FlashBackward {
     private int[] cuK;
     private int longestChunk;
     private float[] dsinks; // the caller's, or null
-    // per sequence: key chunks, keys per chunk, first item, first turn
+    // per sequence: key chunks, keys per chunk, first turn
     private int[] chunks = new int[0];
     private int[] chunkLen = new int[0];
-    private int[] itemStart = new int[1];
     private int[] turnStart = new int[1];
+    // per item: its sequence, K/V head and key chunk
+    private int[] itemSeq = new int[0];
+    private int[] itemHead = new int[0];
+    private int[] itemChunk = new int[0];
     // per (sequence, K/V head, query block): the chunk whose part of dQ goes in next; null when
     // no sequence is cut
     private int[] turns;
@@ -511,8 +515,10 @@ public final class FlashBackward {
     }
 
     /**
-     * The items: (sequence, K/V head, key chunk), chunks fastest so that a chunk's predecessor is
-     * always claimed before it; and the turns of the ordered dQ sums where a sequence is cut.
+     * The items: (sequence, K/V head, key chunk), chunk 0 of every pair first, then chunk 1, and so
+     * on, so that a chunk's predecessor is always claimed before it (long before, when there are
+     * several pairs, so that it has added its parts of dQ by the time they are needed); and the
+     * turns of the ordered dQ sums where a sequence is cut.
      */
     private void plan(int sequences) {
       AttentionShape s = shape;
@@ -520,11 +526,12 @@ public final class FlashBackward {
       if (chunks.length < sequences) {
         chunks = new int[sequences];
         chunkLen = new int[sequences];
-        itemStart = new int[sequences + 1];
         turnStart = new int[sequences + 1];
       }
       boolean cut = false;
       longestChunk = 0;
+      int mostChunks = 0;
+      int count = 0;
       for (int x = 0; x < sequences; x++) {
         int nq = cuQ == null ? s.queryRows() : cuQ[x + 1] - cuQ[x];
         int nk = cuK == null ? s.keyRows() : cuK[x + 1] - cuK[x];
@@ -538,17 +545,33 @@ public final class FlashBackward {
         chunks[x] = c;
         chunkLen[x] = len;
         longestChunk = Math.max(longestChunk, len);
-        itemStart[x + 1] = itemStart[x] + s.kvHeads() * c;
+        mostChunks = Math.max(mostChunks, c);
+        count += s.kvHeads() * c;
         turnStart[x + 1] = turnStart[x] + s.kvHeads() * ceilDiv(group * nq, br);
       }
-      items = itemStart[sequences];
+      if (itemSeq.length < count) {
+        itemSeq = new int[count];
+        itemHead = new int[count];
+        itemChunk = new int[count];
+      }
+      int n = 0;
+      for (int c = 0; c < mostChunks; c++) {
+        for (int x = 0; x < sequences; x++) {
+          for (int hk = 0; c < chunks[x] && hk < s.kvHeads(); hk++, n++) {
+            itemSeq[n] = x;
+            itemHead[n] = hk;
+            itemChunk[n] = c;
+          }
+        }
+      }
+      items = n;
       turns = null;
       if (cut) {
-        int n = turnStart[sequences];
-        if (turnArray.length < n) {
-          turnArray = new int[n];
+        int t = turnStart[sequences];
+        if (turnArray.length < t) {
+          turnArray = new int[t];
         }
-        Arrays.fill(turnArray, 0, n, 0); // published to the helpers when the team opens the call
+        Arrays.fill(turnArray, 0, t, 0); // published to the helpers when the team opens the call
         turns = turnArray;
       }
     }
@@ -559,10 +582,9 @@ public final class FlashBackward {
         scratch.backward = new Buffers();
       }
       Buffers w = (Buffers) scratch.backward;
-      int seq = sequenceOf(item);
-      int local = item - itemStart[seq];
-      int hk = local / chunks[seq];
-      w.chunk = local % chunks[seq];
+      int seq = itemSeq[item];
+      int hk = itemHead[item];
+      w.chunk = itemChunk[item];
       w.seq = seq;
       if (cuQ == null) {
         w.b = seq;
@@ -582,22 +604,6 @@ public final class FlashBackward {
       w.turnBase = turnStart[seq] + hk * ceilDiv(group * w.nq, br);
       w.ensure(br, bc, dPad, dvPad, longestChunk, options.dropout().active(), keepCapped);
       head(w.b, hk, w);
-    }
-
-    /** The sequence of an item: the last whose first item is at most {@code item}. */
-    private int sequenceOf(int item) {
-      int sequences = cuQ == null ? shape.batch() : cuQ.length - 1;
-      int lo = 0;
-      int hi = sequences - 1;
-      while (lo < hi) {
-        int mid = (lo + hi + 1) >>> 1;
-        if (itemStart[mid] <= item) {
-          lo = mid;
-        } else {
-          hi = mid - 1;
-        }
-      }
-      return lo;
     }
 
     /** Every query block of (batch b, K/V head hk) against the item's keys, then their dK, dV. */
