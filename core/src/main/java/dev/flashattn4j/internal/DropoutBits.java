@@ -7,9 +7,10 @@ package dev.flashattn4j.internal;
  * One block gives eight keys of a row.
  *
  * <p>{@link #tile} makes the factors of a whole tile with Philox run on as many rows at once as a
- * vector of longs holds (the 32 × 32 → 64-bit products are {@code vpmuludq} on x86), two blocks at
- * a time so that two chains of the ten rounds are in flight; rows that do not fill a vector take
- * the scalar twin, which gives the same bits. Not thread-safe: one per thread.
+ * vector of longs holds (the 32 × 32 → 64-bit products are {@code vpmuludq} on x86), {@value
+ * #CHAINS} blocks at a time so that as many chains of the ten rounds are in flight ({@link
+ * DropoutVectors}); rows that do not fill a vector take the scalar twin, which gives the same bits.
+ * Not thread-safe: one per thread.
  */
 public final class DropoutBits {
 
