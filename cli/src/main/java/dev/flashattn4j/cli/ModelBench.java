@@ -151,15 +151,17 @@ final class ModelBench {
     int vocab = model.config().vocabSize();
     double[] seconds = new double[iters];
     double[] share = new double[iters];
-    for (int i = 0; i < iters; i++) {
+    for (int i = -1; i < iters; i++) { // i = -1: one untimed call of this size, as JMH's warm-up
       PagedKvCache cache = model.newCache(tokens);
       int seq = cache.newSequence();
-      int[] prompt = randomTokens(tokens, vocab, 100 + i);
+      int[] prompt = randomTokens(tokens, vocab, 101 + i);
       StepTimings timings = new StepTimings();
       long t0 = System.nanoTime();
       model.forward(cache, new int[] {seq}, new int[][] {prompt}, false, timings);
-      seconds[i] = (System.nanoTime() - t0) / 1e9;
-      share[i] = timings.attentionShare();
+      if (i >= 0) {
+        seconds[i] = (System.nanoTime() - t0) / 1e9;
+        share[i] = timings.attentionShare();
+      }
     }
     return new Row(weights, threads, "prefill", tokens, tokens / median(seconds), median(share));
   }
