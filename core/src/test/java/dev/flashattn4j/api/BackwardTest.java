@@ -258,6 +258,18 @@ class BackwardTest {
             assertArrayEquals(first.dv().toArray(), got.dv().toArray(), at + ": dV");
           }
         }
+        // into buffers full of NaN: the first chunk of every block writes dQ (even one that sees
+        // no key of it) before the others add, and every key's dK and dV is written
+        Tensor dq = Tensor.zeros(q.shape());
+        Tensor dk = Tensor.zeros(k.shape());
+        Tensor dv = Tensor.zeros(v.shape());
+        java.util.Arrays.fill(dq.data(), Float.NaN);
+        java.util.Arrays.fill(dk.data(), Float.NaN);
+        java.util.Arrays.fill(dv.data(), Float.NaN);
+        e.backward(q, k, v, f.output(), f.lse(), g, o, dq, dk, dv);
+        assertArrayEquals(first.dq().toArray(), dq.toArray(), threads + " threads, into NaN: dQ");
+        assertArrayEquals(first.dk().toArray(), dk.toArray(), threads + " threads, into NaN: dK");
+        assertArrayEquals(first.dv().toArray(), dv.toArray(), threads + " threads, into NaN: dV");
       }
     }
   }
