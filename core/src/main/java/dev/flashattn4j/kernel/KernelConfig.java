@@ -159,6 +159,48 @@ public record KernelConfig(
     return Math.clamp(fit / unit * unit, least, Math.max(least, 512 / unit * unit));
   }
 
+  /**
+   * The bytes of K, V, dK and dV (2·(d + d_v) floats a key) a backward item may sweep for each of
+   * its query blocks: four times L2 (2 MiB on a 512 KiB L2). Beyond it the item groups its blocks
+   * ({@link #backwardGroupBlocks}) and runs the keys in sub-chunks ({@link #backwardSubKeys}), so
+   * that what a thread keeps hot in L3 stays near this size whatever N is.
+   */
+  long backwardBudget() {
+    return 4L * cache.l2Bytes();
+  }
+
+  /**
+   * How many query blocks a backward item keeps the panels of at once (Qᵀ, Q, dOᵀ, dO and dQᵀ:
+   * B_r·(3d + 2d_v) floats a block): 1 while the item's {@code keys} fit {@link #backwardBudget},
+   * else as many as fill half of it, at most {@code blocks}. (N = 4096, d = 128, 512 KiB L2: 6 of
+   * 64 blocks.)
+   */
+  int backwardGroupBlocks(int br, int dPad, int dvPad, int blocks, int keys) {
+    if (keys * keyBytes(dPad, dvPad) <= backwardBudget()) {
+      return 1;
+    }
+    long perBlock = (long) Float.BYTES * br * (3L * dPad + 2L * dvPad + 2);
+    long g = Math.max(1, backwardBudget() / 2 / perBlock);
+    return (int) Math.max(1, Math.min(g, blocks));
+  }
+
+  /**
+   * The keys of a backward sub-chunk, which every block of a group runs before the next: all of the
+   * item's {@code keys} while they fit {@link #backwardBudget}, else as many whole tiles of B_c as
+   * fill half of it (N = 4096, d = 128, B_c = 72, 512 KiB L2: 504 keys).
+   */
+  int backwardSubKeys(int bc, int dPad, int dvPad, int keys) {
+    if (keys * keyBytes(dPad, dvPad) <= backwardBudget()) {
+      return Math.max(1, keys);
+    }
+    long fit = backwardBudget() / 2 / keyBytes(dPad, dvPad);
+    return (int) Math.max(bc, fit / bc * bc);
+  }
+
+  private static long keyBytes(int dPad, int dvPad) {
+    return Float.BYTES * 2L * (dPad + dvPad);
+  }
+
   private static int lcm(int a, int b) {
     int g = a;
     for (int r = b; r != 0; ) {

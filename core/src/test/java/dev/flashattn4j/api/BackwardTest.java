@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.flashattn4j.kernel.CacheInfo;
 import dev.flashattn4j.kernel.KernelConfig;
 import dev.flashattn4j.reference.NaiveAttention;
 import dev.flashattn4j.tensor.Tensor;
@@ -270,6 +271,53 @@ class BackwardTest {
         assertArrayEquals(first.dq().toArray(), dq.toArray(), threads + " threads, into NaN: dQ");
         assertArrayEquals(first.dk().toArray(), dk.toArray(), threads + " threads, into NaN: dK");
         assertArrayEquals(first.dv().toArray(), dv.toArray(), threads + " threads, into NaN: dV");
+      }
+    }
+  }
+
+  /**
+   * A small L2 makes every item group its query blocks and run its keys in sub-chunks (two or three
+   * blocks of 32 rows, sub-chunks of two 48-key tiles, in chunks of 384 keys): the same bits as the
+   * ungrouped call, on 1 and 2 threads, for every option.
+   */
+  @ParameterizedTest(name = "{0}, vector {2}")
+  @MethodSource("chunkedCases")
+  void groupedBlocksAndSubChunksKeepTheBits(String name, AttentionOptions o, boolean vector) {
+    Tensor q = TestTensors.normal(51, 1, 2, 150, 40); // MQA 2:1
+    Tensor k = TestTensors.normal(52, 1, 1, 1100, 40);
+    Tensor v = TestTensors.normal(53, 1, 1, 1100, 24);
+    Tensor g = TestTensors.normal(54, 1, 2, 150, 24);
+    KernelConfig plain =
+        KernelConfig.defaults().withThreads(1).withVectorized(vector).withTiles(32, 48);
+    AttentionGradients want;
+    try (AttentionEngine e = AttentionEngine.create(plain)) {
+      AttentionResult f = e.forward(q, k, v, o);
+      want = e.backward(q, k, v, f.output(), f.lse(), g, o);
+    }
+    for (int threads = 1; threads <= 2; threads++) {
+      KernelConfig small =
+          new KernelConfig(
+              threads, 32, 48, vector, new CacheInfo(32 << 10, 32 << 10, 32 << 20, false));
+      // d = 40 and d_v = 24 padded to 8 lanes (or none) and to 16
+      for (int[] pads : new int[][] {{40, 24}, {48, 32}}) {
+        int blocks =
+            dev.flashattn4j.kernel.FlashBackwardAccess.groupBlocks(
+                small, 32, pads[0], pads[1], 10, 384);
+        assertTrue(blocks >= 2 && blocks < 10, "blocks of a group: " + blocks);
+        assertEquals(
+            96,
+            dev.flashattn4j.kernel.FlashBackwardAccess.subKeys(small, 48, pads[0], pads[1], 384),
+            "keys of a sub-chunk");
+      }
+      try (AttentionEngine e = AttentionEngine.create(small)) {
+        AttentionResult f = e.forward(q, k, v, o);
+        AttentionGradients got = e.backward(q, k, v, f.output(), f.lse(), g, o);
+        assertArrayEquals(want.dq().toArray(), got.dq().toArray(), threads + " threads: dQ");
+        assertArrayEquals(want.dk().toArray(), got.dk().toArray(), threads + " threads: dK");
+        assertArrayEquals(want.dv().toArray(), got.dv().toArray(), threads + " threads: dV");
+        if (want.dsinks() != null) {
+          assertArrayEquals(want.dsinks(), got.dsinks(), threads + " threads: dsinks");
+        }
       }
     }
   }

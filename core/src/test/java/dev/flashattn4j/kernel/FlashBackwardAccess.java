@@ -9,4 +9,15 @@ public final class FlashBackwardAccess {
   public static int chunks(int pairs, int nk) {
     return FlashBackward.chunkCount(pairs, nk);
   }
+
+  /** The query blocks a backward item groups under {@code config}. */
+  public static int groupBlocks(
+      KernelConfig config, int br, int dPad, int dvPad, int blocks, int keys) {
+    return config.backwardGroupBlocks(br, dPad, dvPad, blocks, keys);
+  }
+
+  /** The keys of a backward sub-chunk under {@code config}. */
+  public static int subKeys(KernelConfig config, int bc, int dPad, int dvPad, int keys) {
+    return config.backwardSubKeys(bc, dPad, dvPad, keys);
+  }
 }
