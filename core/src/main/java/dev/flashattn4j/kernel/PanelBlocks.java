@@ -10,7 +10,10 @@ import jdk.incubator.vector.FloatVector;
  * (edit the script, not this file). A block {@code blockXxV} keeps X·V accumulators: X values of b
  * by V vectors of rows; its reduction loop loads V vectors of the panel, broadcasts X scalars of b
  * and issues X·V FMAs. {@code Scores} blocks read b along a row (Sᵀ = K Qᵀ), {@code Accumulate}
- * blocks read X neighbours of one row (Oᵀ += Vᵀ Pᵀ), the others take both strides (tails).
+ * blocks read X neighbours of one row (Oᵀ += Vᵀ Pᵀ), the others take both strides (tails). The main
+ * blocks also come with the panel stride ld written in as a constant ({@code Ld64}, {@code Ld128},
+ * for 6 × 2), picked by {@code scores6x2} and {@code accumulate6x2}: the JIT proves the panel's
+ * loads in bounds once per loop only when the stride is a constant.
  */
 final class PanelBlocks {
 
@@ -50,6 +53,151 @@ final class PanelBlocks {
       case 12 -> block1x4(a, ld, r, b, b0, sx, st, nt, out, o0, alpha);
       default -> throw new IllegalStateException("no tail block " + xs + "x" + vs);
     }
+  }
+
+  /** block6x2Scores with the panel stride ld; a constant stride for ld = 64, 128. */
+  static void scores6x2(
+      float[] a,
+      int ld,
+      int r,
+      float[] b,
+      int b0,
+      int sx,
+      int nt,
+      float[] out,
+      int o0,
+      float[] alpha) {
+    switch (ld) {
+      case 64 -> block6x2ScoresLd64(a, r, b, b0, sx, nt, out, o0, alpha);
+      case 128 -> block6x2ScoresLd128(a, r, b, b0, sx, nt, out, o0, alpha);
+      default -> block6x2Scores(a, ld, r, b, b0, sx, nt, out, o0, alpha);
+    }
+  }
+
+  private static void block6x2ScoresLd64(
+      float[] a, int r, float[] b, int b0, int sx, int nt, float[] out, int o0, float[] alpha) {
+    final int l = LANES;
+    final int ld = 64;
+    int p0 = o0 + r;
+    int p1 = o0 + ld + r;
+    int p2 = o0 + 2 * ld + r;
+    int p3 = o0 + 3 * ld + r;
+    int p4 = o0 + 4 * ld + r;
+    int p5 = o0 + 5 * ld + r;
+    FloatVector c00 = init(out, p0, alpha, r);
+    FloatVector c01 = init(out, p0 + l, alpha, r + l);
+    FloatVector c10 = init(out, p1, alpha, r);
+    FloatVector c11 = init(out, p1 + l, alpha, r + l);
+    FloatVector c20 = init(out, p2, alpha, r);
+    FloatVector c21 = init(out, p2 + l, alpha, r + l);
+    FloatVector c30 = init(out, p3, alpha, r);
+    FloatVector c31 = init(out, p3 + l, alpha, r + l);
+    FloatVector c40 = init(out, p4, alpha, r);
+    FloatVector c41 = init(out, p4 + l, alpha, r + l);
+    FloatVector c50 = init(out, p5, alpha, r);
+    FloatVector c51 = init(out, p5 + l, alpha, r + l);
+    int b1 = b0 + sx;
+    int b2 = b0 + 2 * sx;
+    int b3 = b0 + 3 * sx;
+    int b4 = b0 + 4 * sx;
+    int b5 = b0 + 5 * sx;
+    for (int t = 0, ai = r; t < nt; t++, ai += ld) {
+      FloatVector a0 = FloatVector.fromArray(SPECIES, a, ai);
+      FloatVector a1 = FloatVector.fromArray(SPECIES, a, ai + l);
+      FloatVector x = FloatVector.broadcast(SPECIES, b[b0 + t]);
+      c00 = a0.fma(x, c00);
+      c01 = a1.fma(x, c01);
+      x = FloatVector.broadcast(SPECIES, b[b1 + t]);
+      c10 = a0.fma(x, c10);
+      c11 = a1.fma(x, c11);
+      x = FloatVector.broadcast(SPECIES, b[b2 + t]);
+      c20 = a0.fma(x, c20);
+      c21 = a1.fma(x, c21);
+      x = FloatVector.broadcast(SPECIES, b[b3 + t]);
+      c30 = a0.fma(x, c30);
+      c31 = a1.fma(x, c31);
+      x = FloatVector.broadcast(SPECIES, b[b4 + t]);
+      c40 = a0.fma(x, c40);
+      c41 = a1.fma(x, c41);
+      x = FloatVector.broadcast(SPECIES, b[b5 + t]);
+      c50 = a0.fma(x, c50);
+      c51 = a1.fma(x, c51);
+    }
+    c00.intoArray(out, p0);
+    c01.intoArray(out, p0 + l);
+    c10.intoArray(out, p1);
+    c11.intoArray(out, p1 + l);
+    c20.intoArray(out, p2);
+    c21.intoArray(out, p2 + l);
+    c30.intoArray(out, p3);
+    c31.intoArray(out, p3 + l);
+    c40.intoArray(out, p4);
+    c41.intoArray(out, p4 + l);
+    c50.intoArray(out, p5);
+    c51.intoArray(out, p5 + l);
+  }
+
+  private static void block6x2ScoresLd128(
+      float[] a, int r, float[] b, int b0, int sx, int nt, float[] out, int o0, float[] alpha) {
+    final int l = LANES;
+    final int ld = 128;
+    int p0 = o0 + r;
+    int p1 = o0 + ld + r;
+    int p2 = o0 + 2 * ld + r;
+    int p3 = o0 + 3 * ld + r;
+    int p4 = o0 + 4 * ld + r;
+    int p5 = o0 + 5 * ld + r;
+    FloatVector c00 = init(out, p0, alpha, r);
+    FloatVector c01 = init(out, p0 + l, alpha, r + l);
+    FloatVector c10 = init(out, p1, alpha, r);
+    FloatVector c11 = init(out, p1 + l, alpha, r + l);
+    FloatVector c20 = init(out, p2, alpha, r);
+    FloatVector c21 = init(out, p2 + l, alpha, r + l);
+    FloatVector c30 = init(out, p3, alpha, r);
+    FloatVector c31 = init(out, p3 + l, alpha, r + l);
+    FloatVector c40 = init(out, p4, alpha, r);
+    FloatVector c41 = init(out, p4 + l, alpha, r + l);
+    FloatVector c50 = init(out, p5, alpha, r);
+    FloatVector c51 = init(out, p5 + l, alpha, r + l);
+    int b1 = b0 + sx;
+    int b2 = b0 + 2 * sx;
+    int b3 = b0 + 3 * sx;
+    int b4 = b0 + 4 * sx;
+    int b5 = b0 + 5 * sx;
+    for (int t = 0, ai = r; t < nt; t++, ai += ld) {
+      FloatVector a0 = FloatVector.fromArray(SPECIES, a, ai);
+      FloatVector a1 = FloatVector.fromArray(SPECIES, a, ai + l);
+      FloatVector x = FloatVector.broadcast(SPECIES, b[b0 + t]);
+      c00 = a0.fma(x, c00);
+      c01 = a1.fma(x, c01);
+      x = FloatVector.broadcast(SPECIES, b[b1 + t]);
+      c10 = a0.fma(x, c10);
+      c11 = a1.fma(x, c11);
+      x = FloatVector.broadcast(SPECIES, b[b2 + t]);
+      c20 = a0.fma(x, c20);
+      c21 = a1.fma(x, c21);
+      x = FloatVector.broadcast(SPECIES, b[b3 + t]);
+      c30 = a0.fma(x, c30);
+      c31 = a1.fma(x, c31);
+      x = FloatVector.broadcast(SPECIES, b[b4 + t]);
+      c40 = a0.fma(x, c40);
+      c41 = a1.fma(x, c41);
+      x = FloatVector.broadcast(SPECIES, b[b5 + t]);
+      c50 = a0.fma(x, c50);
+      c51 = a1.fma(x, c51);
+    }
+    c00.intoArray(out, p0);
+    c01.intoArray(out, p0 + l);
+    c10.intoArray(out, p1);
+    c11.intoArray(out, p1 + l);
+    c20.intoArray(out, p2);
+    c21.intoArray(out, p2 + l);
+    c30.intoArray(out, p3);
+    c31.intoArray(out, p3 + l);
+    c40.intoArray(out, p4);
+    c41.intoArray(out, p4 + l);
+    c50.intoArray(out, p5);
+    c51.intoArray(out, p5 + l);
   }
 
   static void block6x2Scores(
@@ -106,6 +254,141 @@ final class PanelBlocks {
       c40 = a0.fma(x, c40);
       c41 = a1.fma(x, c41);
       x = FloatVector.broadcast(SPECIES, b[b5 + t]);
+      c50 = a0.fma(x, c50);
+      c51 = a1.fma(x, c51);
+    }
+    c00.intoArray(out, p0);
+    c01.intoArray(out, p0 + l);
+    c10.intoArray(out, p1);
+    c11.intoArray(out, p1 + l);
+    c20.intoArray(out, p2);
+    c21.intoArray(out, p2 + l);
+    c30.intoArray(out, p3);
+    c31.intoArray(out, p3 + l);
+    c40.intoArray(out, p4);
+    c41.intoArray(out, p4 + l);
+    c50.intoArray(out, p5);
+    c51.intoArray(out, p5 + l);
+  }
+
+  /** block6x2Accumulate with the panel stride ld; a constant stride for ld = 64, 128. */
+  static void accumulate6x2(
+      float[] a,
+      int ld,
+      int r,
+      float[] b,
+      int b0,
+      int st,
+      int nt,
+      float[] out,
+      int o0,
+      float[] alpha) {
+    switch (ld) {
+      case 64 -> block6x2AccumulateLd64(a, r, b, b0, st, nt, out, o0, alpha);
+      case 128 -> block6x2AccumulateLd128(a, r, b, b0, st, nt, out, o0, alpha);
+      default -> block6x2Accumulate(a, ld, r, b, b0, st, nt, out, o0, alpha);
+    }
+  }
+
+  private static void block6x2AccumulateLd64(
+      float[] a, int r, float[] b, int b0, int st, int nt, float[] out, int o0, float[] alpha) {
+    final int l = LANES;
+    final int ld = 64;
+    int p0 = o0 + r;
+    int p1 = o0 + ld + r;
+    int p2 = o0 + 2 * ld + r;
+    int p3 = o0 + 3 * ld + r;
+    int p4 = o0 + 4 * ld + r;
+    int p5 = o0 + 5 * ld + r;
+    FloatVector c00 = init(out, p0, alpha, r);
+    FloatVector c01 = init(out, p0 + l, alpha, r + l);
+    FloatVector c10 = init(out, p1, alpha, r);
+    FloatVector c11 = init(out, p1 + l, alpha, r + l);
+    FloatVector c20 = init(out, p2, alpha, r);
+    FloatVector c21 = init(out, p2 + l, alpha, r + l);
+    FloatVector c30 = init(out, p3, alpha, r);
+    FloatVector c31 = init(out, p3 + l, alpha, r + l);
+    FloatVector c40 = init(out, p4, alpha, r);
+    FloatVector c41 = init(out, p4 + l, alpha, r + l);
+    FloatVector c50 = init(out, p5, alpha, r);
+    FloatVector c51 = init(out, p5 + l, alpha, r + l);
+    for (int t = 0, ai = r, bt = b0; t < nt; t++, ai += ld, bt += st) {
+      FloatVector a0 = FloatVector.fromArray(SPECIES, a, ai);
+      FloatVector a1 = FloatVector.fromArray(SPECIES, a, ai + l);
+      FloatVector x = FloatVector.broadcast(SPECIES, b[bt]);
+      c00 = a0.fma(x, c00);
+      c01 = a1.fma(x, c01);
+      x = FloatVector.broadcast(SPECIES, b[bt + 1]);
+      c10 = a0.fma(x, c10);
+      c11 = a1.fma(x, c11);
+      x = FloatVector.broadcast(SPECIES, b[bt + 2]);
+      c20 = a0.fma(x, c20);
+      c21 = a1.fma(x, c21);
+      x = FloatVector.broadcast(SPECIES, b[bt + 3]);
+      c30 = a0.fma(x, c30);
+      c31 = a1.fma(x, c31);
+      x = FloatVector.broadcast(SPECIES, b[bt + 4]);
+      c40 = a0.fma(x, c40);
+      c41 = a1.fma(x, c41);
+      x = FloatVector.broadcast(SPECIES, b[bt + 5]);
+      c50 = a0.fma(x, c50);
+      c51 = a1.fma(x, c51);
+    }
+    c00.intoArray(out, p0);
+    c01.intoArray(out, p0 + l);
+    c10.intoArray(out, p1);
+    c11.intoArray(out, p1 + l);
+    c20.intoArray(out, p2);
+    c21.intoArray(out, p2 + l);
+    c30.intoArray(out, p3);
+    c31.intoArray(out, p3 + l);
+    c40.intoArray(out, p4);
+    c41.intoArray(out, p4 + l);
+    c50.intoArray(out, p5);
+    c51.intoArray(out, p5 + l);
+  }
+
+  private static void block6x2AccumulateLd128(
+      float[] a, int r, float[] b, int b0, int st, int nt, float[] out, int o0, float[] alpha) {
+    final int l = LANES;
+    final int ld = 128;
+    int p0 = o0 + r;
+    int p1 = o0 + ld + r;
+    int p2 = o0 + 2 * ld + r;
+    int p3 = o0 + 3 * ld + r;
+    int p4 = o0 + 4 * ld + r;
+    int p5 = o0 + 5 * ld + r;
+    FloatVector c00 = init(out, p0, alpha, r);
+    FloatVector c01 = init(out, p0 + l, alpha, r + l);
+    FloatVector c10 = init(out, p1, alpha, r);
+    FloatVector c11 = init(out, p1 + l, alpha, r + l);
+    FloatVector c20 = init(out, p2, alpha, r);
+    FloatVector c21 = init(out, p2 + l, alpha, r + l);
+    FloatVector c30 = init(out, p3, alpha, r);
+    FloatVector c31 = init(out, p3 + l, alpha, r + l);
+    FloatVector c40 = init(out, p4, alpha, r);
+    FloatVector c41 = init(out, p4 + l, alpha, r + l);
+    FloatVector c50 = init(out, p5, alpha, r);
+    FloatVector c51 = init(out, p5 + l, alpha, r + l);
+    for (int t = 0, ai = r, bt = b0; t < nt; t++, ai += ld, bt += st) {
+      FloatVector a0 = FloatVector.fromArray(SPECIES, a, ai);
+      FloatVector a1 = FloatVector.fromArray(SPECIES, a, ai + l);
+      FloatVector x = FloatVector.broadcast(SPECIES, b[bt]);
+      c00 = a0.fma(x, c00);
+      c01 = a1.fma(x, c01);
+      x = FloatVector.broadcast(SPECIES, b[bt + 1]);
+      c10 = a0.fma(x, c10);
+      c11 = a1.fma(x, c11);
+      x = FloatVector.broadcast(SPECIES, b[bt + 2]);
+      c20 = a0.fma(x, c20);
+      c21 = a1.fma(x, c21);
+      x = FloatVector.broadcast(SPECIES, b[bt + 3]);
+      c30 = a0.fma(x, c30);
+      c31 = a1.fma(x, c31);
+      x = FloatVector.broadcast(SPECIES, b[bt + 4]);
+      c40 = a0.fma(x, c40);
+      c41 = a1.fma(x, c41);
+      x = FloatVector.broadcast(SPECIES, b[bt + 5]);
       c50 = a0.fma(x, c50);
       c51 = a1.fma(x, c51);
     }

@@ -83,7 +83,7 @@ final class PanelKernel {
       int r = 0;
       for (; r + span <= rows; r += span) {
         switch (shape) {
-          case X6V2 -> PanelBlocks.block6x2Scores(a, ld, r, b, b0, sx, nt, out, o0, alpha);
+          case X6V2 -> PanelBlocks.scores6x2(a, ld, r, b, b0, sx, nt, out, o0, alpha);
           case X4V4 -> PanelBlocks.block4x4Scores(a, ld, r, b, b0, sx, nt, out, o0, alpha);
         }
       }
@@ -121,8 +121,7 @@ final class PanelKernel {
       int r = 0;
       for (; r + span <= rows; r += span) {
         switch (shape) {
-          case X6V2 ->
-              PanelBlocks.block6x2Accumulate(pt, ld, r, v, b0, vStride, keys, ot, o0, alpha);
+          case X6V2 -> PanelBlocks.accumulate6x2(pt, ld, r, v, b0, vStride, keys, ot, o0, alpha);
           case X4V4 ->
               PanelBlocks.block4x4Accumulate(pt, ld, r, v, b0, vStride, keys, ot, o0, alpha);
         }
