@@ -36,9 +36,11 @@ public final class DropoutBits {
   private int threshold;
   private float scale;
   private final int[] words = new int[4];
+  // the round keys k0 + round·W0 and k1 + round·W1, each shifted into the high half of a long
+  private final long[] roundKeys = new long[20];
   private long[] rowI = new long[0];
   private long[] rowH = new long[0];
-  private final long[] wordsOut = new long[4 * CHAINS * LL];
+  private final long[] wordsOut = new long[4 * CHAINS * LL]; // two sets of two vectors a block
   // the factors of LL rows for each pattern of kept lanes: lane x of pattern m is kept if bit x is
   private final float[] patterns = new float[(1 << LL) * LL];
   private int cb = -1;
@@ -72,6 +74,10 @@ public final class DropoutBits {
     long key = seed + offset * 0x9E3779B97F4A7C15L;
     k0 = (int) key;
     k1 = (int) (key >>> 32);
+    for (int round = 0; round < 10; round++) {
+      roundKeys[2 * round] = (long) (k0 + round * W0) << 32;
+      roundKeys[2 * round + 1] = (long) (k1 + round * W1) << 32;
+    }
     threshold = (int) Math.round((1.0 - p) * 65536.0);
     scale = 1f / (1f - p);
     for (int m = 0; m < 1 << LL; m++) {
@@ -122,9 +128,23 @@ public final class DropoutBits {
         rowI = new long[rows];
         rowH = new long[rows];
       }
-      for (int x = 0; x < rows; x++) {
+      // groups of 2·LL rows: the even rows first, then the odd ones, so that the two vectors of
+      // longs of a group interleave into one vector of ints in row order (DropoutVectors.emit2)
+      int x = 0;
+      for (; x + 2 * LL <= rows; x += 2 * LL) {
+        for (int k = 0; k < LL; k++) {
+          rowI[x + k] = pos[x + 2 * k] & MASK;
+          rowH[x + k] = head[x + 2 * k] & MASK;
+          rowI[x + LL + k] = pos[x + 2 * k + 1] & MASK;
+          rowH[x + LL + k] = head[x + 2 * k + 1] & MASK;
+        }
+      }
+      for (; x < rows; x++) {
         rowI[x] = pos[x] & MASK;
         rowH[x] = head[x] & MASK;
+      }
+      for (; r + 2 * LL <= rows; r += 2 * LL) {
+        vectorRowPairs(b, r, j0, z, ld, keys, multiply);
       }
       for (; r + LL <= rows; r += LL) {
         vectorRows(b, r, j0, z, ld, keys, multiply);
@@ -145,11 +165,43 @@ public final class DropoutBits {
     }
   }
 
+  /** Rows [r, r + 2·LL): the blocks of keys [j0, j0 + keys), four blocks per pass. */
+  private void vectorRowPairs(int b, int r, int j0, float[] z, int ld, int keys, boolean multiply) {
+    int last = (j0 + keys - 1) >>> 3;
+    int second = 2 * CHAINS * LL;
+    for (int block = j0 >>> 3; block <= last; block += CHAINS) {
+      int count = Math.min(CHAINS, last + 1 - block);
+      if (count == CHAINS) {
+        DropoutVectors.rounds(rowI, rowH, wordsOut, 0, b, r, block, roundKeys);
+        DropoutVectors.rounds(rowI, rowH, wordsOut, second, b, r + LL, block, roundKeys);
+      } else {
+        // the tile's last blocks: no more rounds than they need
+        for (int x = 0; x < count; x++) {
+          DropoutVectors.roundsOne(rowI, rowH, wordsOut, 2 * x * LL, b, r, block + x, roundKeys);
+          DropoutVectors.roundsOne(
+              rowI, rowH, wordsOut, second + 2 * x * LL, b, r + LL, block + x, roundKeys);
+        }
+      }
+      DropoutVectors.emit2(
+          wordsOut,
+          second,
+          scale,
+          threshold,
+          count * 4,
+          (block << 3) - j0,
+          r,
+          z,
+          ld,
+          keys,
+          multiply);
+    }
+  }
+
   /** Rows [r, r + LL): the blocks of keys [j0, j0 + keys), four blocks per pass. */
   private void vectorRows(int b, int r, int j0, float[] z, int ld, int keys, boolean multiply) {
     int last = (j0 + keys - 1) >>> 3;
     for (int block = j0 >>> 3; block <= last; block += CHAINS) {
-      DropoutVectors.rounds(rowI, rowH, wordsOut, b, r, block, k0, k1);
+      DropoutVectors.rounds(rowI, rowH, wordsOut, 0, b, r, block, roundKeys);
       DropoutVectors.emit(
           wordsOut,
           patterns,
