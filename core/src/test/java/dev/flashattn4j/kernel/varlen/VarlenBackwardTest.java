@@ -33,6 +33,55 @@ class VarlenBackwardTest {
   }
 
   /**
+   * A small L2 makes the long sequence's items group their query blocks (three of 32 rows) and run
+   * their keys in sub-chunks of two 48-key tiles: the bits of the ungrouped call, SIMD and scalar,
+   * on 1 and 2 threads.
+   */
+  @Test
+  void groupedBlocksOfPackedSequencesKeepTheBits() {
+    int[] cuQ = {0, 5, 5, 300};
+    int[] cuK = {0, 7, 10, 1000};
+    Tensor q = TestTensors.normal(11, 1, 4, 300, 16);
+    Tensor k = TestTensors.normal(12, 1, 1, 1000, 16);
+    Tensor v = TestTensors.normal(13, 1, 1, 1000, 16);
+    Tensor g = TestTensors.normal(14, 1, 4, 300, 16);
+    AttentionOptions o =
+        AttentionOptions.builder()
+            .causal(Causal.BOTTOM_RIGHT)
+            .alibi(0.5f, 0.25f, 0.125f, 0.0625f)
+            .sinks(0.5f, -1f, 1f, 0f)
+            .dropout(0.1f, 3, 1)
+            .build();
+    dev.flashattn4j.kernel.CacheInfo small =
+        new dev.flashattn4j.kernel.CacheInfo(32 << 10, 16 << 10, 32 << 20, false);
+    KernelConfig probe = new KernelConfig(1, 32, 48, true, small);
+    assertTrue(
+        dev.flashattn4j.kernel.FlashBackwardAccess.groupBlocks(probe, 32, 16, 16, 37, 480) > 1,
+        "not grouped");
+    for (boolean vector : new boolean[] {true, false}) {
+      AttentionGradients want;
+      try (AttentionEngine e =
+          AttentionEngine.create(
+              KernelConfig.defaults().withThreads(1).withVectorized(vector).withTiles(32, 48))) {
+        AttentionResult f = e.varlen(q, k, v, cuQ, cuK, o);
+        want = e.varlenBackward(q, k, v, f.output(), f.lse(), g, cuQ, cuK, o);
+      }
+      for (int threads = 1; threads <= 2; threads++) {
+        try (AttentionEngine e =
+            AttentionEngine.create(new KernelConfig(threads, 32, 48, vector, small))) {
+          AttentionResult f = e.varlen(q, k, v, cuQ, cuK, o);
+          AttentionGradients got = e.varlenBackward(q, k, v, f.output(), f.lse(), g, cuQ, cuK, o);
+          String at = threads + " threads, vector " + vector;
+          assertArrayEquals(want.dq().toArray(), got.dq().toArray(), at + ": dQ");
+          assertArrayEquals(want.dk().toArray(), got.dk().toArray(), at + ": dK");
+          assertArrayEquals(want.dv().toArray(), got.dv().toArray(), at + ": dV");
+          assertArrayEquals(want.dsinks(), got.dsinks(), at + ": dsinks");
+        }
+      }
+    }
+  }
+
+  /**
    * Packed sequences of equal lengths with a mask on the packed rows and keys and dropout are the
    * sequences of a dense batch (sequence x drawing the keep bits of batch entry x): forward,
    * backward, SIMD and scalar.
