@@ -390,7 +390,6 @@ public final class FlashBackward {
     int[] head = new int[0];
     int[] pos = new int[0];
     BlockInfo info = new BlockInfo(0);
-    int p0; // its first packed row
     int rows;
     int rowsPad;
     int lo; // the keys it sees in the item's chunk: [lo, hi)
@@ -715,7 +714,6 @@ public final class FlashBackward {
      */
     private void start(int b, int hk, int p0, int rows, QueryBlock blk, Buffers w) {
       int lanes = vector ? Simd.LANES : 1;
-      blk.p0 = p0;
       blk.rows = rows;
       blk.rowsPad = (rows + lanes - 1) / lanes * lanes;
       int[] head = blk.head;
