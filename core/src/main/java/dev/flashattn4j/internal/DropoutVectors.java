@@ -160,7 +160,7 @@ final class DropoutVectors {
     FloatVector zero = FloatVector.zero(Simd.SPECIES);
     int t = lo;
     for (; t < hi && (t & 3) != 0; t++) {
-      emitKey2(wordsOut, second, zero, scale, threshold, t, (jj + t) * ld + r, z, multiply);
+      emitKey2(wordsOut, second, scale, threshold, t, (jj + t) * ld + r, z, multiply);
     }
     // four keys a pair of words (w0 : w1) or (w2 : w3): one load of each row set
     for (; t + 4 <= hi; t += 4) {
@@ -224,7 +224,7 @@ final class DropoutVectors {
       f.intoArray(z, at + 3 * ld);
     }
     for (; t < hi; t++) {
-      emitKey2(wordsOut, second, zero, scale, threshold, t, (jj + t) * ld + r, z, multiply);
+      emitKey2(wordsOut, second, scale, threshold, t, (jj + t) * ld + r, z, multiply);
     }
   }
 
@@ -232,7 +232,6 @@ final class DropoutVectors {
   private static void emitKey2(
       long[] wordsOut,
       int second,
-      FloatVector zero,
       float scale,
       int threshold,
       int t,
@@ -249,8 +248,10 @@ final class DropoutVectors {
             .lanewise(VectorOperators.LSHR, shift)
             .and(0xFFFFL)
             .lanewise(VectorOperators.LSHL, 32);
+    // no vector crosses the method's edge: one passed to a call the JIT does not inline is boxed
     FloatVector f =
-        zero.blend(scale, even.or(odd).reinterpretAsInts().lt(threshold).cast(Simd.SPECIES));
+        FloatVector.zero(Simd.SPECIES)
+            .blend(scale, even.or(odd).reinterpretAsInts().lt(threshold).cast(Simd.SPECIES));
     if (multiply) {
       f = f.mul(FloatVector.fromArray(Simd.SPECIES, z, at));
     }

@@ -182,8 +182,27 @@ final class TileVectors {
     int r = 0;
     for (; r + LANES <= rowsPad; r += LANES) {
       FloatVector sv = FloatVector.fromArray(SPECIES, st, at + r);
-      FloatVector p =
-          Simd.exp2(sv.sub(FloatVector.fromArray(SPECIES, lseRow, r)).mul(Softmax.LOG2E));
+      // p = 2^{(s − LSE)·log2 e}, Simd.exp2 written out: a vector passed to a call the JIT does
+      // not inline is boxed, and after a deoptimisation C2 may leave exp2 out of line (a warm
+      // backward then allocated megabytes a call, now and then, in the allocation test)
+      FloatVector y =
+          sv.sub(FloatVector.fromArray(SPECIES, lseRow, r))
+              .mul(Softmax.LOG2E)
+              .max(Simd.EXP2_FLOOR)
+              .min(Simd.EXP2_MAX);
+      FloatVector shifted = y.add(Simd.ROUND);
+      FloatVector f = y.sub(shifted.sub(Simd.ROUND));
+      FloatVector p = f.fma(Simd.P0, Simd.P1);
+      p = p.fma(f, FloatVector.broadcast(SPECIES, Simd.P2));
+      p = p.fma(f, FloatVector.broadcast(SPECIES, Simd.P3));
+      p = p.fma(f, FloatVector.broadcast(SPECIES, Simd.P4));
+      p = p.fma(f, FloatVector.broadcast(SPECIES, Simd.P5));
+      p = p.fma(f, FloatVector.broadcast(SPECIES, 1f));
+      p =
+          p.reinterpretAsInts()
+              .add(shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23))
+              .max(0)
+              .reinterpretAsFloats();
       FloatVector dp = FloatVector.fromArray(SPECIES, ds, at + r);
       if (dropout) {
         FloatVector z = FloatVector.fromArray(SPECIES, zt, at + r);

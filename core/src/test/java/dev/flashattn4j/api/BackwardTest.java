@@ -338,6 +338,7 @@ class BackwardTest {
   }
 
   /** Into caller-owned gradients, a warm backward allocates nothing (1 and 2 threads). */
+  @org.junit.jupiter.api.Tag("allocation") // run alone in a fresh JVM: see core/pom.xml
   @org.junit.jupiter.api.Test
   void theIntoBuffersBackwardAllocatesNothingOnceWarm() {
     com.sun.management.ThreadMXBean mx =

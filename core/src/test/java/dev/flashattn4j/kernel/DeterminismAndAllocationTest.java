@@ -57,6 +57,7 @@ class DeterminismAndAllocationTest {
     }
   }
 
+  @org.junit.jupiter.api.Tag("allocation") // run alone in a fresh JVM: see core/pom.xml
   @Test
   void theCallerOwnedBufferOverloadAllocatesNothingOnceWarm() {
     com.sun.management.ThreadMXBean mx =

@@ -437,6 +437,7 @@ class DecodeAttentionTest {
     }
   }
 
+  @org.junit.jupiter.api.Tag("allocation") // run alone in a fresh JVM: see core/pom.xml
   @ParameterizedTest
   @ValueSource(ints = {1, 2})
   void aWarmStepIntoBuffersAllocatesNothing(int threads) {
