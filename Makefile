@@ -9,14 +9,14 @@ export MAVEN_OPTS := $(strip $(MAVEN_OPTS) --sun-misc-unsafe-memory-access=allow
 MVN := mvn -B -ntp
 VERSION := $(shell sed -n 's|^  <version>\(.*\)</version>$$|\1|p' pom.xml | head -1)
 
-.PHONY: test install consumer check-old-jdk release-check demo bench build clean check-jdk
+.PHONY: test install consumer check-old-jdk check-generated release-check demo bench build clean check-jdk
 
 check-jdk:
 	@test -n "$(JAVA_HOME)" || { scripts/find-jdk.sh >/dev/null; exit 1; }
 
 ## The whole test suite (all modules), then the library as a user gets it: installed into the
 ## local Maven repository and used by examples/consumer, and the build's message on an older JDK.
-test: check-jdk
+test: check-jdk check-generated
 	$(MVN) install
 	$(MAKE) --no-print-directory consumer check-old-jdk
 
@@ -27,6 +27,10 @@ install: check-jdk
 ## examples/consumer, built against the installed core and run three ways (see its run.sh).
 consumer: check-jdk
 	examples/consumer/run.sh $(VERSION)
+
+## Generated-and-committed sources (PanelBlocks.java) equal what their generators write now.
+check-generated:
+	scripts/check-generated.sh
 
 ## Maven on a JDK older than 25 stops with the build's own message.
 check-old-jdk:

@@ -15,10 +15,12 @@ Three ways to index b:
 The first two give the JIT indices it can prove in bounds once per loop, so the loop keeps only
 the checks of the panel's loads and fewer integer registers, which a 16-register machine needs.
 
-Usage: python3 scripts/gen_panel_blocks.py   (then the build formats the file)
+Usage: python3 scripts/gen_panel_blocks.py [OUT]   (then the build formats the file;
+`make check-generated` compares the committed file with a fresh one)
 """
 
 import os
+import sys
 
 MAIN = [(6, 2), (4, 4)]
 # Panel strides (B_r, or d padded) that get a block of their own with the stride written in: the
@@ -162,6 +164,8 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     path = os.path.join(here, "..", "core", "src", "main", "java", "dev", "flashattn4j", "kernel",
                         "PanelBlocks.java")
+    if len(sys.argv) > 1:  # scripts/check-generated.sh writes elsewhere and compares
+        path = sys.argv[1]
     with open(path, "w") as f:
         f.write(HEADER + "\n\n".join(parts) + "\n}\n")
 

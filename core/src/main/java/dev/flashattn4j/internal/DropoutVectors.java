@@ -172,10 +172,12 @@ final class DropoutVectors {
       f =
           zero.blend(
               scale,
-              even.lanewise(VectorOperators.LSHR, 32)
-                  .and(0xFFFFL)
-                  .or(odd.and(0xFFFF_0000_0000L))
-                  .reinterpretAsInts()
+              Simd.INTS
+                  .cast(
+                      even.lanewise(VectorOperators.LSHR, 32)
+                          .and(0xFFFFL)
+                          .or(odd.and(0xFFFF_0000_0000L))
+                          .reinterpretAsInts())
                   .lt(threshold)
                   .cast(Simd.SPECIES));
       if (multiply) {
@@ -186,9 +188,11 @@ final class DropoutVectors {
       f =
           zero.blend(
               scale,
-              even.lanewise(VectorOperators.LSHR, 48)
-                  .or(odd.lanewise(VectorOperators.LSHR, 16).and(0xFFFF_0000_0000L))
-                  .reinterpretAsInts()
+              Simd.INTS
+                  .cast(
+                      even.lanewise(VectorOperators.LSHR, 48)
+                          .or(odd.lanewise(VectorOperators.LSHR, 16).and(0xFFFF_0000_0000L))
+                          .reinterpretAsInts())
                   .lt(threshold)
                   .cast(Simd.SPECIES));
       if (multiply) {
@@ -199,9 +203,11 @@ final class DropoutVectors {
       f =
           zero.blend(
               scale,
-              even.and(0xFFFFL)
-                  .or(odd.lanewise(VectorOperators.LSHL, 32).and(0xFFFF_0000_0000L))
-                  .reinterpretAsInts()
+              Simd.INTS
+                  .cast(
+                      even.and(0xFFFFL)
+                          .or(odd.lanewise(VectorOperators.LSHL, 32).and(0xFFFF_0000_0000L))
+                          .reinterpretAsInts())
                   .lt(threshold)
                   .cast(Simd.SPECIES));
       if (multiply) {
@@ -212,10 +218,12 @@ final class DropoutVectors {
       f =
           zero.blend(
               scale,
-              even.lanewise(VectorOperators.LSHR, 16)
-                  .and(0xFFFFL)
-                  .or(odd.lanewise(VectorOperators.LSHL, 16).and(0xFFFF_0000_0000L))
-                  .reinterpretAsInts()
+              Simd.INTS
+                  .cast(
+                      even.lanewise(VectorOperators.LSHR, 16)
+                          .and(0xFFFFL)
+                          .or(odd.lanewise(VectorOperators.LSHL, 16).and(0xFFFF_0000_0000L))
+                          .reinterpretAsInts())
                   .lt(threshold)
                   .cast(Simd.SPECIES));
       if (multiply) {
@@ -251,7 +259,9 @@ final class DropoutVectors {
     // no vector crosses the method's edge: one passed to a call the JIT does not inline is boxed
     FloatVector f =
         FloatVector.zero(Simd.SPECIES)
-            .blend(scale, even.or(odd).reinterpretAsInts().lt(threshold).cast(Simd.SPECIES));
+            .blend(
+                scale,
+                Simd.INTS.cast(even.or(odd).reinterpretAsInts()).lt(threshold).cast(Simd.SPECIES));
     if (multiply) {
       f = f.mul(FloatVector.fromArray(Simd.SPECIES, z, at));
     }

@@ -28,6 +28,29 @@ public final class Simd {
   /** Floats per vector, 1 when vectors are off. */
   public static final int LANES = ENABLED ? SPECIES.length() : 1;
 
+  /** The int species of {@link #SPECIES}'s shape: the bits of a float vector. */
+  public static final VectorSpecies<Integer> INT_SPECIES =
+      VectorSpecies.of(int.class, SPECIES.vectorShape());
+
+  /**
+   * The concrete class of a vector of {@link #SPECIES} ({@code Float512Vector} with 512 bits). A
+   * reinterpretation ({@code reinterpretAsFloats}, {@code reinterpretAsInts}) returns its vector
+   * under the abstract type, so the next operation on it is a virtual call that C2 binds from the
+   * type profile when it has one; where the profile is missing (a caller compiled at tier 2, which
+   * does not profile) the call stays virtual, the intrinsic never runs and every call boxes its
+   * vectors (JDK-8392004: the allocation tests failed in 1 of 3 fresh JVMs on AVX-512). {@code
+   * FLOATS.cast(v)} gives C2 the exact class from a constant, whatever the profile: every
+   * reinterpretation is wrapped in it, and costs nothing once compiled.
+   */
+  @SuppressWarnings("unchecked")
+  public static final Class<? extends FloatVector> FLOATS =
+      (Class<? extends FloatVector>) SPECIES.vectorType();
+
+  /** The concrete class of a vector of {@link #INT_SPECIES}: see {@link #FLOATS}. */
+  @SuppressWarnings("unchecked")
+  public static final Class<? extends IntVector> INTS =
+      (Class<? extends IntVector>) INT_SPECIES.vectorType();
+
   private Simd() {}
 
   /**
@@ -112,8 +135,9 @@ public final class Simd {
     p = p.fma(f, FloatVector.broadcast(SPECIES, P5));
     p = p.fma(f, FloatVector.broadcast(SPECIES, 1f));
     IntVector bits =
-        p.reinterpretAsInts().add(shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23));
-    return bits.max(0).reinterpretAsFloats();
+        INTS.cast(p.reinterpretAsInts())
+            .add(INTS.cast(shifted.reinterpretAsInts()).lanewise(VectorOperators.LSHL, 23));
+    return FLOATS.cast(bits.max(0).reinterpretAsFloats());
   }
 
   // ---------------------------------------------------------------- tanh

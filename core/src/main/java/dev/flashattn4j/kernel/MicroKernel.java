@@ -2,6 +2,7 @@ package dev.flashattn4j.kernel;
 
 import dev.flashattn4j.internal.Simd;
 import dev.flashattn4j.internal.VectorModule;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -11,7 +12,10 @@ import java.util.Locale;
  * vectors} vectors of the panel, broadcasts {@code x} scalars and issues {@code x·vectors} FMAs;
  * with one broadcast live at a time it needs {@code x·vectors + vectors + 1} vector registers.
  *
- * <p>The shape is chosen from the register file the JIT has ({@link #registers()}):
+ * <p>The shape is chosen per CPU ({@link #choice()}): a table of measured entries keyed by vendor,
+ * family, model and the JIT's vector width ({@link CpuId}, {@link Simd#preferredBits()}) gives the
+ * shape that was faster there; a CPU the table does not know gets the largest shape that fits the
+ * register file the JIT has ({@link #registers()}):
  *
  * <ul>
  *   <li>16 registers (x86 with AVX or AVX2, or AVX-512 run under {@code -XX:UseAVX=2}): {@link
@@ -21,9 +25,11 @@ import java.util.Locale;
  *   <li>32 registers (AVX-512, AArch64): {@link #X4V4}, 16 + 4 + 1 = 21.
  * </ul>
  *
- * The system property {@value #PROPERTY} pins it ({@code 6x2} or {@code 4x4}). Every shape sums
- * each output in the same order (one FMA chain over the reduction), so all shapes and the scalar
- * twin give the same bits.
+ * A table entry never picks a shape that does not fit the registers. The system property {@value
+ * #PROPERTY} pins the shape ({@code 6x2} or {@code 4x4}) for every kernel that has register blocks:
+ * the forward and backward passes' products ({@link PanelKernel}) and the decode step's blocks (4x4
+ * runs its 8 × 2 blocks, 6x2 its 4 × 2 ones). Every shape sums each output in the same order (one
+ * FMA chain over the reduction), so all shapes and the scalar twin give the same bits.
  */
 public enum MicroKernel {
   /** 6 broadcasts × 2 vectors: 12 accumulators, for 16 vector registers. */
@@ -63,13 +69,107 @@ public enum MicroKernel {
   }
 
   /**
-   * The shape of this JVM: the property's, or the one that fits {@link #registers()}.
+   * The shape of this JVM: the property's, or {@link #choice()}'s.
    *
    * @throws IllegalArgumentException when {@value #PROPERTY} names no shape
    */
   public static MicroKernel chosen() {
+    return choice().shape();
+  }
+
+  /**
+   * Why a shape runs: pinned by {@value #PROPERTY}, a measured entry of the table for this CPU and
+   * vector width, or the register rule for a CPU the table does not know.
+   *
+   * @param shape the micro-kernel
+   * @param reason one line: "pinned by flashattn.microkernel", "measured on …", "fits N vector
+   *     registers (no measurement for …)"
+   */
+  public record Choice(MicroKernel shape, String reason) {}
+
+  /**
+   * A measured row of the table: on CPUs of this vendor and family, models in [modelFrom, modelTo],
+   * with the JIT at {@code bits}-bit vectors, {@code shape} was the faster one.
+   *
+   * @param evidence what was measured, where (docs/BENCHMARKS.md has the figures)
+   */
+  record Measured(
+      String vendor,
+      int family,
+      int modelFrom,
+      int modelTo,
+      int bits,
+      MicroKernel shape,
+      String evidence) {
+
+    boolean matches(CpuId cpu, int preferredBits) {
+      return vendor.equals(cpu.vendor())
+          && family == cpu.family()
+          && cpu.model() >= modelFrom
+          && cpu.model() <= modelTo
+          && bits == preferredBits;
+    }
+  }
+
+  /**
+   * The measured table (docs/BENCHMARKS.md, "The micro-kernel per CPU", has the runs behind each
+   * row). Rows are added from measurements only; a CPU without one gets the register rule.
+   */
+  static final List<Measured> TABLE =
+      List.of(
+          new Measured(
+              "AMD",
+              25,
+              0,
+              255,
+              256,
+              X6V2,
+              "Zen 3 (EPYC, AVX2): 6x2 at 64-73% of the FMA peak; 4x4 spills in 16 registers"),
+          new Measured(
+              "AMD",
+              26,
+              0,
+              255,
+              512,
+              X4V4,
+              "Zen 5 (EPYC, AVX-512): 4x4 ahead of 6x2 on the forward, N = 4096, 1 thread"),
+          new Measured(
+              "AMD",
+              26,
+              0,
+              255,
+              256,
+              X6V2,
+              "Zen 5 under -XX:UseAVX=2: 16 registers, 4x4 does not fit"));
+
+  /** The shape for this JVM and why (the property, the table, the register rule). */
+  public static Choice choice() {
     String p = System.getProperty(PROPERTY);
-    return p == null || p.isBlank() ? forRegisters(registers()) : parse(p);
+    if (p != null && !p.isBlank()) {
+      return new Choice(parse(p), "pinned by " + PROPERTY);
+    }
+    int bits = VectorModule.PRESENT ? Simd.preferredBits() : 0;
+    return choose(CpuId.detect(), bits, registers());
+  }
+
+  /** The table's row for {@code cpu} at {@code bits}-bit vectors, else the register rule. */
+  static Choice choose(CpuId cpu, int bits, int registers) {
+    for (Measured m : TABLE) {
+      if (m.matches(cpu, bits) && m.shape.registersNeeded() <= registers) {
+        return new Choice(m.shape, "measured: " + m.evidence);
+      }
+    }
+    MicroKernel fit = forRegisters(registers);
+    return new Choice(
+        fit,
+        "fits "
+            + registers
+            + " vector registers (no measurement for "
+            + cpu.vendor()
+            + (cpu.family() < 0 ? "" : " family " + cpu.family() + " model " + cpu.model())
+            + " at "
+            + bits
+            + " bits)");
   }
 
   /** True when the shape was pinned by {@value #PROPERTY}. */
@@ -110,12 +210,8 @@ public enum MicroKernel {
 
   /** A one-line description for benchmark headers and help texts. */
   public static String describe() {
-    MicroKernel m = chosen();
-    return m.label()
-        + " micro-kernel ("
-        + m.x * m.vectors
-        + " accumulators; "
-        + (pinned() ? "pinned by " + PROPERTY : registers() + " vector registers")
-        + ")";
+    Choice c = choice();
+    MicroKernel m = c.shape();
+    return m.label() + " micro-kernel (" + m.x * m.vectors + " accumulators; " + c.reason() + ")";
   }
 }

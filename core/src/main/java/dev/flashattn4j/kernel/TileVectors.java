@@ -1,5 +1,7 @@
 package dev.flashattn4j.kernel;
 
+import static dev.flashattn4j.internal.Simd.FLOATS;
+import static dev.flashattn4j.internal.Simd.INTS;
 import static dev.flashattn4j.internal.Simd.LANES;
 import static dev.flashattn4j.internal.Simd.SPECIES;
 
@@ -46,14 +48,18 @@ final class TileVectors {
     e = e.fma(f, FloatVector.broadcast(SPECIES, Simd.P4));
     e = e.fma(f, FloatVector.broadcast(SPECIES, Simd.P5));
     e = e.fma(f, FloatVector.broadcast(SPECIES, 1f));
+    // every reinterpretation is cast to its concrete class: see Simd.FLOATS
     IntVector bits =
-        e.reinterpretAsInts().add(shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23));
-    e = bits.max(0).reinterpretAsFloats();
+        INTS.cast(e.reinterpretAsInts())
+            .add(INTS.cast(shifted.reinterpretAsInts()).lanewise(VectorOperators.LSHL, 23));
+    e = FLOATS.cast(bits.max(0).reinterpretAsFloats());
     FloatVector two = FloatVector.broadcast(SPECIES, 2f);
     FloatVector big = FloatVector.broadcast(SPECIES, 1f).sub(two.div(e.add(1f)));
     // copy x's sign onto big: the sign bit of x, the other bits of big
-    IntVector sign = x.reinterpretAsInts().and(0x80000000);
-    big = big.reinterpretAsInts().and(0x7FFFFFFF).or(sign).reinterpretAsFloats();
+    IntVector sign = INTS.cast(x.reinterpretAsInts()).and(0x80000000);
+    big =
+        FLOATS.cast(
+            INTS.cast(big.reinterpretAsInts()).and(0x7FFFFFFF).or(sign).reinterpretAsFloats());
     FloatVector t = small.blend(big, a.compare(VectorOperators.GE, Simd.TANH_SPLIT));
     t.blend(x, x.compare(VectorOperators.NE, x)).mul(k).intoArray(s, i); // NaN stays NaN
   }
@@ -94,19 +100,17 @@ final class TileVectors {
       for (j = 0; j < keys; j++) {
         int i = r + j * ld;
         // x = max((s − m)·log2 e, −150): one unsigned min on the bits (see FLOOR_BITS)
+        // (every reinterpretation is cast to its concrete class: see Simd.FLOATS)
+        IntVector y =
+            INTS.cast(FloatVector.fromArray(SPECIES, s, i).sub(use).mul(log2e).reinterpretAsInts());
         FloatVector x =
-            FloatVector.fromArray(SPECIES, s, i)
-                .sub(use)
-                .mul(log2e)
-                .reinterpretAsInts()
-                .lanewise(VectorOperators.UMIN, FLOOR_BITS)
-                .reinterpretAsFloats();
+            FLOATS.cast(y.lanewise(VectorOperators.UMIN, FLOOR_BITS).reinterpretAsFloats());
         FloatVector shifted = x.add(Simd.ROUND);
         FloatVector f = x.sub(shifted.sub(Simd.ROUND));
         FloatVector p = f.fma(Simd.P0, Simd.P1).fma(f, c2).fma(f, c3).fma(f, c4).fma(f, c5);
         p = p.fma(f, one);
-        IntVector e = shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23);
-        p = p.reinterpretAsInts().add(e).max(0).reinterpretAsFloats();
+        IntVector e = INTS.cast(shifted.reinterpretAsInts()).lanewise(VectorOperators.LSHL, 23);
+        p = FLOATS.cast(INTS.cast(p.reinterpretAsInts()).add(e).max(0).reinterpretAsFloats());
         p.intoArray(s, i);
         FloatVector t = sum1;
         sum1 = sum0.add(p);
@@ -130,17 +134,15 @@ final class TileVectors {
     FloatVector c5 = FloatVector.broadcast(SPECIES, Simd.P5);
     FloatVector one = FloatVector.broadcast(SPECIES, 1f);
     for (int r = 0; r < rows; r += LANES) {
+      IntVector y = INTS.cast(FloatVector.fromArray(SPECIES, alpha, r).reinterpretAsInts());
       FloatVector x =
-          FloatVector.fromArray(SPECIES, alpha, r)
-              .reinterpretAsInts()
-              .lanewise(VectorOperators.UMIN, FLOOR_BITS)
-              .reinterpretAsFloats();
+          FLOATS.cast(y.lanewise(VectorOperators.UMIN, FLOOR_BITS).reinterpretAsFloats());
       FloatVector shifted = x.add(Simd.ROUND);
       FloatVector f = x.sub(shifted.sub(Simd.ROUND));
       FloatVector a = f.fma(Simd.P0, Simd.P1).fma(f, c2).fma(f, c3).fma(f, c4).fma(f, c5);
       a = a.fma(f, one);
-      IntVector e = shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23);
-      a = a.reinterpretAsInts().add(e).max(0).reinterpretAsFloats();
+      IntVector e = INTS.cast(shifted.reinterpretAsInts()).lanewise(VectorOperators.LSHL, 23);
+      a = FLOATS.cast(INTS.cast(a.reinterpretAsInts()).add(e).max(0).reinterpretAsFloats());
       a.intoArray(alpha, r);
       FloatVector l = FloatVector.fromArray(SPECIES, rowSum, r);
       l.fma(a, FloatVector.fromArray(SPECIES, tileSum, r)).intoArray(rowSum, r);
@@ -197,11 +199,8 @@ final class TileVectors {
       p = p.fma(f, FloatVector.broadcast(SPECIES, Simd.P4));
       p = p.fma(f, FloatVector.broadcast(SPECIES, Simd.P5));
       p = p.fma(f, FloatVector.broadcast(SPECIES, 1f));
-      p =
-          p.reinterpretAsInts()
-              .add(shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23))
-              .max(0)
-              .reinterpretAsFloats();
+      IntVector e = INTS.cast(shifted.reinterpretAsInts()).lanewise(VectorOperators.LSHL, 23);
+      p = FLOATS.cast(INTS.cast(p.reinterpretAsInts()).add(e).max(0).reinterpretAsFloats());
       FloatVector dp = FloatVector.fromArray(SPECIES, ds, at + r);
       if (dropout) {
         FloatVector z = FloatVector.fromArray(SPECIES, zt, at + r);

@@ -36,6 +36,19 @@ final class Simd {
 
   static final int LANES = FLOATS.length();
 
+  /**
+   * The concrete classes of vectors of {@link #FLOATS} and {@link #INTS}: a conversion's result is
+   * cast to them, so that C2 binds the next operation from a constant instead of a type profile
+   * (core's {@code Simd.FLOATS} says why: JDK-8392004).
+   */
+  @SuppressWarnings("unchecked")
+  static final Class<? extends FloatVector> FLOAT_CLASS =
+      (Class<? extends FloatVector>) FLOATS.vectorType();
+
+  @SuppressWarnings("unchecked")
+  static final Class<? extends IntVector> INT_CLASS =
+      (Class<? extends IntVector>) INTS.vectorType();
+
   private Simd() {}
 
   private static int chooseBits() {
@@ -59,8 +72,9 @@ final class Simd {
   /** Widens bfloat16 patterns to floats: the pattern in the top 16 bits of the float. */
   static FloatVector widen(ShortVector bf16) {
     IntVector wide =
-        (IntVector) bf16.convertShape(jdk.incubator.vector.VectorOperators.S2I, INTS, 0);
-    return wide.lanewise(jdk.incubator.vector.VectorOperators.LSHL, 16).reinterpretAsFloats();
+        INT_CLASS.cast(bf16.convertShape(jdk.incubator.vector.VectorOperators.S2I, INTS, 0));
+    return FLOAT_CLASS.cast(
+        wide.lanewise(jdk.incubator.vector.VectorOperators.LSHL, 16).reinterpretAsFloats());
   }
 
   /** "256-bit vectors (8 floats)" or "scalar". */

@@ -2,6 +2,7 @@ package dev.flashattn4j.cli.bench;
 
 import dev.flashattn4j.internal.Simd;
 import dev.flashattn4j.kernel.CacheInfo;
+import dev.flashattn4j.kernel.CpuId;
 import dev.flashattn4j.kernel.MicroKernel;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,7 +14,7 @@ import java.util.Locale;
  * What a benchmark ran on, printed with every run: CPU model and instruction set, cores, caches,
  * JDK, vector width and micro-kernel.
  *
- * @param cpu the model name from /proc/cpuinfo (or os.arch)
+ * @param cpu vendor, family, model and model name ({@link CpuId}), which key the micro-kernel table
  * @param cores available processors
  * @param jdk the Java runtime's version and VM
  * @param vectors the vector width and the micro-kernel the kernels use
@@ -25,7 +26,7 @@ public record Machine(String cpu, int cores, String jdk, String vectors, String 
   /** This machine. */
   public static Machine detect() {
     return new Machine(
-        cpuModel(),
+        CpuId.detect().describe(),
         Runtime.getRuntime().availableProcessors(),
         Runtime.version() + " (" + System.getProperty("java.vm.name") + ")",
         kernels(),
@@ -74,19 +75,6 @@ public record Machine(String cpu, int cores, String jdk, String vectors, String 
       // not Linux
     }
     return List.of();
-  }
-
-  private static String cpuModel() {
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-        if (line.startsWith("model name")) {
-          return line.substring(line.indexOf(':') + 1).trim();
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      // not Linux: fall through
-    }
-    return System.getProperty("os.arch");
   }
 
   /** The lines printed above a table. */

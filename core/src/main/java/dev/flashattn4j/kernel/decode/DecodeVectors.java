@@ -31,14 +31,18 @@ final class DecodeVectors {
           short.class, VectorShape.forBitSize(Math.max(64, SPECIES.vectorBitSize() / 2)));
 
   /** Ints as wide as {@link #SPECIES}. */
-  private static final VectorSpecies<Integer> INT_SPECIES =
-      VectorSpecies.of(int.class, SPECIES.vectorShape());
+  private static final VectorSpecies<Integer> INT_SPECIES = Simd.INT_SPECIES;
+
+  private static final Class<? extends FloatVector> FLOATS = Simd.FLOATS;
+
+  private static final Class<? extends IntVector> INTS = Simd.INTS;
 
   /**
-   * True when the JIT has 32 vector registers (AVX-512, NEON): the 8 × 2 blocks fit; with 16 (AVX2)
-   * the 4 × 2 ones run instead ({@link MicroKernel#registers()}).
+   * True when the micro-kernel family is 4x4 (chosen for 32 vector registers, AVX-512 and NEON, or
+   * pinned by {@value MicroKernel#PROPERTY}): the 8 × 2 blocks run; with 6x2 (16 registers, AVX2)
+   * the 4 × 2 ones do. One choice, {@link MicroKernel#choice()}, for the forward and decode alike.
    */
-  static final boolean WIDE_REGISTERS = MicroKernel.registers() >= 32;
+  static final boolean WIDE_REGISTERS = MicroKernel.chosen() == MicroKernel.X4V4;
 
   private DecodeVectors() {}
 
@@ -88,8 +92,10 @@ final class DecodeVectors {
       FloatVector shifted = x.add(ROUND);
       FloatVector f = x.sub(shifted.sub(ROUND));
       FloatVector p = f.fma(P0, P1).fma(f, c2).fma(f, c3).fma(f, c4).fma(f, c5).fma(f, one);
-      IntVector e = shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23);
-      p = p.reinterpretAsInts().add(e).sub(ROUND_SHIFTED).max(0).reinterpretAsFloats();
+      // every reinterpretation is cast to its concrete class: see Simd.FLOATS
+      IntVector e = INTS.cast(shifted.reinterpretAsInts()).lanewise(VectorOperators.LSHL, 23);
+      IntVector bits = INTS.cast(p.reinterpretAsInts()).add(e).sub(ROUND_SHIFTED).max(0);
+      p = FLOATS.cast(bits.reinterpretAsFloats());
       p.intoArray(s, j);
       acc = acc.add(p);
     }
@@ -556,11 +562,13 @@ final class DecodeVectors {
   static int widenBfloat16(short[] src, int so, float[] dst, int dOff, int n) {
     int j = 0;
     for (; j + LANES <= n; j += LANES) {
-      ((IntVector)
+      // a conversion's result cast to its concrete class: see Simd.FLOATS
+      IntVector wide =
+          INTS.cast(
               ShortVector.fromArray(HALF_SPECIES, src, so + j)
-                  .convertShape(VectorOperators.S2I, INT_SPECIES, 0))
-          .lanewise(VectorOperators.LSHL, 16)
-          .reinterpretAsFloats()
+                  .convertShape(VectorOperators.S2I, INT_SPECIES, 0));
+      FLOATS
+          .cast(wide.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats())
           .intoArray(dst, dOff + j);
     }
     return j;
