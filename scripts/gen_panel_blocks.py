@@ -25,12 +25,11 @@ import sys
 MAIN = [(6, 2), (4, 4)]
 # Panel strides (B_r, or d padded) that get a block of their own with the stride written in: the
 # JIT can then prove the panel's loads in bounds once per loop (it cannot for a variable stride),
-# which frees the loop of two checks and two integer registers (+5-7% on a 6 x 2 block, AVX2).
-# Only the 6 x 2 block has them: the 4 x 4 block is chosen on 32-register machines (AVX-512), and
-# none was at hand to measure what the constant stride does there. (A 4 x 4 allocation-test failure
-# first blamed on them came back without them: the shared test JVM's JIT history, see core/pom.xml.)
+# which frees the loop of two checks and two integer registers: +5-7% on a 6 x 2 block (AVX2); on
+# the 4 x 4 block (AVX-512) llvm-mca puts the step at 9.4 cycles on Sapphire Rapids against 10.4
+# with the variable stride (8 for the FMAs alone). docs/BENCHMARKS.md has both.
 LD_CONSTANTS = [64, 128]
-CONSTANT_LD_BLOCKS = [(6, 2)]
+CONSTANT_LD_BLOCKS = [(6, 2), (4, 4)]
 TAILS = [(6, 1), (4, 1), (2, 1), (1, 1), (4, 2), (2, 2), (1, 2), (2, 4), (1, 4)]
 
 
@@ -133,8 +132,9 @@ import jdk.incubator.vector.FloatVector;
  * and issues X·V FMAs. {@code Scores} blocks read b along a row (Sᵀ = K Qᵀ), {@code Accumulate}
  * blocks read X neighbours of one row (Oᵀ += Vᵀ Pᵀ), the others take both strides (tails). The
  * main blocks also come with the panel stride ld written in as a constant ({@code Ld64}, {@code
- * Ld128}, for 6 × 2), picked by {@code scores6x2} and {@code accumulate6x2}: the JIT proves the panel's loads
- * in bounds once per loop only when the stride is a constant.
+ * Ld128}), picked by {@code scores6x2}, {@code accumulate6x2}, {@code scores4x4} and {@code
+ * accumulate4x4}: the JIT proves the panel's loads in bounds once per loop only when the stride is a
+ * constant.
  */
 final class PanelBlocks {
 

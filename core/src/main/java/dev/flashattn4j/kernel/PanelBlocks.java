@@ -11,9 +11,9 @@ import jdk.incubator.vector.FloatVector;
  * by V vectors of rows; its reduction loop loads V vectors of the panel, broadcasts X scalars of b
  * and issues X·V FMAs. {@code Scores} blocks read b along a row (Sᵀ = K Qᵀ), {@code Accumulate}
  * blocks read X neighbours of one row (Oᵀ += Vᵀ Pᵀ), the others take both strides (tails). The main
- * blocks also come with the panel stride ld written in as a constant ({@code Ld64}, {@code Ld128},
- * for 6 × 2), picked by {@code scores6x2} and {@code accumulate6x2}: the JIT proves the panel's
- * loads in bounds once per loop only when the stride is a constant.
+ * blocks also come with the panel stride ld written in as a constant ({@code Ld64}, {@code Ld128}),
+ * picked by {@code scores6x2}, {@code accumulate6x2}, {@code scores4x4} and {@code accumulate4x4}:
+ * the JIT proves the panel's loads in bounds once per loop only when the stride is a constant.
  */
 final class PanelBlocks {
 
@@ -472,6 +472,167 @@ final class PanelBlocks {
     c51.intoArray(out, p5 + l);
   }
 
+  /** block4x4Scores with the panel stride ld; a constant stride for ld = 64, 128. */
+  static void scores4x4(
+      float[] a,
+      int ld,
+      int r,
+      float[] b,
+      int b0,
+      int sx,
+      int nt,
+      float[] out,
+      int o0,
+      float[] alpha) {
+    switch (ld) {
+      case 64 -> block4x4ScoresLd64(a, r, b, b0, sx, nt, out, o0, alpha);
+      case 128 -> block4x4ScoresLd128(a, r, b, b0, sx, nt, out, o0, alpha);
+      default -> block4x4Scores(a, ld, r, b, b0, sx, nt, out, o0, alpha);
+    }
+  }
+
+  private static void block4x4ScoresLd64(
+      float[] a, int r, float[] b, int b0, int sx, int nt, float[] out, int o0, float[] alpha) {
+    final int l = LANES;
+    final int ld = 64;
+    int p0 = o0 + r;
+    int p1 = o0 + ld + r;
+    int p2 = o0 + 2 * ld + r;
+    int p3 = o0 + 3 * ld + r;
+    FloatVector c00 = init(out, p0, alpha, r);
+    FloatVector c01 = init(out, p0 + l, alpha, r + l);
+    FloatVector c02 = init(out, p0 + 2 * l, alpha, r + 2 * l);
+    FloatVector c03 = init(out, p0 + 3 * l, alpha, r + 3 * l);
+    FloatVector c10 = init(out, p1, alpha, r);
+    FloatVector c11 = init(out, p1 + l, alpha, r + l);
+    FloatVector c12 = init(out, p1 + 2 * l, alpha, r + 2 * l);
+    FloatVector c13 = init(out, p1 + 3 * l, alpha, r + 3 * l);
+    FloatVector c20 = init(out, p2, alpha, r);
+    FloatVector c21 = init(out, p2 + l, alpha, r + l);
+    FloatVector c22 = init(out, p2 + 2 * l, alpha, r + 2 * l);
+    FloatVector c23 = init(out, p2 + 3 * l, alpha, r + 3 * l);
+    FloatVector c30 = init(out, p3, alpha, r);
+    FloatVector c31 = init(out, p3 + l, alpha, r + l);
+    FloatVector c32 = init(out, p3 + 2 * l, alpha, r + 2 * l);
+    FloatVector c33 = init(out, p3 + 3 * l, alpha, r + 3 * l);
+    int b1 = b0 + sx;
+    int b2 = b0 + 2 * sx;
+    int b3 = b0 + 3 * sx;
+    for (int t = 0, ai = r; t < nt; t++, ai += ld) {
+      FloatVector a0 = FloatVector.fromArray(SPECIES, a, ai);
+      FloatVector a1 = FloatVector.fromArray(SPECIES, a, ai + l);
+      FloatVector a2 = FloatVector.fromArray(SPECIES, a, ai + 2 * l);
+      FloatVector a3 = FloatVector.fromArray(SPECIES, a, ai + 3 * l);
+      FloatVector x = FloatVector.broadcast(SPECIES, b[b0 + t]);
+      c00 = a0.fma(x, c00);
+      c01 = a1.fma(x, c01);
+      c02 = a2.fma(x, c02);
+      c03 = a3.fma(x, c03);
+      x = FloatVector.broadcast(SPECIES, b[b1 + t]);
+      c10 = a0.fma(x, c10);
+      c11 = a1.fma(x, c11);
+      c12 = a2.fma(x, c12);
+      c13 = a3.fma(x, c13);
+      x = FloatVector.broadcast(SPECIES, b[b2 + t]);
+      c20 = a0.fma(x, c20);
+      c21 = a1.fma(x, c21);
+      c22 = a2.fma(x, c22);
+      c23 = a3.fma(x, c23);
+      x = FloatVector.broadcast(SPECIES, b[b3 + t]);
+      c30 = a0.fma(x, c30);
+      c31 = a1.fma(x, c31);
+      c32 = a2.fma(x, c32);
+      c33 = a3.fma(x, c33);
+    }
+    c00.intoArray(out, p0);
+    c01.intoArray(out, p0 + l);
+    c02.intoArray(out, p0 + 2 * l);
+    c03.intoArray(out, p0 + 3 * l);
+    c10.intoArray(out, p1);
+    c11.intoArray(out, p1 + l);
+    c12.intoArray(out, p1 + 2 * l);
+    c13.intoArray(out, p1 + 3 * l);
+    c20.intoArray(out, p2);
+    c21.intoArray(out, p2 + l);
+    c22.intoArray(out, p2 + 2 * l);
+    c23.intoArray(out, p2 + 3 * l);
+    c30.intoArray(out, p3);
+    c31.intoArray(out, p3 + l);
+    c32.intoArray(out, p3 + 2 * l);
+    c33.intoArray(out, p3 + 3 * l);
+  }
+
+  private static void block4x4ScoresLd128(
+      float[] a, int r, float[] b, int b0, int sx, int nt, float[] out, int o0, float[] alpha) {
+    final int l = LANES;
+    final int ld = 128;
+    int p0 = o0 + r;
+    int p1 = o0 + ld + r;
+    int p2 = o0 + 2 * ld + r;
+    int p3 = o0 + 3 * ld + r;
+    FloatVector c00 = init(out, p0, alpha, r);
+    FloatVector c01 = init(out, p0 + l, alpha, r + l);
+    FloatVector c02 = init(out, p0 + 2 * l, alpha, r + 2 * l);
+    FloatVector c03 = init(out, p0 + 3 * l, alpha, r + 3 * l);
+    FloatVector c10 = init(out, p1, alpha, r);
+    FloatVector c11 = init(out, p1 + l, alpha, r + l);
+    FloatVector c12 = init(out, p1 + 2 * l, alpha, r + 2 * l);
+    FloatVector c13 = init(out, p1 + 3 * l, alpha, r + 3 * l);
+    FloatVector c20 = init(out, p2, alpha, r);
+    FloatVector c21 = init(out, p2 + l, alpha, r + l);
+    FloatVector c22 = init(out, p2 + 2 * l, alpha, r + 2 * l);
+    FloatVector c23 = init(out, p2 + 3 * l, alpha, r + 3 * l);
+    FloatVector c30 = init(out, p3, alpha, r);
+    FloatVector c31 = init(out, p3 + l, alpha, r + l);
+    FloatVector c32 = init(out, p3 + 2 * l, alpha, r + 2 * l);
+    FloatVector c33 = init(out, p3 + 3 * l, alpha, r + 3 * l);
+    int b1 = b0 + sx;
+    int b2 = b0 + 2 * sx;
+    int b3 = b0 + 3 * sx;
+    for (int t = 0, ai = r; t < nt; t++, ai += ld) {
+      FloatVector a0 = FloatVector.fromArray(SPECIES, a, ai);
+      FloatVector a1 = FloatVector.fromArray(SPECIES, a, ai + l);
+      FloatVector a2 = FloatVector.fromArray(SPECIES, a, ai + 2 * l);
+      FloatVector a3 = FloatVector.fromArray(SPECIES, a, ai + 3 * l);
+      FloatVector x = FloatVector.broadcast(SPECIES, b[b0 + t]);
+      c00 = a0.fma(x, c00);
+      c01 = a1.fma(x, c01);
+      c02 = a2.fma(x, c02);
+      c03 = a3.fma(x, c03);
+      x = FloatVector.broadcast(SPECIES, b[b1 + t]);
+      c10 = a0.fma(x, c10);
+      c11 = a1.fma(x, c11);
+      c12 = a2.fma(x, c12);
+      c13 = a3.fma(x, c13);
+      x = FloatVector.broadcast(SPECIES, b[b2 + t]);
+      c20 = a0.fma(x, c20);
+      c21 = a1.fma(x, c21);
+      c22 = a2.fma(x, c22);
+      c23 = a3.fma(x, c23);
+      x = FloatVector.broadcast(SPECIES, b[b3 + t]);
+      c30 = a0.fma(x, c30);
+      c31 = a1.fma(x, c31);
+      c32 = a2.fma(x, c32);
+      c33 = a3.fma(x, c33);
+    }
+    c00.intoArray(out, p0);
+    c01.intoArray(out, p0 + l);
+    c02.intoArray(out, p0 + 2 * l);
+    c03.intoArray(out, p0 + 3 * l);
+    c10.intoArray(out, p1);
+    c11.intoArray(out, p1 + l);
+    c12.intoArray(out, p1 + 2 * l);
+    c13.intoArray(out, p1 + 3 * l);
+    c20.intoArray(out, p2);
+    c21.intoArray(out, p2 + l);
+    c22.intoArray(out, p2 + 2 * l);
+    c23.intoArray(out, p2 + 3 * l);
+    c30.intoArray(out, p3);
+    c31.intoArray(out, p3 + l);
+    c32.intoArray(out, p3 + 2 * l);
+    c33.intoArray(out, p3 + 3 * l);
+  }
+
   static void block4x4Scores(
       float[] a,
       int ld,
@@ -528,6 +689,161 @@ final class PanelBlocks {
       c22 = a2.fma(x, c22);
       c23 = a3.fma(x, c23);
       x = FloatVector.broadcast(SPECIES, b[b3 + t]);
+      c30 = a0.fma(x, c30);
+      c31 = a1.fma(x, c31);
+      c32 = a2.fma(x, c32);
+      c33 = a3.fma(x, c33);
+    }
+    c00.intoArray(out, p0);
+    c01.intoArray(out, p0 + l);
+    c02.intoArray(out, p0 + 2 * l);
+    c03.intoArray(out, p0 + 3 * l);
+    c10.intoArray(out, p1);
+    c11.intoArray(out, p1 + l);
+    c12.intoArray(out, p1 + 2 * l);
+    c13.intoArray(out, p1 + 3 * l);
+    c20.intoArray(out, p2);
+    c21.intoArray(out, p2 + l);
+    c22.intoArray(out, p2 + 2 * l);
+    c23.intoArray(out, p2 + 3 * l);
+    c30.intoArray(out, p3);
+    c31.intoArray(out, p3 + l);
+    c32.intoArray(out, p3 + 2 * l);
+    c33.intoArray(out, p3 + 3 * l);
+  }
+
+  /** block4x4Accumulate with the panel stride ld; a constant stride for ld = 64, 128. */
+  static void accumulate4x4(
+      float[] a,
+      int ld,
+      int r,
+      float[] b,
+      int b0,
+      int st,
+      int nt,
+      float[] out,
+      int o0,
+      float[] alpha) {
+    switch (ld) {
+      case 64 -> block4x4AccumulateLd64(a, r, b, b0, st, nt, out, o0, alpha);
+      case 128 -> block4x4AccumulateLd128(a, r, b, b0, st, nt, out, o0, alpha);
+      default -> block4x4Accumulate(a, ld, r, b, b0, st, nt, out, o0, alpha);
+    }
+  }
+
+  private static void block4x4AccumulateLd64(
+      float[] a, int r, float[] b, int b0, int st, int nt, float[] out, int o0, float[] alpha) {
+    final int l = LANES;
+    final int ld = 64;
+    int p0 = o0 + r;
+    int p1 = o0 + ld + r;
+    int p2 = o0 + 2 * ld + r;
+    int p3 = o0 + 3 * ld + r;
+    FloatVector c00 = init(out, p0, alpha, r);
+    FloatVector c01 = init(out, p0 + l, alpha, r + l);
+    FloatVector c02 = init(out, p0 + 2 * l, alpha, r + 2 * l);
+    FloatVector c03 = init(out, p0 + 3 * l, alpha, r + 3 * l);
+    FloatVector c10 = init(out, p1, alpha, r);
+    FloatVector c11 = init(out, p1 + l, alpha, r + l);
+    FloatVector c12 = init(out, p1 + 2 * l, alpha, r + 2 * l);
+    FloatVector c13 = init(out, p1 + 3 * l, alpha, r + 3 * l);
+    FloatVector c20 = init(out, p2, alpha, r);
+    FloatVector c21 = init(out, p2 + l, alpha, r + l);
+    FloatVector c22 = init(out, p2 + 2 * l, alpha, r + 2 * l);
+    FloatVector c23 = init(out, p2 + 3 * l, alpha, r + 3 * l);
+    FloatVector c30 = init(out, p3, alpha, r);
+    FloatVector c31 = init(out, p3 + l, alpha, r + l);
+    FloatVector c32 = init(out, p3 + 2 * l, alpha, r + 2 * l);
+    FloatVector c33 = init(out, p3 + 3 * l, alpha, r + 3 * l);
+    for (int t = 0, ai = r, bt = b0; t < nt; t++, ai += ld, bt += st) {
+      FloatVector a0 = FloatVector.fromArray(SPECIES, a, ai);
+      FloatVector a1 = FloatVector.fromArray(SPECIES, a, ai + l);
+      FloatVector a2 = FloatVector.fromArray(SPECIES, a, ai + 2 * l);
+      FloatVector a3 = FloatVector.fromArray(SPECIES, a, ai + 3 * l);
+      FloatVector x = FloatVector.broadcast(SPECIES, b[bt]);
+      c00 = a0.fma(x, c00);
+      c01 = a1.fma(x, c01);
+      c02 = a2.fma(x, c02);
+      c03 = a3.fma(x, c03);
+      x = FloatVector.broadcast(SPECIES, b[bt + 1]);
+      c10 = a0.fma(x, c10);
+      c11 = a1.fma(x, c11);
+      c12 = a2.fma(x, c12);
+      c13 = a3.fma(x, c13);
+      x = FloatVector.broadcast(SPECIES, b[bt + 2]);
+      c20 = a0.fma(x, c20);
+      c21 = a1.fma(x, c21);
+      c22 = a2.fma(x, c22);
+      c23 = a3.fma(x, c23);
+      x = FloatVector.broadcast(SPECIES, b[bt + 3]);
+      c30 = a0.fma(x, c30);
+      c31 = a1.fma(x, c31);
+      c32 = a2.fma(x, c32);
+      c33 = a3.fma(x, c33);
+    }
+    c00.intoArray(out, p0);
+    c01.intoArray(out, p0 + l);
+    c02.intoArray(out, p0 + 2 * l);
+    c03.intoArray(out, p0 + 3 * l);
+    c10.intoArray(out, p1);
+    c11.intoArray(out, p1 + l);
+    c12.intoArray(out, p1 + 2 * l);
+    c13.intoArray(out, p1 + 3 * l);
+    c20.intoArray(out, p2);
+    c21.intoArray(out, p2 + l);
+    c22.intoArray(out, p2 + 2 * l);
+    c23.intoArray(out, p2 + 3 * l);
+    c30.intoArray(out, p3);
+    c31.intoArray(out, p3 + l);
+    c32.intoArray(out, p3 + 2 * l);
+    c33.intoArray(out, p3 + 3 * l);
+  }
+
+  private static void block4x4AccumulateLd128(
+      float[] a, int r, float[] b, int b0, int st, int nt, float[] out, int o0, float[] alpha) {
+    final int l = LANES;
+    final int ld = 128;
+    int p0 = o0 + r;
+    int p1 = o0 + ld + r;
+    int p2 = o0 + 2 * ld + r;
+    int p3 = o0 + 3 * ld + r;
+    FloatVector c00 = init(out, p0, alpha, r);
+    FloatVector c01 = init(out, p0 + l, alpha, r + l);
+    FloatVector c02 = init(out, p0 + 2 * l, alpha, r + 2 * l);
+    FloatVector c03 = init(out, p0 + 3 * l, alpha, r + 3 * l);
+    FloatVector c10 = init(out, p1, alpha, r);
+    FloatVector c11 = init(out, p1 + l, alpha, r + l);
+    FloatVector c12 = init(out, p1 + 2 * l, alpha, r + 2 * l);
+    FloatVector c13 = init(out, p1 + 3 * l, alpha, r + 3 * l);
+    FloatVector c20 = init(out, p2, alpha, r);
+    FloatVector c21 = init(out, p2 + l, alpha, r + l);
+    FloatVector c22 = init(out, p2 + 2 * l, alpha, r + 2 * l);
+    FloatVector c23 = init(out, p2 + 3 * l, alpha, r + 3 * l);
+    FloatVector c30 = init(out, p3, alpha, r);
+    FloatVector c31 = init(out, p3 + l, alpha, r + l);
+    FloatVector c32 = init(out, p3 + 2 * l, alpha, r + 2 * l);
+    FloatVector c33 = init(out, p3 + 3 * l, alpha, r + 3 * l);
+    for (int t = 0, ai = r, bt = b0; t < nt; t++, ai += ld, bt += st) {
+      FloatVector a0 = FloatVector.fromArray(SPECIES, a, ai);
+      FloatVector a1 = FloatVector.fromArray(SPECIES, a, ai + l);
+      FloatVector a2 = FloatVector.fromArray(SPECIES, a, ai + 2 * l);
+      FloatVector a3 = FloatVector.fromArray(SPECIES, a, ai + 3 * l);
+      FloatVector x = FloatVector.broadcast(SPECIES, b[bt]);
+      c00 = a0.fma(x, c00);
+      c01 = a1.fma(x, c01);
+      c02 = a2.fma(x, c02);
+      c03 = a3.fma(x, c03);
+      x = FloatVector.broadcast(SPECIES, b[bt + 1]);
+      c10 = a0.fma(x, c10);
+      c11 = a1.fma(x, c11);
+      c12 = a2.fma(x, c12);
+      c13 = a3.fma(x, c13);
+      x = FloatVector.broadcast(SPECIES, b[bt + 2]);
+      c20 = a0.fma(x, c20);
+      c21 = a1.fma(x, c21);
+      c22 = a2.fma(x, c22);
+      c23 = a3.fma(x, c23);
+      x = FloatVector.broadcast(SPECIES, b[bt + 3]);
       c30 = a0.fma(x, c30);
       c31 = a1.fma(x, c31);
       c32 = a2.fma(x, c32);

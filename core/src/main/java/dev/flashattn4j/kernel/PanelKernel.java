@@ -84,7 +84,7 @@ final class PanelKernel {
       for (; r + span <= rows; r += span) {
         switch (shape) {
           case X6V2 -> PanelBlocks.scores6x2(a, ld, r, b, b0, sx, nt, out, o0, alpha);
-          case X4V4 -> PanelBlocks.block4x4Scores(a, ld, r, b, b0, sx, nt, out, o0, alpha);
+          case X4V4 -> PanelBlocks.scores4x4(a, ld, r, b, b0, sx, nt, out, o0, alpha);
         }
       }
       tailRows(xs, a, ld, r, rows, b, b0, sx, 1, nt, out, o0, alpha);
@@ -122,8 +122,7 @@ final class PanelKernel {
       for (; r + span <= rows; r += span) {
         switch (shape) {
           case X6V2 -> PanelBlocks.accumulate6x2(pt, ld, r, v, b0, vStride, keys, ot, o0, alpha);
-          case X4V4 ->
-              PanelBlocks.block4x4Accumulate(pt, ld, r, v, b0, vStride, keys, ot, o0, alpha);
+          case X4V4 -> PanelBlocks.accumulate4x4(pt, ld, r, v, b0, vStride, keys, ot, o0, alpha);
         }
       }
       tailRows(xs, pt, ld, r, rows, v, b0, 1, vStride, keys, ot, o0, alpha);
