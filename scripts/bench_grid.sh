@@ -22,8 +22,9 @@ for pass in forward backward; do
     --csv "$out/$pass-java.csv" | tee "$out/$pass-java.txt"
   peaks=$(awk -F, 'NR > 1 { p[$2] = $12 } END { s = ""; for (t in p) s = s t "=" p[t] ","; print s }' \
     "$out/$pass-java.csv")
-  ATEN_CPU_CAPABILITY=${capability:-${ATEN_CPU_CAPABILITY:-}} "$py" scripts/bench_torch.py "${shapes[@]}" \
-    $flag --iters 7 --peak "$peaks" --csv "$out/$pass-torch.csv" | tee "$out/$pass-torch.txt"
+  (if [ -n "$capability" ]; then export ATEN_CPU_CAPABILITY=$capability; fi
+   "$py" scripts/bench_torch.py "${shapes[@]}" $flag --iters 7 --peak "$peaks" \
+     --csv "$out/$pass-torch.csv") | tee "$out/$pass-torch.txt"
 done
 { date -u; uptime; } >> "$out/load.txt"
 python3 scripts/bench_ratio.py "$out" | tee "$out/ratios.md"
