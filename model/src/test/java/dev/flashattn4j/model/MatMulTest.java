@@ -40,7 +40,10 @@ class MatMulTest {
   @Test
   void everyShapeGivesTheFmaChainBitForBit() {
     SplittableRandom r = new SplittableRandom(7);
-    int[][] shapes = {{1, 1, 1}, {1, 7, 3}, {5, 97, 59}, {9, 16, 33}, {70, 37, 64}, {3, 130, 111}};
+    // 70 rows: blocks of 6, then 4; 29: 6 · 4 + 4 + 1 in a chunk of 72
+    int[][] shapes = {
+      {1, 1, 1}, {1, 7, 3}, {5, 97, 59}, {9, 16, 33}, {70, 37, 64}, {3, 130, 111}, {29, 50, 40}
+    };
     int checked = 0;
     for (int threads : new int[] {1, 2, 3}) {
       try (Workers workers = new Workers(threads)) {
@@ -74,14 +77,14 @@ class MatMulTest {
         }
       }
     }
-    assertEquals(18, checked);
+    assertEquals(21, checked);
   }
 
   @Test
   void bfloat16WeightsAreWidenedExactly() {
     SplittableRandom r = new SplittableRandom(8);
     try (Workers workers = new Workers(2)) {
-      for (int[] s : new int[][] {{1, 40, 24}, {6, 33, 17}, {4, 64, 64}}) {
+      for (int[] s : new int[][] {{1, 40, 24}, {6, 33, 17}, {4, 64, 64}, {30, 35, 20}}) {
         float[] x = random(r, s[0] * s[2]);
         float[] w = random(r, s[1] * s[2]);
         short[] bits = ModelWeights.toBf16(w);
