@@ -108,6 +108,13 @@ final class BenchDecodeCommand implements Callable<Integer> {
     positive("--d", headDim);
     positive("--page-size", pageSize);
     positive("--bandwidth-mib", bandwidthMib);
+    if (!(minSeconds >= 0) || Double.isInfinite(minSeconds)) {
+      throw new BadInputException(
+          "--min-time must be a finite number of seconds ≥ 0, not " + minSeconds);
+    }
+    if (!(maxGb > 0) || Double.isInfinite(maxGb)) {
+      throw new BadInputException("--max-gb must be a finite number of GB > 0, not " + maxGb);
+    }
     for (int n : cacheLens) {
       positive("--cache-len", n);
     }

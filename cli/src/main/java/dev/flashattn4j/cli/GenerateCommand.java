@@ -97,7 +97,22 @@ final class GenerateCommand implements Callable<Integer> {
         ModelOptions.defaults().withThreads(t).withWeights(weightFormat(weights));
     try (Model m = load(model, options)) {
       int[] ids = m.tokenizer().encode(prompt, true);
-      int room = ids.length + maxNewTokens + 1;
+      // in long: a prompt and 2^31 − 1 new tokens must be refused, not wrap around
+      long positions = (long) ids.length + maxNewTokens;
+      int max = m.config().maxPositions();
+      if (positions > max) {
+        throw new BadInputException(
+            "the prompt's "
+                + ids.length
+                + " tokens and --max-new-tokens "
+                + maxNewTokens
+                + " need "
+                + positions
+                + " positions; the model has "
+                + max
+                + " (max_position_embeddings in config.json)");
+      }
+      int room = (int) positions + 1;
       Session session = m.newSession(room);
       out.print(prompt);
       out.flush();

@@ -62,6 +62,26 @@ class BenchDecodeCommandTest {
   }
 
   @Test
+  void timesAndCapsMustBeFiniteNumbers() {
+    // issue 19: NaN, negative and infinite values were accepted
+    String[][] bad = {
+      {"--min-time", "NaN"},
+      {"--min-time", "-5"},
+      {"--min-time", "Infinity"},
+      {"--max-gb", "NaN"},
+      {"--max-gb", "0"},
+      {"--max-gb", "-1"},
+      {"--max-gb", "Infinity"}
+    };
+    for (String[] b : bad) {
+      Cli r = Cli.run("bench-decode", "--cache-len", "64", "--batch", "1", b[0], b[1]);
+      assertEquals(2, r.exit(), String.join(" ", b) + ": " + r);
+      assertTrue(r.err().contains(b[0]), r.err());
+      assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
+    }
+  }
+
+  @Test
   void casesOverTheMemoryCapAreSkippedWithANote() {
     Cli r =
         Cli.run(

@@ -80,6 +80,29 @@ class GenerateCommandTest {
     assertTrue(a.err().contains("bf16 weights"), a.err());
   }
 
+  @Test
+  void newTokensAreBoundedByTheModelsPositions() {
+    // issue 19: 2^31 − 1 overflowed ("room for at least 1 token, not -2147483645"); 10^8 reserved
+    // gigabytes of cache before failing. The test model has max_position_embeddings 256.
+    for (String n : new String[] {"2147483647", "100000000", "256"}) {
+      Cli r =
+          Cli.run(
+              "generate",
+              "--model",
+              LLAMA.toString(),
+              "--prompt",
+              "Once upon a time",
+              "--max-new-tokens",
+              n,
+              "--threads",
+              "1");
+      assertEquals(2, r.exit(), r.toString());
+      assertTrue(r.err().contains("--max-new-tokens " + n), r.err());
+      assertTrue(r.err().contains("the model has 256"), r.err());
+      assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
+    }
+  }
+
   private Path copy() throws IOException {
     Path d = Files.createTempDirectory(tmp, "m");
     for (String f : new String[] {"config.json", "model.safetensors", "tokenizer.json"}) {
