@@ -37,7 +37,7 @@ final class AttendCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Outputs outputs = new Outputs().add("--out", out).add("--lse", lse);
+    Outputs outputs = inputs.notInputs(new Outputs().add("--out", out).add("--lse", lse));
     AttentionInputs.Loaded in = inputs.load();
     AttentionResult r =
         in.kernel().run(in.q(), in.k(), in.v(), in.options(), in.sram(), in.threads());

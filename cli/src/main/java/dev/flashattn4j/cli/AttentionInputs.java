@@ -24,6 +24,15 @@ import picocli.CommandLine.Option;
  */
 final class AttentionInputs {
 
+  /** Refuses outputs that name one of these inputs ({@link Outputs#notInput}). */
+  Outputs notInputs(Outputs outputs) {
+    return outputs
+        .notInput("--q", q)
+        .notInput("--k", k)
+        .notInput("--v", v)
+        .notInput("--mask", mask);
+  }
+
   /** The default SRAM size of the paper's kernel, in floats: 64 Ki floats, 256 KiB, an L2 cache. */
   static final int DEFAULT_SRAM = 65_536;
 

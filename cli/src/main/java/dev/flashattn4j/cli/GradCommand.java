@@ -63,7 +63,9 @@ final class GradCommand implements Callable<Integer> {
             .add("--out-dq", outDq)
             .add("--out-dk", outDk)
             .add("--out-dv", outDv)
-            .add("--out-dsinks", outDsinks);
+            .add("--out-dsinks", outDsinks)
+            .notInput("--dout", dout);
+    inputs.notInputs(outputs);
     AttentionInputs.Loaded in = inputs.load();
     if (outDsinks != null && !in.options().hasSinks()) {
       throw new BadInputException("--out-dsinks needs --sinks");

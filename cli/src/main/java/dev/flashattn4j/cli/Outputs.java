@@ -53,6 +53,42 @@ final class Outputs {
   }
 
   /**
+   * Refuses an output that names one of the command's inputs (the same path, or the same file
+   * through a link): writing it would replace the data it is computed from.
+   *
+   * @param flag the input's flag, for the message
+   * @param input the input file, or null (not given)
+   */
+  Outputs notInput(String flag, Path input) {
+    if (input == null) {
+      return this;
+    }
+    for (Map.Entry<String, Path> e : targets.entrySet()) {
+      if (sameFile(e.getValue(), input)) {
+        throw new BadInputException(
+            e.getKey()
+                + " names the input "
+                + flag
+                + " ("
+                + input
+                + "): an output never replaces an input");
+      }
+    }
+    return this;
+  }
+
+  private static boolean sameFile(Path a, Path b) {
+    if (a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize())) {
+      return true;
+    }
+    try {
+      return Files.exists(a) && Files.exists(b) && Files.isSameFile(a, b);
+    } catch (IOException | SecurityException e) {
+      return false;
+    }
+  }
+
+  /**
    * Writes every output through a temporary file, then renames them all; on a failure deletes the
    * temporaries and leaves every target as it was.
    *

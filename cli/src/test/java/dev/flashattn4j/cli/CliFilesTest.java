@@ -90,6 +90,39 @@ class CliFilesTest {
   }
 
   @Test
+  void anOutputNeverReplacesAnInput() throws IOException {
+    // issue 19: attend --out q.npy overwrote its own input
+    byte[] before = Files.readAllBytes(q);
+    assertOneLineError(attend("--out", q.toString()), "names the input --q");
+    assertOneLineError(
+        attend("--out", dir.resolve("o.npy").toString(), "--lse", v.toString()), "input --v");
+    // the same file under another name (a hard link) is the same file
+    Path alias = dir.resolve("alias.npy");
+    Files.createLink(alias, k);
+    assertOneLineError(attend("--out", alias.toString()), "names the input --k");
+    Path dout = dir.resolve("dout.npy");
+    Npy.write(dout, TestTensors.normal(4, 2, 4, 5, 3));
+    Cli grad =
+        Cli.run(
+            "grad",
+            "--q",
+            q.toString(),
+            "--k",
+            k.toString(),
+            "--v",
+            v.toString(),
+            "--dout",
+            dout.toString(),
+            "--out-dq",
+            dir.resolve("dq.npy").toString(),
+            "--out-dv",
+            dout.toString());
+    assertOneLineError(grad, "names the input --dout");
+    org.junit.jupiter.api.Assertions.assertArrayEquals(before, Files.readAllBytes(q));
+    assertFalse(Files.exists(dir.resolve("dq.npy")), "dq written although --out-dv was refused");
+  }
+
+  @Test
   void aFifoAsInputIsRefusedWithoutWaiting() throws Exception {
     Path fifo = dir.resolve("q.fifo");
     Process p = new ProcessBuilder("mkfifo", fifo.toString()).start();
