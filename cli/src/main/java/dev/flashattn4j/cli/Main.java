@@ -3,6 +3,7 @@ package dev.flashattn4j.cli;
 import dev.flashattn4j.cli.bench.Machine;
 import dev.flashattn4j.internal.Simd;
 import dev.flashattn4j.kernel.MicroKernel;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -144,7 +145,8 @@ public final class Main implements Runnable {
     }
     int code;
     try {
-      code = commandLine().execute(args);
+      CommandLine cl = commandLine();
+      code = checkOutput(cl.execute(args), cl.getOut(), System.out, System.err);
     } catch (IllegalArgumentException | ExceptionInInitializerError e) {
       // a bad -Dflashattn.* property, found when the kernels' settings are first read
       Throwable cause = e.getCause() != null ? e.getCause() : e;
@@ -158,6 +160,21 @@ public final class Main implements Runnable {
       code = EXIT_BAD_INPUT;
     }
     System.exit(code);
+  }
+
+  /**
+   * Exit 2 with one line when standard output could not be written (a full disk, a closed pipe):
+   * what the command printed is incomplete, so it did not succeed. {@code PrintWriter} and {@code
+   * PrintStream} swallow the error and only remember it; this asks them.
+   */
+  static int checkOutput(int code, PrintWriter out, PrintStream stdout, PrintStream err) {
+    boolean failed = out.checkError() | stdout.checkError();
+    if (failed && code == 0) {
+      err.println("error: cannot write to standard output (a full disk or a closed pipe?)");
+      err.flush();
+      return EXIT_BAD_INPUT;
+    }
+    return code;
   }
 
   /**
