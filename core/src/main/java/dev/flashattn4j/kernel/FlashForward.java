@@ -128,7 +128,7 @@ public final class FlashForward implements AutoCloseable {
       throw new IllegalArgumentException("threads must be at least 1, not " + maxThreads);
     }
     if (team.closed()) {
-      throw new IllegalStateException("the kernel was closed");
+      throw new IllegalStateException("the engine was closed");
     }
     Call call = calls.take();
     try {

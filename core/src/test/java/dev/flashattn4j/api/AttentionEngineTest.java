@@ -227,8 +227,16 @@ class AttentionEngineTest {
     for (long seed = 0; seed < 3; seed++) {
       Case k = randomCase(seed);
       IllegalStateException x = assertThrows(IllegalStateException.class, () -> k.run(e));
-      assertTrue(x.getMessage().contains("closed"), x.getMessage());
+      // one message for every kind of call (issue 19: the forward said "the kernel was closed",
+      // the backward "the engine was closed")
+      assertEquals("the engine was closed", x.getMessage());
     }
+    Tensor t = TestTensors.normal(9, 1, 1, 4, 8);
+    IllegalStateException x =
+        assertThrows(
+            IllegalStateException.class,
+            () -> e.backward(t, t, t, t, new float[4], t, AttentionOptions.DEFAULTS));
+    assertEquals("the engine was closed", x.getMessage());
   }
 
   /**

@@ -100,7 +100,7 @@ public final class DecodeAttention implements AutoCloseable {
       float[] lse) {
     check(cache, layer, seqIds, q, options, out, lse);
     if (team.closed()) {
-      throw new IllegalStateException("the decode step was closed");
+      throw new IllegalStateException("the engine was closed");
     }
     DecodePlan plan = calls.take();
     try {
