@@ -123,6 +123,40 @@ class CliFilesTest {
   }
 
   @Test
+  void emptySequencesAreTakenAsPyTorchTakesThem() throws IOException {
+    // issue 19: N_q = 0 (attend) and N_k = 0 (grad) were "a view whose elements overlap"
+    Npy.write(q, TestTensors.normal(1, 2, 4, 0, 8));
+    Path out = dir.resolve("o.npy");
+    Cli r = attend("--out", out.toString());
+    assertEquals(0, r.exit(), r.toString());
+    org.junit.jupiter.api.Assertions.assertArrayEquals(
+        new int[] {2, 4, 0, 3}, Npy.read(out).shape());
+    Npy.write(q, TestTensors.normal(1, 2, 4, 5, 8));
+    Npy.write(k, TestTensors.normal(2, 2, 2, 0, 8));
+    Npy.write(v, TestTensors.normal(3, 2, 2, 0, 3));
+    Path dout = dir.resolve("dout.npy");
+    Npy.write(dout, TestTensors.normal(4, 2, 4, 5, 3));
+    Path dq = dir.resolve("dq.npy");
+    Cli g =
+        Cli.run(
+            "grad",
+            "--q",
+            q.toString(),
+            "--k",
+            k.toString(),
+            "--v",
+            v.toString(),
+            "--dout",
+            dout.toString(),
+            "--out-dq",
+            dq.toString());
+    assertEquals(0, g.exit(), g.toString());
+    for (float x : Npy.read(dq).toFloatArray()) {
+      assertEquals(0f, x, "no key: dQ = 0");
+    }
+  }
+
+  @Test
   void aFifoAsInputIsRefusedWithoutWaiting() throws Exception {
     Path fifo = dir.resolve("q.fifo");
     Process p = new ProcessBuilder("mkfifo", fifo.toString()).start();

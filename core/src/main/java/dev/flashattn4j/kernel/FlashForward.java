@@ -560,6 +560,9 @@ public final class FlashForward implements AutoCloseable {
    * must reach past everything the smaller ones span (the column dimension has stride 1).
    */
   static boolean overlapsItself(Tensor t) {
+    if (t.batch() == 0 || t.heads() == 0 || t.rows() == 0 || t.cols() == 0) {
+      return false; // no element, nothing to share (an empty sequence, as PyTorch accepts)
+    }
     // the three outer dimensions sorted by stride, by hand: no allocation on the call's path
     long s0 = t.rowStride();
     long n0 = t.rows();
