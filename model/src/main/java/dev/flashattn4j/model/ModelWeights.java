@@ -168,6 +168,21 @@ final class ModelWeights {
       }
       files.put(e.getKey(), shard);
     }
+    // every shard a regular file (a link to one is fine, as in Hugging Face's cache) before any is
+    // opened: a directory threw "Is a directory", and a FIFO blocked the open until killed
+    for (Path shard : new java.util.LinkedHashSet<>(files.values())) {
+      if (!Files.exists(shard)) {
+        throw new ModelFormatException(
+            index, "weight_map names " + shard.getFileName() + ", which is not in " + dir);
+      }
+      if (!Files.isRegularFile(shard)) {
+        throw new ModelFormatException(
+            index,
+            "weight_map names "
+                + shard.getFileName()
+                + ", which is not a regular file (a directory, a FIFO or a device)");
+      }
+    }
     return files;
   }
 

@@ -188,5 +188,32 @@ class ModelDirectoryTest {
         d.resolve("model.safetensors.index.json"),
         "{\"weight_map\": {\"model.norm.weight\": \"../elsewhere.safetensors\"}}");
     assertOneLine(assertThrows(ModelFormatException.class, () -> load(d)), "not a file here");
+    // issue 19: a shard that is a directory threw "Is a directory" (a trace through the CLI), one
+    // that is a FIFO hung until killed; a missing one is named too
+    Path index = d.resolve("model.safetensors.index.json");
+    String oneShard = "{\"weight_map\": {\"model.norm.weight\": \"shard.safetensors\"}}";
+    Files.writeString(index, oneShard);
+    assertOneLine(
+        assertThrows(ModelFormatException.class, () -> load(d)), "shard.safetensors", "not in");
+    Files.createDirectory(d.resolve("shard.safetensors"));
+    assertOneLine(assertThrows(ModelFormatException.class, () -> load(d)), "not a regular file");
+    Files.delete(d.resolve("shard.safetensors"));
+    Process p = new ProcessBuilder("mkfifo", d.resolve("shard.safetensors").toString()).start();
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        waitFor(p) && p.exitValue() == 0, "no mkfifo here");
+    assertOneLine(
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+            java.time.Duration.ofSeconds(20),
+            () -> assertThrows(ModelFormatException.class, () -> load(d))),
+        "not a regular file");
+  }
+
+  private static boolean waitFor(Process p) {
+    try {
+      return p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 }
