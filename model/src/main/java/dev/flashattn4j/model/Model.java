@@ -73,7 +73,11 @@ public final class Model implements AutoCloseable {
     if (!Files.isDirectory(dir)) {
       throw new NoSuchFileException(dir.toString(), null, "no such model directory");
     }
-    ModelConfig config = ModelConfig.read(dir.resolve("config.json"));
+    // the weights' headers first: the config's sizes are checked against what is there before
+    // anything is allocated by them
+    int layersPresent =
+        Files.isRegularFile(dir.resolve("config.json")) ? ModelWeights.layersPresent(dir) : -1;
+    ModelConfig config = ModelConfig.read(dir.resolve("config.json"), layersPresent);
     if (!Files.isRegularFile(dir.resolve("tokenizer.json"))) {
       throw new NoSuchFileException(
           dir.resolve("tokenizer.json").toString(), null, "no tokenizer.json");

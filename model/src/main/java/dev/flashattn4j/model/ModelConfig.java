@@ -67,7 +67,9 @@ public record ModelConfig(
     int maxPositions) {
 
   private static final ObjectMapper JSON =
-      new ObjectMapper().enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
+      new ObjectMapper()
+          .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   public ModelConfig {
     slidingLayers = slidingLayers.clone();
@@ -120,6 +122,17 @@ public record ModelConfig(
    * @throws NoSuchFileException when there is no such file
    */
   public static ModelConfig read(Path file) throws IOException {
+    return read(file, -1);
+  }
+
+  /**
+   * As {@link #read(Path)}, with num_hidden_layers checked against the layers the weights hold
+   * before anything is sized by it (issue 19: 2^31 − 1 layers ran the JVM out of memory, which
+   * blamed the heap instead of the config).
+   *
+   * @param layersPresent the layers of the weights (model.layers.0 … N − 1), or −1 for no check
+   */
+  public static ModelConfig read(Path file, int layersPresent) throws IOException {
     if (!Files.isRegularFile(file)) {
       throw new NoSuchFileException(file.toString(), null, "no config.json");
     }
@@ -133,11 +146,11 @@ public record ModelConfig(
     if (root == null || !root.isObject()) {
       throw new ModelFormatException(file, "not a JSON object");
     }
-    return new Reader(file, root).config();
+    return new Reader(file, root, layersPresent).config();
   }
 
   /** Reads the keys of one config.json, naming the file and the key in every error. */
-  private record Reader(Path file, JsonNode root) {
+  private record Reader(Path file, JsonNode root, int layersPresent) {
 
     ModelConfig config() {
       String type = string("model_type", null);
@@ -155,6 +168,16 @@ public record ModelConfig(
       int hidden = positive("hidden_size", -1);
       int intermediate = positive("intermediate_size", -1);
       int layers = positive("num_hidden_layers", -1);
+      if (layersPresent >= 0 && layers != layersPresent) {
+        throw error(
+            "num_hidden_layers is "
+                + layers
+                + ", but the weights hold "
+                + layersPresent
+                + " layers (model.layers.0 to model.layers."
+                + (layersPresent - 1)
+                + ")");
+      }
       int heads = positive("num_attention_heads", -1);
       int kvHeads = positive("num_key_value_heads", heads);
       if (heads % kvHeads != 0) {

@@ -132,6 +132,28 @@ final class ModelWeights {
     }
   }
 
+  /**
+   * The layers the weights hold: one more than the largest N of a tensor named model.layers.N.…,
+   * read from the headers alone (before the config sizes anything by its num_hidden_layers).
+   */
+  static int layersPresent(Path dir) throws IOException {
+    int layers = 0;
+    for (String name : tensorFiles(dir).keySet()) {
+      if (name.startsWith("model.layers.")) {
+        int end = name.indexOf('.', "model.layers.".length());
+        try {
+          int n =
+              Integer.parseInt(
+                  name.substring("model.layers.".length(), end < 0 ? name.length() : end));
+          layers = Math.max(layers, n + 1);
+        } catch (NumberFormatException e) {
+          // not a layer's tensor: checkAll names it as unexplained
+        }
+      }
+    }
+    return layers;
+  }
+
   /** Which file holds each tensor: the one model.safetensors, or the index's weight_map. */
   private static Map<String, Path> tensorFiles(Path dir) throws IOException {
     Path single = dir.resolve("model.safetensors");
@@ -151,7 +173,10 @@ final class ModelWeights {
     }
     JsonNode root;
     try {
-      root = new ObjectMapper().readTree(index.toFile());
+      root =
+          new ObjectMapper()
+              .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+              .readTree(index.toFile());
     } catch (JsonProcessingException e) {
       throw new ModelFormatException(index, "not valid JSON", e);
     }

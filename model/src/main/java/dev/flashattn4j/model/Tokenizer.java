@@ -48,11 +48,52 @@ public final class Tokenizer implements AutoCloseable {
                   "truncation", "false",
                   "padding", "false",
                   "maxLength", "-1"));
+      int largest = largestId(file);
+      if (largest >= vocabSize) {
+        hf.close();
+        throw new ModelFormatException(
+            file,
+            "holds token id "
+                + largest
+                + ", outside the model's vocabulary of "
+                + vocabSize
+                + " (vocab_size in config.json)");
+      }
       return new Tokenizer(hf, vocabSize);
+    } catch (ModelFormatException e) {
+      throw e;
     } catch (RuntimeException e) {
       String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().get();
       throw new ModelFormatException(file, "the tokenizers library cannot read it: " + why, e);
     }
+  }
+
+  /**
+   * The largest token id tokenizer.json holds: its added tokens' ids and its model's vocabulary (an
+   * object of token → id, or Unigram's list, where the index is the id). Checked at load, so that
+   * no text can later give an id past the model's embeddings (issue 19: an IllegalStateException at
+   * the first encode).
+   */
+  private static int largestId(Path file) throws IOException {
+    com.fasterxml.jackson.databind.JsonNode root =
+        new com.fasterxml.jackson.databind.ObjectMapper().readTree(file.toFile());
+    long largest = -1;
+    com.fasterxml.jackson.databind.JsonNode added = root == null ? null : root.get("added_tokens");
+    if (added != null && added.isArray()) {
+      for (com.fasterxml.jackson.databind.JsonNode t : added) {
+        largest = Math.max(largest, t.path("id").asLong(-1));
+      }
+    }
+    com.fasterxml.jackson.databind.JsonNode vocab =
+        root == null ? null : root.path("model").get("vocab");
+    if (vocab != null && vocab.isObject()) {
+      for (com.fasterxml.jackson.databind.JsonNode id : vocab) {
+        largest = Math.max(largest, id.asLong(-1));
+      }
+    } else if (vocab != null && vocab.isArray()) {
+      largest = Math.max(largest, vocab.size() - 1L);
+    }
+    return (int) Math.min(Integer.MAX_VALUE, largest);
   }
 
   /** The ids of a text, with the special tokens the tokenizer adds (e.g. BOS) when asked. */

@@ -110,8 +110,8 @@ class ModelDirectoryTest {
     editConfig(d3, "\"num_hidden_layers\": 2", "\"num_hidden_layers\": 1");
     assertOneLine(
         assertThrows(ModelFormatException.class, () -> load(d3)),
-        "model.layers.1.",
-        "not part of a llama model");
+        "num_hidden_layers is 1",
+        "weights hold 2 layers");
     // a config with more heads than the tensors hold
     Path d4 = copy();
     editConfig(d4, "\"num_key_value_heads\": 2", "\"num_key_value_heads\": 4");
@@ -133,12 +133,32 @@ class ModelDirectoryTest {
             new String[] {"\"vocab_size\": 320", "\"vocab_size\": -3", "vocab_size"},
             new String[] {"\"hidden_act\": \"silu\"", "\"hidden_act\": \"relu2\"", "relu2"},
             new String[] {"\"num_attention_heads\": 4", "\"num_attention_heads\": 3", "multiple"},
-            new String[] {"{", "{,", "not valid JSON"})
+            new String[] {"{", "{,", "not valid JSON"},
+            // issue 19: trailing garbage was accepted; 2^31 − 1 layers ran out of memory and 10^9
+            // took 2.1 GB and 4.8 s before the error: now both against the weights' 2 layers
+            new String[] {"\"model_type\"", "\"model_type\"", "not valid JSON", "} trailing"},
+            new String[] {
+              "\"num_hidden_layers\": 2",
+              "\"num_hidden_layers\": 2147483647",
+              "weights hold 2 layers"
+            },
+            new String[] {
+              "\"num_hidden_layers\": 2",
+              "\"num_hidden_layers\": 1000000000",
+              "weights hold 2 layers"
+            },
+            new String[] {
+              "\"num_hidden_layers\": 2", "\"num_hidden_layers\": 3", "num_hidden_layers is 3"
+            })
         .forEach(
             c -> {
               try {
                 Path d = copy();
                 editConfig(d, c[0], c[1]);
+                if (c.length > 3) {
+                  Files.writeString(
+                      d.resolve("config.json"), c[3], java.nio.file.StandardOpenOption.APPEND);
+                }
                 assertOneLine(
                     assertThrows(ModelFormatException.class, () -> load(d)), "config.json", c[2]);
               } catch (IOException e) {
@@ -206,6 +226,21 @@ class ModelDirectoryTest {
             java.time.Duration.ofSeconds(20),
             () -> assertThrows(ModelFormatException.class, () -> load(d))),
         "not a regular file");
+  }
+
+  @Test
+  void aTokenizerWhoseIdsPassTheVocabularyIsRefusedAtLoad() throws IOException {
+    // issue 19: an IllegalStateException (a trace through the CLI) at the first encode
+    Path d = copy();
+    Path t = d.resolve("tokenizer.json");
+    String s = Files.readString(t);
+    assertTrue(s.contains("\"id\": 0,"));
+    Files.writeString(t, s.replaceFirst("\"id\": 0,", "\"id\": 5000,"));
+    assertOneLine(
+        assertThrows(ModelFormatException.class, () -> load(d)),
+        "tokenizer.json",
+        "token id 5000",
+        "vocabulary of 320");
   }
 
   private static boolean waitFor(Process p) {
