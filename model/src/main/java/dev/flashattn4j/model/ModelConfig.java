@@ -224,8 +224,15 @@ public record ModelConfig(
         }
         scale = (float) Math.pow(scalar, -0.5);
       }
-      if (attnCap < 0 || finalCap < 0) {
-        throw error("soft caps must be positive or null");
+      // 0 is no cap in the kernels but a division by zero in transformers: refused, as are NaN
+      // and ∞ (issue 19: 0 was accepted silently)
+      if (family == ModelFamily.GEMMA2
+          && (!(attnCap > 0) || !(finalCap > 0) || Float.isInfinite(attnCap + finalCap))) {
+        throw error(
+            "attn_logit_softcapping and final_logit_softcapping must be finite and positive, not "
+                + attnCap
+                + " and "
+                + finalCap);
       }
       int bos = tokenId("bos_token_id");
       int[] eos = tokenIds("eos_token_id");

@@ -229,6 +229,22 @@ class ModelDirectoryTest {
   }
 
   @Test
+  void gemmaSoftCapsMustBePositive() throws IOException {
+    // issue 19: a cap of 0 was accepted (no cap here, a division by zero in transformers)
+    for (String bad : new String[] {"0", "0.0", "-2"}) {
+      Path d = Files.createTempDirectory(tmp, "gemma");
+      for (String f : new String[] {"config.json", "model.safetensors", "tokenizer.json"}) {
+        Files.copy(Fixtures.dir("gemma2").resolve(f), d.resolve(f));
+      }
+      editConfig(d, "\"attn_logit_softcapping\": 2.0", "\"attn_logit_softcapping\": " + bad);
+      assertOneLine(
+          assertThrows(ModelFormatException.class, () -> load(d)),
+          "config.json",
+          "attn_logit_softcapping");
+    }
+  }
+
+  @Test
   void aTokenizerWhoseIdsPassTheVocabularyIsRefusedAtLoad() throws IOException {
     // issue 19: an IllegalStateException (a trace through the CLI) at the first encode
     Path d = copy();
