@@ -38,8 +38,24 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, description = "the model directory")
   Path model;
 
-  @Option(names = "--prompt", required = true, description = "the prompt text")
-  String prompt;
+  @picocli.CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
+  PromptSource source;
+
+  /** The prompt: on the command line, from standard input ("-"), or from a file; UTF-8 read. */
+  static final class PromptSource {
+    @Option(
+        names = "--prompt",
+        required = true,
+        description = "the prompt text; - reads it from standard input (as UTF-8)")
+    String text;
+
+    @Option(
+        names = "--prompt-file",
+        required = true,
+        paramLabel = "FILE",
+        description = "read the prompt from this file, as UTF-8 whatever the locale")
+    Path file;
+  }
 
   @Option(
       names = "--max-new-tokens",
@@ -93,6 +109,7 @@ final class GenerateCommand implements Callable<Integer> {
         threads == null
             ? Runtime.getRuntime().availableProcessors()
             : ThreadCount.check("--threads", threads);
+    String prompt = prompt();
     ModelOptions options =
         ModelOptions.defaults().withThreads(t).withWeights(weightFormat(weights));
     try (Model m = load(model, options)) {
@@ -172,6 +189,43 @@ final class GenerateCommand implements Callable<Integer> {
     } catch (NoSuchFileException e) {
       throw new BadInputException(
           e.getFile() + ": " + (e.getReason() == null ? "no such file" : e.getReason()), e);
+    }
+  }
+
+  /**
+   * The prompt's text. From a file or standard input it is decoded as UTF-8 whatever the locale
+   * (under LANG=C the JVM turns a command line's non-ASCII characters into U+FFFD before main runs:
+   * issue 19), strictly: bytes that are not UTF-8 are refused, not replaced.
+   */
+  private String prompt() throws IOException {
+    if (source.file == null && !"-".equals(source.text)) {
+      return source.text;
+    }
+    byte[] bytes;
+    String from;
+    if (source.file != null) {
+      if (!java.nio.file.Files.exists(source.file)) {
+        throw new BadInputException("--prompt-file " + source.file + ": no such file");
+      }
+      if (!java.nio.file.Files.isRegularFile(source.file)) {
+        // a FIFO would block forever, a device could be endless, a folder cannot be read
+        throw new BadInputException("--prompt-file " + source.file + " is not a regular file");
+      }
+      bytes = java.nio.file.Files.readAllBytes(source.file);
+      from = "--prompt-file " + source.file;
+    } else {
+      bytes = System.in.readAllBytes();
+      from = "standard input";
+    }
+    try {
+      return java.nio.charset.StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+          .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+          .decode(java.nio.ByteBuffer.wrap(bytes))
+          .toString();
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new BadInputException("the prompt from " + from + " is not valid UTF-8");
     }
   }
 }

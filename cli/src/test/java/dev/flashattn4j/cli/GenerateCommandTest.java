@@ -103,6 +103,84 @@ class GenerateCommandTest {
     }
   }
 
+  @Test
+  void aPromptFromAFileOrStandardInputIsReadAsUtf8() throws IOException {
+    // issue 19: no way to give a prompt from a file or standard input; under LANG=C a command
+    // line's non-ASCII characters reach the JVM as U+FFFD. The same greedy text three ways.
+    String prompt = "Grüße, 世界";
+    Path file = Files.createTempFile(tmp, "prompt", ".txt");
+    Files.writeString(file, prompt, java.nio.charset.StandardCharsets.UTF_8);
+    Cli fromArg =
+        Cli.run(
+            "generate",
+            "--model",
+            LLAMA.toString(),
+            "--prompt",
+            prompt,
+            "--max-new-tokens",
+            "4",
+            "--threads",
+            "1");
+    Cli fromFile =
+        Cli.run(
+            "generate",
+            "--model",
+            LLAMA.toString(),
+            "--prompt-file",
+            file.toString(),
+            "--max-new-tokens",
+            "4",
+            "--threads",
+            "1");
+    assertEquals(0, fromFile.exit(), fromFile.toString());
+    assertEquals(fromArg.out(), fromFile.out());
+    java.io.InputStream stdin = System.in;
+    Cli fromStdin;
+    try {
+      System.setIn(
+          new java.io.ByteArrayInputStream(
+              prompt.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      fromStdin =
+          Cli.run(
+              "generate",
+              "--model",
+              LLAMA.toString(),
+              "--prompt",
+              "-",
+              "--max-new-tokens",
+              "4",
+              "--threads",
+              "1");
+    } finally {
+      System.setIn(stdin);
+    }
+    assertEquals(0, fromStdin.exit(), fromStdin.toString());
+    assertEquals(fromArg.out(), fromStdin.out());
+    // bytes that are not UTF-8, a folder, both sources, neither: one line each
+    Files.write(file, new byte[] {'h', 'i', (byte) 0xC3, (byte) 0x28});
+    for (Cli r :
+        new Cli[] {
+          Cli.run("generate", "--model", LLAMA.toString(), "--prompt-file", file.toString()),
+          Cli.run("generate", "--model", LLAMA.toString(), "--prompt-file", tmp.toString()),
+          Cli.run(
+              "generate",
+              "--model",
+              LLAMA.toString(),
+              "--prompt",
+              "a",
+              "--prompt-file",
+              file.toString()),
+          Cli.run("generate", "--model", LLAMA.toString())
+        }) {
+      assertEquals(2, r.exit(), r.toString());
+      assertEquals(1, r.err().strip().lines().count(), r.toString());
+    }
+    assertTrue(
+        Cli.run("generate", "--model", LLAMA.toString(), "--prompt-file", file.toString())
+            .err()
+            .contains("not valid UTF-8"));
+  }
+
   private Path copy() throws IOException {
     Path d = Files.createTempDirectory(tmp, "m");
     for (String f : new String[] {"config.json", "model.safetensors", "tokenizer.json"}) {
