@@ -241,7 +241,8 @@ public final class BenchCommand implements Callable<Integer> {
     BenchReport report = new BenchReport(Machine.detect(), peaks, sustained, rescored, skipped);
     report.print(spec.commandLine().getOut());
     if (csv != null) {
-      report.writeCsv(csv);
+      // a failure (a full disk) is one line naming the file, as for every other writer
+      Outputs.write(csv, () -> unchecked(() -> report.writeCsv(csv)));
       spec.commandLine().getOut().println("wrote " + csv);
     }
     if (plot != null && !rescored.isEmpty()) {
@@ -369,9 +370,22 @@ public final class BenchCommand implements Callable<Integer> {
         new ModelBench(model, promptTokens, contexts, t, w, iters, spec.commandLine().getOut())
             .run();
     if (csv != null) {
-      ModelBench.writeCsv(csv, rows);
+      Outputs.write(csv, () -> unchecked(() -> ModelBench.writeCsv(csv, rows)));
     }
     return 0;
+  }
+
+  /** A write that may throw IOException. */
+  private interface IoWrite {
+    void run() throws IOException;
+  }
+
+  private static void unchecked(IoWrite w) {
+    try {
+      w.run();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /**
