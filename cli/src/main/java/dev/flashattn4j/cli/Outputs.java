@@ -95,7 +95,23 @@ final class Outputs {
    * @param writers by flag, the same flags as added (an output not added is skipped)
    */
   void writeAll(Map<String, Writer> writers) {
-    List<Path> temps = new ArrayList<>();
+    // the temporaries go with the JVM on every exit it still runs (SIGTERM, Ctrl-C, System.exit):
+    // issue 19 found 4 MB .tmp files left by a killed grad
+    List<Path> temps = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Thread cleanup = new Thread(() -> temps.forEach(Outputs::deleteQuietly), "flashattn-cleanup");
+    Runtime.getRuntime().addShutdownHook(cleanup);
+    try {
+      writeAll(writers, temps);
+    } finally {
+      try {
+        Runtime.getRuntime().removeShutdownHook(cleanup);
+      } catch (IllegalStateException e) {
+        // the JVM is shutting down: the hook runs
+      }
+    }
+  }
+
+  private void writeAll(Map<String, Writer> writers, List<Path> temps) {
     Set<String> done = new HashSet<>();
     try {
       for (Map.Entry<String, Path> e : targets.entrySet()) {

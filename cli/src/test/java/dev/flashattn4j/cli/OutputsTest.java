@@ -222,4 +222,34 @@ class OutputsTest {
     attend.addAll(List.of("--otu", dir.resolve("o.npy").toString()));
     assertRefused(Cli.run(attend), "unknown option '--otu'; did you mean '--out'?");
   }
+
+  @Test
+  void aKilledCommandLeavesNoTemporaries() throws Exception {
+    // issue 19: a kill (SIGTERM) during grad's writes left .tmp files of 4 MB each
+    Path out = Files.createDirectory(dir.resolve("killed"));
+    String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process p =
+        new ProcessBuilder(
+                javaBin,
+                "-cp",
+                System.getProperty("java.class.path"),
+                OutputsKillProbe.class.getName(),
+                out.toString())
+            .redirectErrorStream(true)
+            .start();
+    try (var said = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()))) {
+      String line = said.readLine(); // "writing": both temporaries exist now
+      assertEquals("writing", line);
+      try (Stream<Path> files = Files.list(out)) {
+        assertEquals(2, files.count(), "the two temporaries, before the kill");
+      }
+      p.destroy(); // SIGTERM
+      assertTrue(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "the probe did not exit");
+    } finally {
+      p.destroyForcibly();
+    }
+    try (Stream<Path> files = Files.list(out)) {
+      assertEquals(List.of(), files.toList(), "left behind");
+    }
+  }
 }
