@@ -461,6 +461,16 @@ public final class FlashBackward {
     private int[] turnStart = new int[1];
     // per item: its sequence, K/V head and key chunk
     private int[] itemSeq = new int[0];
+
+    /**
+     * By (sequence, K/V head): whether its K, or the Q or dO rows of its query heads, hold a NaN or
+     * ±∞ while some row cannot see some key (a mask, causality, a window, dropout). Its items then
+     * run the three gradient products one term at a time, skipping the pairs whose P or dS is 0, so
+     * that the non-finite value reaches only the gradients that depend on it through pairs a row
+     * can see (docs/SEMANTICS.md); other pairs keep the register blocks and their bits.
+     */
+    private boolean[] notFinite = new boolean[0];
+
     private int[] itemHead = new int[0];
     private int[] itemChunk = new int[0];
     // per (sequence, K/V head, query block): the chunk whose part of dQ goes in next; null when
@@ -531,6 +541,7 @@ public final class FlashBackward {
         qScale = scale;
       }
       plan(sequences);
+      scanInputs(sequences);
       groupBlocks =
           config.backwardGroupBlocks(br, dPad, dvPad, ceilDiv(packedRows, br), longestChunk);
       subKeys = config.backwardSubKeys(bc, dPad, dvPad, longestChunk);
@@ -569,6 +580,47 @@ public final class FlashBackward {
         this.dk = null;
         this.dv = null;
       }
+    }
+
+    /** Fills {@link #notFinite}: one pass over K, Q and dO, O(N·d) against the call's O(N²·d). */
+    private void scanInputs(int sequences) {
+      AttentionShape s = shape;
+      int pairs = sequences * s.kvHeads();
+      if (notFinite.length < pairs) {
+        notFinite = new boolean[pairs];
+      }
+      Arrays.fill(notFinite, 0, pairs, false);
+      if (options.mask() == null && !options.hasRangeLimit() && !options.dropout().active()) {
+        return; // every row sees every key: a non-finite value reaches every gradient anyway
+      }
+      for (int x = 0; x < sequences; x++) {
+        int b = cuQ == null ? x : 0;
+        int q0 = cuQ == null ? 0 : cuQ[x];
+        int q1 = cuQ == null ? s.queryRows() : cuQ[x + 1];
+        int k0 = cuQ == null ? 0 : cuK[x];
+        int k1 = cuQ == null ? s.keyRows() : cuK[x + 1];
+        for (int hk = 0; hk < s.kvHeads(); hk++) {
+          boolean bad = !finite(k, b, hk, k0, k1);
+          for (int g = 0; g < group && !bad; g++) {
+            int h = hk * group + g;
+            bad = !finite(q, b, h, q0, q1) || !finite(dOut, b, h, q0, q1);
+          }
+          notFinite[x * s.kvHeads() + hk] = bad;
+        }
+      }
+    }
+
+    private static boolean finite(Tensor t, int b, int h, int r0, int r1) {
+      float[] a = t.data();
+      int cols = t.cols();
+      for (int r = r0; r < r1; r++) {
+        for (int c = 0, o = t.rowOffset(b, h, r); c < cols; c++) {
+          if (!Float.isFinite(a[o + c])) {
+            return false;
+          }
+        }
+      }
+      return true;
     }
 
     /**
@@ -802,7 +854,15 @@ public final class FlashBackward {
         // dQᵀ += Kᵀ dSᵀ
         int vAt = (j0 - w.kStart) * dvPad;
         int kAt = (j0 - w.kStart) * dPad;
-        if (vector) {
+        if (notFinite[w.seq * s.kvHeads() + hk]) {
+          // a NaN or ±∞ in K, Q or dO: terms whose P or dS is 0 are skipped (see notFinite)
+          PanelKernel.scalarSkippingZeroB(
+              blk.dorm, dvPad, dvPad, w.pt, 0, br, 1, keys, rows, w.dvAcc, vAt, w.ones);
+          PanelKernel.scalarSkippingZeroB(
+              blk.qrm, dPad, dPad, w.dst, 0, br, 1, keys, rows, w.dkAcc, kAt, w.ones);
+          PanelKernel.scalarSkippingZeros(
+              w.dst, br, rowsPad, kd, kOff, 1, k.rowStride(), d, keys, blk.dqt, w.ones);
+        } else if (vector) {
           PanelKernel.scores(
               micro, blk.dorm, dvPad, dvPad, w.pt, 0, br, keys, rows, w.dvAcc, vAt, w.ones);
           PanelKernel.scores(
@@ -953,7 +1013,11 @@ public final class FlashBackward {
         }
         for (; r < rowsPad; r++) {
           float sv = st[at + r];
-          float p = ScalarMath.exp2((sv - lseRow[r]) * Softmax.LOG2E);
+          // a key the row cannot see (−∞) has P = 0 even when the row's LSE is NaN
+          float p =
+              sv == Float.NEGATIVE_INFINITY
+                  ? 0f
+                  : ScalarMath.exp2((sv - lseRow[r]) * Softmax.LOG2E);
           float dp = ds[at + r];
           if (dropout) {
             float z = w.zt[at + r];

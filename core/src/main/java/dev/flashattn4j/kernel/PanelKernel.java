@@ -197,7 +197,7 @@ final class PanelKernel {
       int nt,
       float[] out,
       float[] alpha) {
-    product(a, ld, rows, b, bOff, sx, st, nx, nt, out, 0, alpha, false);
+    product(a, ld, rows, b, bOff, sx, st, nx, nt, out, 0, alpha, SKIP_NONE);
   }
 
   /** {@link #scalar} into {@code out} from {@code outOff} on (the twin of the offset scores). */
@@ -214,7 +214,7 @@ final class PanelKernel {
       float[] out,
       int outOff,
       float[] alpha) {
-    product(a, ld, rows, b, bOff, sx, st, nx, nt, out, outOff, alpha, false);
+    product(a, ld, rows, b, bOff, sx, st, nx, nt, out, outOff, alpha, SKIP_NONE);
   }
 
   /**
@@ -234,8 +234,33 @@ final class PanelKernel {
       int nt,
       float[] out,
       float[] alpha) {
-    product(a, ld, rows, b, bOff, sx, st, nx, nt, out, 0, alpha, true);
+    product(a, ld, rows, b, bOff, sx, st, nx, nt, out, 0, alpha, SKIP_A);
   }
+
+  /**
+   * {@link #scalar} into {@code out} from {@code outOff} on, without the terms whose b is exactly
+   * 0: for the backward's dV += Pᵀ·dO and dK += dSᵀ·Q, where b is a P or dS tile, so that a NaN or
+   * ±∞ in a query row or dO row never reaches a key the row cannot see.
+   */
+  static void scalarSkippingZeroB(
+      float[] a,
+      int ld,
+      int rows,
+      float[] b,
+      int bOff,
+      int sx,
+      int st,
+      int nx,
+      int nt,
+      float[] out,
+      int outOff,
+      float[] alpha) {
+    product(a, ld, rows, b, bOff, sx, st, nx, nt, out, outOff, alpha, SKIP_B);
+  }
+
+  private static final int SKIP_NONE = 0;
+  private static final int SKIP_A = 1;
+  private static final int SKIP_B = 2;
 
   private static void product(
       float[] a,
@@ -250,7 +275,7 @@ final class PanelKernel {
       float[] out,
       int outOff,
       float[] alpha,
-      boolean skipZeros) {
+      int skip) {
     for (int x = 0; x < nx; x++) {
       int o = outOff + x * ld;
       for (int r = 0; r < rows; r++) {
@@ -258,9 +283,12 @@ final class PanelKernel {
       }
       for (int t = 0, ai = 0, bi = bOff + x * sx; t < nt; t++, ai += ld, bi += st) {
         float bv = b[bi];
+        if (skip == SKIP_B && bv == 0f) {
+          continue;
+        }
         for (int r = 0; r < rows; r++) {
           float p = a[ai + r];
-          if (!skipZeros || p != 0f) {
+          if (skip != SKIP_A || p != 0f) {
             out[o + r] = Math.fma(p, bv, out[o + r]);
           }
         }

@@ -201,6 +201,8 @@ final class TileVectors {
       p = p.fma(f, FloatVector.broadcast(SPECIES, 1f));
       IntVector e = INTS.cast(shifted.reinterpretAsInts()).lanewise(VectorOperators.LSHL, 23);
       p = FLOATS.cast(INTS.cast(p.reinterpretAsInts()).add(e).max(0).reinterpretAsFloats());
+      // a key the row cannot see (−∞) has P = 0 even when the row's LSE is NaN
+      p = p.blend(0f, sv.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
       FloatVector dp = FloatVector.fromArray(SPECIES, ds, at + r);
       if (dropout) {
         FloatVector z = FloatVector.fromArray(SPECIES, zt, at + r);

@@ -208,15 +208,21 @@ public final class NaiveAttention {
             p[i][j] = score;
             m = Math.max(m, score);
           }
+          // a key the row cannot see (score −∞) has P = 0 whatever else the row holds; a NaN or +∞
+          // score the row can see makes m, l and so every P of the row NaN, as in the forward, and
+          // reaches exactly the gradients that depend on the row (docs/SEMANTICS.md)
           double l = sink == Double.NEGATIVE_INFINITY ? 0 : Math.exp(sink - m);
           double pSink = l;
+          boolean[] seen = new boolean[nk];
           for (int j = 0; j < nk; j++) {
-            p[i][j] = m == Double.NEGATIVE_INFINITY ? 0 : Math.exp(p[i][j] - m);
+            seen[j] = p[i][j] != Double.NEGATIVE_INFINITY;
+            p[i][j] = !seen[j] || m == Double.NEGATIVE_INFINITY ? 0 : Math.exp(p[i][j] - m);
             l += p[i][j];
           }
-          pSink = l > 0 ? pSink / l : 0;
+          boolean normal = l > 0 || Double.isNaN(l);
+          pSink = normal ? pSink / l : 0;
           for (int j = 0; j < nk; j++) {
-            p[i][j] = l > 0 ? p[i][j] / l : 0;
+            p[i][j] = seen[j] && normal ? p[i][j] / l : 0;
           }
           // dP_ij = dO_i · v_j, D_i = Σ_j P_ij dP_ij, dS = P (dP − D)
           double[] dp = new double[nk];
