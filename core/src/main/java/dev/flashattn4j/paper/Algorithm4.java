@@ -251,7 +251,11 @@ public final class Algorithm4 {
           // lines 11–12: S_ij = τ Q_i K_jᵀ, soft-capped, masked
           float s = scores.score(b, h, hk, row, c0 + c);
           // line 13: P_ij = diag(ℓ_i)⁻¹ exp(S_ij − m_i) = exp(S_ij − LSE_i)
-          float pij = l == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(s - l);
+          // (0 for a key the row cannot see, even when the row's LSE is NaN: docs/SEMANTICS.md)
+          float pij =
+              s == Float.NEGATIVE_INFINITY || l == Float.NEGATIVE_INFINITY
+                  ? 0f
+                  : (float) Math.exp(s - l);
           // line 14: Z_ij
           float z = drop == null ? 1f : drop.factor(b, h, row, c0 + c);
           p[r * bc + c] = pij;
@@ -282,7 +286,10 @@ public final class Algorithm4 {
         for (int e = 0; e < d; e++) {
           double acc = 0;
           for (int c = 0; c < bc; c++) {
-            acc += (double) ds[r * bc + c] * k.get(b, hk, c0 + c, e);
+            // a pair with dS = 0 adds nothing, not 0·NaN from a key the row cannot see
+            if (ds[r * bc + c] != 0f) {
+              acc += (double) ds[r * bc + c] * k.get(b, hk, c0 + c, e);
+            }
           }
           dq.data()[qo + e] += (float) (scale * acc);
         }
@@ -292,7 +299,9 @@ public final class Algorithm4 {
         for (int e = 0; e < d; e++) {
           double acc = 0;
           for (int r = 0; r < br; r++) {
-            acc += (double) ds[r * bc + c] * q.get(b, h, r0 + r, e);
+            if (ds[r * bc + c] != 0f) {
+              acc += (double) ds[r * bc + c] * q.get(b, h, r0 + r, e);
+            }
           }
           dkj[c * d + e] += scale * acc;
         }

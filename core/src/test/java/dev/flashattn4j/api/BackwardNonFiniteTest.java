@@ -137,6 +137,41 @@ class BackwardNonFiniteTest {
     check("dV", want.dv(), got.dv(), c.nanKeys());
   }
 
+  static Stream<Case> allCases() {
+    return cases().stream();
+  }
+
+  /** The paper's Algorithm 4 (on the fast forward's O and LSE) keeps the same rule. */
+  @ParameterizedTest(name = "{0}, Algorithm 4")
+  @MethodSource("allCases")
+  void algorithm4KeepsTheRuleToo(Case c) {
+    Tensor q = TestTensors.normal(1, 1, 2, N, 16);
+    Tensor k = TestTensors.normal(2, 1, 1, N, 16);
+    Tensor v = TestTensors.normal(3, 1, 1, N, 8);
+    Tensor dOut = TestTensors.normal(4, 1, 2, N, 8);
+    Tensor target =
+        switch (c.poison().tensor()) {
+          case "q" -> q;
+          case "k" -> k;
+          case "v" -> v;
+          default -> dOut;
+        };
+    for (int h = 0; h < target.heads(); h++) {
+      target.data()[target.rowOffset(0, h, c.poison().row())] = c.poison().value();
+    }
+    AttentionGradients want = NaiveAttention.backward(q, k, v, dOut, c.options());
+    AttentionResult f;
+    try (AttentionEngine e = AttentionEngine.create(1)) {
+      f = e.forward(q, k, v, c.options());
+    }
+    AttentionGradients got =
+        dev.flashattn4j.paper.Algorithm4.compute(
+            q, k, v, f.output(), f.lse(), dOut, c.options(), 1024, null);
+    check("dQ", want.dq(), got.dq(), c.nanRows());
+    check("dK", want.dk(), got.dk(), c.nanKeys());
+    check("dV", want.dv(), got.dv(), c.nanKeys());
+  }
+
   private static void check(String name, Tensor want, Tensor got, int[] nanRows) {
     java.util.Set<Integer> nan = new java.util.HashSet<>();
     for (int r : nanRows) {
