@@ -227,6 +227,17 @@ final class ModelWeights {
       this.open = open;
     }
 
+    /** Whether two tensors hold the same dtype, shape and bytes (read from the mapped files). */
+    private boolean sameData(String a, String b) {
+      Safetensors sa = open.get(files.get(a));
+      Safetensors sb = open.get(files.get(b));
+      SafetensorsEntry ea = sa.entry(a);
+      SafetensorsEntry eb = sb.entry(b);
+      return ea.dtype() == eb.dtype()
+          && java.util.Arrays.equals(ea.shape(), eb.shape())
+          && sa.segment(a).mismatch(sb.segment(b)) == -1;
+    }
+
     /** Every tensor's presence, dtype and shape, and no unexplained tensor: before any read. */
     void checkAll() {
       int h = c.hidden();
@@ -267,7 +278,15 @@ final class ModelWeights {
       if (!c.tieEmbeddings()) {
         expect("lm_head.weight", c.vocabSize(), h);
       } else if (files.containsKey("lm_head.weight")) {
-        expect("lm_head.weight", c.vocabSize(), h); // saved although tied: checked, not used
+        // saved although tied (transformers does so): used only if it is the embedding; another
+        // head would be ignored silently and change the output (issue 19), so it is refused
+        expect("lm_head.weight", c.vocabSize(), h);
+        if (!sameData("lm_head.weight", "model.embed_tokens.weight")) {
+          throw new ModelFormatException(
+              files.get("lm_head.weight"),
+              "lm_head.weight differs from model.embed_tokens.weight, but config.json ties them"
+                  + " (tie_word_embeddings): the head would be ignored");
+        }
       }
       for (String name : files.keySet()) {
         if (!used.contains(name) && !name.endsWith("rotary_emb.inv_freq")) {

@@ -229,6 +229,33 @@ class ModelDirectoryTest {
   }
 
   @Test
+  void aTiedHeadMustBeTheEmbedding() throws IOException {
+    // issue 19: with tie_word_embeddings true, a present lm_head.weight was ignored silently
+    Path d = copy();
+    editConfig(d, "\"tie_word_embeddings\": false", "\"tie_word_embeddings\": true");
+    assertOneLine(
+        assertThrows(ModelFormatException.class, () -> load(d)),
+        "lm_head.weight differs from model.embed_tokens.weight",
+        "tie_word_embeddings");
+    // the same bytes as the embedding (as transformers saves a tied head): loads
+    float[] embed;
+    long[] shape;
+    try (Safetensors in = Safetensors.open(d.resolve("model.safetensors"))) {
+      embed = in.floats("model.embed_tokens.weight");
+      shape = in.entry("model.embed_tokens.weight").shape();
+    }
+    java.nio.ByteBuffer bytes =
+        java.nio.ByteBuffer.allocate(embed.length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (float x : embed) {
+      bytes.putFloat(x);
+    }
+    rewrite(d, "lm_head.weight", "F32", bytes.array(), shape);
+    try (Model m = load(d)) {
+      assertTrue(m.config().tieEmbeddings());
+    }
+  }
+
+  @Test
   void gemmaSoftCapsMustBePositive() throws IOException {
     // issue 19: a cap of 0 was accepted (no cap here, a division by zero in transformers)
     for (String bad : new String[] {"0", "0.0", "-2"}) {
