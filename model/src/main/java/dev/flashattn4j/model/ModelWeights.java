@@ -349,12 +349,48 @@ final class ModelWeights {
     }
 
     private float[] vector(String name) {
-      return open.get(files.get(name)).floats(name);
+      return floats(name);
+    }
+
+    /**
+     * A tensor's values as floats, refused when one is NaN or ±∞ (issue 19: all-NaN weights loaded
+     * and generated nothing, without a word). A real checkpoint holds none; a damaged one is named.
+     */
+    private float[] floats(String name) {
+      float[] a = open.get(files.get(name)).floats(name);
+      for (int i = 0; i < a.length; i++) {
+        if (!Float.isFinite(a[i])) {
+          throw nonFinite(name, i, a[i]);
+        }
+      }
+      return a;
+    }
+
+    /** bfloat16 patterns, refused as {@link #floats} when one is NaN or ±∞ (exponent all ones). */
+    private short[] bits16(String name) {
+      short[] a = open.get(files.get(name)).bits16(name);
+      for (int i = 0; i < a.length; i++) {
+        if ((a[i] & 0x7F80) == 0x7F80) {
+          throw nonFinite(name, i, Float.intBitsToFloat(a[i] << 16));
+        }
+      }
+      return a;
+    }
+
+    private ModelFormatException nonFinite(String name, int index, float value) {
+      return new ModelFormatException(
+          files.get(name),
+          "tensor \""
+              + name
+              + "\" holds "
+              + value
+              + " at index "
+              + index
+              + ": weights must be finite");
     }
 
     private Linear linear(String name, boolean bias) {
       SafetensorsEntry e = entry(name + ".weight");
-      Safetensors st = open.get(files.get(name + ".weight"));
       int out = (int) e.dim(0);
       int in = (int) e.dim(1);
       boolean keep16 =
@@ -362,11 +398,11 @@ final class ModelWeights {
               || format == WeightFormat.BFLOAT16;
       PackedMatrix w;
       if (keep16 && e.dtype() == SafetensorsDtype.BF16) {
-        w = PackedMatrix.ofBf16(st.bits16(name + ".weight"), out, in);
+        w = PackedMatrix.ofBf16(bits16(name + ".weight"), out, in);
       } else if (keep16) {
-        w = PackedMatrix.ofBf16(toBf16(st.floats(name + ".weight")), out, in);
+        w = PackedMatrix.ofBf16(toBf16(floats(name + ".weight")), out, in);
       } else {
-        w = PackedMatrix.of(st.floats(name + ".weight"), out, in);
+        w = PackedMatrix.of(floats(name + ".weight"), out, in);
       }
       return new Linear(w, bias ? vector(name + ".bias") : null);
     }
@@ -407,16 +443,15 @@ final class ModelWeights {
       }
       PackedMatrix head = linear("lm_head", false).w();
       SafetensorsEntry e = entry("model.embed_tokens.weight");
-      Safetensors st = open.get(files.get("model.embed_tokens.weight"));
       boolean keep16 =
           (format == WeightFormat.AS_STORED && e.dtype() == SafetensorsDtype.BF16)
               || format == WeightFormat.BFLOAT16;
       if (keep16) {
         short[] bits =
-            e.dtype() == SafetensorsDtype.BF16 ? st.bits16(e.name()) : toBf16(st.floats(e.name()));
+            e.dtype() == SafetensorsDtype.BF16 ? bits16(e.name()) : toBf16(floats(e.name()));
         return new ModelWeights(c, layers, finalNorm, head, null, bits);
       }
-      return new ModelWeights(c, layers, finalNorm, head, st.floats(e.name()), null);
+      return new ModelWeights(c, layers, finalNorm, head, floats(e.name()), null);
     }
   }
 

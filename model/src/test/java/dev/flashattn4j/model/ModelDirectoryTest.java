@@ -256,6 +256,33 @@ class ModelDirectoryTest {
   }
 
   @Test
+  void nonFiniteWeightsAreNamed() throws IOException {
+    // issue 19: all-NaN or all-inf weights loaded and generated nothing, without a word
+    for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY}) {
+      Path d = copy();
+      float[] w = new float[32 * 64];
+      w[77] = bad;
+      java.nio.ByteBuffer bytes =
+          java.nio.ByteBuffer.allocate(w.length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      for (float x : w) {
+        bytes.putFloat(x);
+      }
+      rewrite(d, "model.layers.1.self_attn.k_proj.weight", "F32", bytes.array(), 32, 64);
+      for (ModelOptions o :
+          new ModelOptions[] {
+            ModelOptions.defaults().withThreads(1),
+            ModelOptions.defaults().withThreads(1).withWeights(WeightFormat.BFLOAT16)
+          }) {
+        assertOneLine(
+            assertThrows(ModelFormatException.class, () -> Model.load(d, o)),
+            "model.layers.1.self_attn.k_proj.weight",
+            "index 77",
+            "must be finite");
+      }
+    }
+  }
+
+  @Test
   void gemmaSoftCapsMustBePositive() throws IOException {
     // issue 19: a cap of 0 was accepted (no cap here, a division by zero in transformers)
     for (String bad : new String[] {"0", "0.0", "-2"}) {
