@@ -39,6 +39,31 @@ public final class Tokenizer implements AutoCloseable {
     if (!Files.isRegularFile(file)) {
       throw new NoSuchFileException(file.toString(), null, "no tokenizer.json");
     }
+    // strict JSON first: the tokenizers library (Rust, through JNI) aborts the whole JVM on some
+    // malformed files (a control character inside a string made it panic: issue 19's fuzzer)
+    com.fasterxml.jackson.databind.JsonNode root;
+    try {
+      root =
+          new com.fasterxml.jackson.databind.ObjectMapper()
+              .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+              .readTree(file.toFile());
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new ModelFormatException(
+          file, "not valid JSON: " + e.getOriginalMessage().lines().findFirst().orElse(""), e);
+    }
+    if (root == null || !root.isObject()) {
+      throw new ModelFormatException(file, "not a JSON object");
+    }
+    int largest = largestId(root);
+    if (largest >= vocabSize) {
+      throw new ModelFormatException(
+          file,
+          "holds token id "
+              + largest
+              + ", outside the model's vocabulary of "
+              + vocabSize
+              + " (vocab_size in config.json)");
+    }
     try {
       HuggingFaceTokenizer hf =
           HuggingFaceTokenizer.newInstance(
@@ -48,20 +73,7 @@ public final class Tokenizer implements AutoCloseable {
                   "truncation", "false",
                   "padding", "false",
                   "maxLength", "-1"));
-      int largest = largestId(file);
-      if (largest >= vocabSize) {
-        hf.close();
-        throw new ModelFormatException(
-            file,
-            "holds token id "
-                + largest
-                + ", outside the model's vocabulary of "
-                + vocabSize
-                + " (vocab_size in config.json)");
-      }
       return new Tokenizer(hf, vocabSize);
-    } catch (ModelFormatException e) {
-      throw e;
     } catch (RuntimeException e) {
       String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().get();
       throw new ModelFormatException(file, "the tokenizers library cannot read it: " + why, e);
@@ -74,9 +86,7 @@ public final class Tokenizer implements AutoCloseable {
    * no text can later give an id past the model's embeddings (issue 19: an IllegalStateException at
    * the first encode).
    */
-  private static int largestId(Path file) throws IOException {
-    com.fasterxml.jackson.databind.JsonNode root =
-        new com.fasterxml.jackson.databind.ObjectMapper().readTree(file.toFile());
+  private static int largestId(com.fasterxml.jackson.databind.JsonNode root) {
     long largest = -1;
     com.fasterxml.jackson.databind.JsonNode added = root == null ? null : root.get("added_tokens");
     if (added != null && added.isArray()) {
