@@ -9,6 +9,11 @@ import dev.flashattn4j.model.TextStream;
 import dev.flashattn4j.model.WeightFormat;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -204,27 +209,27 @@ final class GenerateCommand implements Callable<Integer> {
     byte[] bytes;
     String from;
     if (source.file != null) {
-      if (!java.nio.file.Files.exists(source.file)) {
+      if (!Files.exists(source.file)) {
         throw new BadInputException("--prompt-file " + source.file + ": no such file");
       }
-      if (!java.nio.file.Files.isRegularFile(source.file)) {
+      if (!Files.isRegularFile(source.file)) {
         // a FIFO would block forever, a device could be endless, a folder cannot be read
         throw new BadInputException("--prompt-file " + source.file + " is not a regular file");
       }
-      bytes = java.nio.file.Files.readAllBytes(source.file);
+      bytes = Files.readAllBytes(source.file);
       from = "--prompt-file " + source.file;
     } else {
       bytes = System.in.readAllBytes();
       from = "standard input";
     }
     try {
-      return java.nio.charset.StandardCharsets.UTF_8
+      return StandardCharsets.UTF_8
           .newDecoder()
-          .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
-          .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
-          .decode(java.nio.ByteBuffer.wrap(bytes))
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes))
           .toString();
-    } catch (java.nio.charset.CharacterCodingException e) {
+    } catch (CharacterCodingException e) {
       throw new BadInputException("the prompt from " + from + " is not valid UTF-8");
     }
   }

@@ -109,21 +109,11 @@ class BackwardNonFiniteTest {
   @ParameterizedTest(name = "{0}, vectors {1}, {2} threads")
   @MethodSource("runs")
   void aNonFiniteValueReachesExactlyWhatDependsOnIt(Case c, boolean vectors, int threads) {
-    Tensor q = TestTensors.normal(1, 1, 2, N, 16);
-    Tensor k = TestTensors.normal(2, 1, 1, N, 16);
-    Tensor v = TestTensors.normal(3, 1, 1, N, 8);
-    Tensor dOut = TestTensors.normal(4, 1, 2, N, 8);
-    Tensor target =
-        switch (c.poison().tensor()) {
-          case "q" -> q;
-          case "k" -> k;
-          case "v" -> v;
-          default -> dOut;
-        };
-    // the poison in every head of the tensor, first column
-    for (int h = 0; h < target.heads(); h++) {
-      target.data()[target.rowOffset(0, h, c.poison().row())] = c.poison().value();
-    }
+    Tensor[] in = poisoned(c);
+    Tensor q = in[0];
+    Tensor k = in[1];
+    Tensor v = in[2];
+    Tensor dOut = in[3];
     AttentionGradients want = NaiveAttention.backward(q, k, v, dOut, c.options());
     AttentionGradients got;
     try (AttentionEngine e =
@@ -137,6 +127,21 @@ class BackwardNonFiniteTest {
     check("dV", want.dv(), got.dv(), c.nanKeys());
   }
 
+  /** Q, K, V and dO of the case, the poison in every head of its tensor (first column). */
+  private static Tensor[] poisoned(Case c) {
+    Tensor[] in = {
+      TestTensors.normal(1, 1, 2, N, 16),
+      TestTensors.normal(2, 1, 1, N, 16),
+      TestTensors.normal(3, 1, 1, N, 8),
+      TestTensors.normal(4, 1, 2, N, 8)
+    };
+    Tensor target = in[List.of("q", "k", "v", "dout").indexOf(c.poison().tensor())];
+    for (int h = 0; h < target.heads(); h++) {
+      target.data()[target.rowOffset(0, h, c.poison().row())] = c.poison().value();
+    }
+    return in;
+  }
+
   static Stream<Case> allCases() {
     return cases().stream();
   }
@@ -145,20 +150,11 @@ class BackwardNonFiniteTest {
   @ParameterizedTest(name = "{0}, Algorithm 4")
   @MethodSource("allCases")
   void algorithm4KeepsTheRuleToo(Case c) {
-    Tensor q = TestTensors.normal(1, 1, 2, N, 16);
-    Tensor k = TestTensors.normal(2, 1, 1, N, 16);
-    Tensor v = TestTensors.normal(3, 1, 1, N, 8);
-    Tensor dOut = TestTensors.normal(4, 1, 2, N, 8);
-    Tensor target =
-        switch (c.poison().tensor()) {
-          case "q" -> q;
-          case "k" -> k;
-          case "v" -> v;
-          default -> dOut;
-        };
-    for (int h = 0; h < target.heads(); h++) {
-      target.data()[target.rowOffset(0, h, c.poison().row())] = c.poison().value();
-    }
+    Tensor[] in = poisoned(c);
+    Tensor q = in[0];
+    Tensor k = in[1];
+    Tensor v = in[2];
+    Tensor dOut = in[3];
     AttentionGradients want = NaiveAttention.backward(q, k, v, dOut, c.options());
     AttentionResult f;
     try (AttentionEngine e = AttentionEngine.create(1)) {

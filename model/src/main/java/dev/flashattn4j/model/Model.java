@@ -8,6 +8,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A decoder-only transformer of the Llama family (Llama, Mistral, Qwen2, Gemma 2) loaded from a
@@ -73,16 +74,19 @@ public final class Model implements AutoCloseable {
     if (!Files.isDirectory(dir)) {
       throw new NoSuchFileException(dir.toString(), null, "no such model directory");
     }
-    // the weights' headers first: the config's sizes are checked against what is there before
-    // anything is allocated by them
-    int layersPresent =
-        Files.isRegularFile(dir.resolve("config.json")) ? ModelWeights.layersPresent(dir) : -1;
-    ModelConfig config = ModelConfig.read(dir.resolve("config.json"), layersPresent);
+    Path configFile = dir.resolve("config.json");
+    if (!Files.isRegularFile(configFile)) {
+      throw new NoSuchFileException(configFile.toString(), null, "no config.json");
+    }
+    // the weights' headers first (read once): the config's sizes are checked against what is
+    // there before anything is allocated by them
+    Map<String, Path> files = ModelWeights.tensorFiles(dir);
+    ModelConfig config = ModelConfig.read(configFile, ModelWeights.layersPresent(files));
     if (!Files.isRegularFile(dir.resolve("tokenizer.json"))) {
       throw new NoSuchFileException(
           dir.resolve("tokenizer.json").toString(), null, "no tokenizer.json");
     }
-    ModelWeights weights = ModelWeights.load(dir, config, options.weights());
+    ModelWeights weights = ModelWeights.load(files, config, options.weights());
     Tokenizer tokenizer = Tokenizer.load(dir.resolve("tokenizer.json"), config.vocabSize());
     Workers workers = new Workers(options.threads());
     AttentionEngine engine = AttentionEngine.create(options.threads());

@@ -115,8 +115,8 @@ final class ModelWeights {
    *     tensor
    * @throws NoSuchFileException when the directory has no model.safetensors (nor an index)
    */
-  static ModelWeights load(Path dir, ModelConfig config, WeightFormat format) throws IOException {
-    Map<String, Path> files = tensorFiles(dir);
+  static ModelWeights load(Map<String, Path> files, ModelConfig config, WeightFormat format)
+      throws IOException {
     Map<Path, Safetensors> open = new LinkedHashMap<>();
     try {
       for (Path f : new HashSet<>(files.values())) {
@@ -136,9 +136,9 @@ final class ModelWeights {
    * The layers the weights hold: one more than the largest N of a tensor named model.layers.N.…,
    * read from the headers alone (before the config sizes anything by its num_hidden_layers).
    */
-  static int layersPresent(Path dir) throws IOException {
+  static int layersPresent(Map<String, Path> files) {
     int layers = 0;
-    for (String name : tensorFiles(dir).keySet()) {
+    for (String name : files.keySet()) {
       if (name.startsWith("model.layers.")) {
         int end = name.indexOf('.', "model.layers.".length());
         try {
@@ -155,7 +155,7 @@ final class ModelWeights {
   }
 
   /** Which file holds each tensor: the one model.safetensors, or the index's weight_map. */
-  private static Map<String, Path> tensorFiles(Path dir) throws IOException {
+  static Map<String, Path> tensorFiles(Path dir) throws IOException {
     Path single = dir.resolve("model.safetensors");
     Path index = dir.resolve("model.safetensors.index.json");
     Map<String, Path> files = new LinkedHashMap<>();

@@ -1,6 +1,10 @@
 package dev.flashattn4j.model;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -41,13 +45,13 @@ public final class Tokenizer implements AutoCloseable {
     }
     // strict JSON first: the tokenizers library (Rust, through JNI) aborts the whole JVM on some
     // malformed files (a control character inside a string made it panic: issue 19's fuzzer)
-    com.fasterxml.jackson.databind.JsonNode root;
+    JsonNode root;
     try {
       root =
-          new com.fasterxml.jackson.databind.ObjectMapper()
-              .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          new ObjectMapper()
+              .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
               .readTree(file.toFile());
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+    } catch (JsonProcessingException e) {
       throw new ModelFormatException(
           file, "not valid JSON: " + e.getOriginalMessage().lines().findFirst().orElse(""), e);
     }
@@ -86,18 +90,17 @@ public final class Tokenizer implements AutoCloseable {
    * no text can later give an id past the model's embeddings (issue 19: an IllegalStateException at
    * the first encode).
    */
-  private static int largestId(com.fasterxml.jackson.databind.JsonNode root) {
+  private static int largestId(JsonNode root) {
     long largest = -1;
-    com.fasterxml.jackson.databind.JsonNode added = root == null ? null : root.get("added_tokens");
+    JsonNode added = root == null ? null : root.get("added_tokens");
     if (added != null && added.isArray()) {
-      for (com.fasterxml.jackson.databind.JsonNode t : added) {
+      for (JsonNode t : added) {
         largest = Math.max(largest, t.path("id").asLong(-1));
       }
     }
-    com.fasterxml.jackson.databind.JsonNode vocab =
-        root == null ? null : root.path("model").get("vocab");
+    JsonNode vocab = root == null ? null : root.path("model").get("vocab");
     if (vocab != null && vocab.isObject()) {
-      for (com.fasterxml.jackson.databind.JsonNode id : vocab) {
+      for (JsonNode id : vocab) {
         largest = Math.max(largest, id.asLong(-1));
       }
     } else if (vocab != null && vocab.isArray()) {
