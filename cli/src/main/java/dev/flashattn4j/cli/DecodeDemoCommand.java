@@ -224,11 +224,13 @@ final class DecodeDemoCommand implements Callable<Integer> {
         t);
     out.printf(
         Locale.ROOT,
-        "cache: %d of %d pages in use, %.2f MiB of K and V in use of %.2f MiB allocated (%s)%n",
+        "cache: %d of %d pages in use, %.2f MiB of K and V in use, %.2f MiB allocated (grown as"
+            + " tokens came) of %.2f MiB the full pool would take (%s)%n",
         cache.capacityPages() - cache.freePages(),
         cache.capacityPages(),
         cache.bytesInUse() / 1048576.0,
         cache.bytesAllocated() / 1048576.0,
+        cache.bytesCapacity() / 1048576.0,
         storage.name().toLowerCase(Locale.ROOT));
     out.flush();
     return failures == 0 ? 0 : Main.EXIT_CHECK_FAILED;

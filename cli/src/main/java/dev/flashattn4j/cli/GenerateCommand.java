@@ -204,6 +204,16 @@ final class GenerateCommand implements Callable<Integer> {
    */
   private String prompt() throws IOException {
     if (source.file == null && !"-".equals(source.text)) {
+      String charset = System.getProperty("sun.jnu.encoding", "UTF-8");
+      if (source.text.indexOf('\uFFFD') >= 0 && !charset.equalsIgnoreCase("UTF-8")) {
+        // the JVM decoded the command line with a locale that is not UTF-8 (java run directly
+        // under LANG=C; the launcher avoids it): the characters are already lost
+        throw new BadInputException(
+            "the prompt has characters the locale's character set ("
+                + charset
+                + ") could not read: run with LC_ALL=C.UTF-8, or give the prompt with"
+                + " --prompt-file or --prompt - (read as UTF-8)");
+      }
       return source.text;
     }
     byte[] bytes;

@@ -5,6 +5,7 @@ import dev.flashattn4j.tensor.Npy;
 import dev.flashattn4j.tensor.Tensor;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -50,13 +51,30 @@ final class GradCommand implements Callable<Integer> {
       description = "write the sinks' gradient (H_q floats; needs --sinks)")
   Path outDsinks;
 
+  @Option(
+      names = "--out-dir",
+      paramLabel = "DIR",
+      description =
+          "write dq.npy, dk.npy, dv.npy (and dsinks.npy with --sinks) into DIR, a new or empty"
+              + " folder that appears whole or not at all, whatever stops the command (one rename)")
+  Path outDir;
+
   @Spec CommandSpec spec;
 
   @Override
   public Integer call() {
-    if (outDq == null && outDk == null && outDv == null && outDsinks == null) {
+    boolean files = outDq != null || outDk != null || outDv != null || outDsinks != null;
+    if (!files && outDir == null) {
       throw new BadInputException(
-          "name at least one of --out-dq, --out-dk, --out-dv, --out-dsinks");
+          "name --out-dir, or at least one of --out-dq, --out-dk, --out-dv, --out-dsinks");
+    }
+    if (files && outDir != null) {
+      throw new BadInputException(
+          "--out-dir writes every gradient: give it alone, or name the files with --out-dq,"
+              + " --out-dk, --out-dv, --out-dsinks");
+    }
+    if (outDir != null) {
+      Outputs.checkDirectory("--out-dir", outDir);
     }
     Outputs outputs =
         new Outputs()
@@ -83,6 +101,18 @@ final class GradCommand implements Callable<Integer> {
     }
     AttentionGradients r =
         in.kernel().gradients(in.q(), in.k(), in.v(), g, in.options(), in.threads());
+    if (outDir != null) {
+      Map<String, Outputs.Writer> all = new LinkedHashMap<>();
+      all.put("dq.npy", Outputs.tensor(r.dq()));
+      all.put("dk.npy", Outputs.tensor(r.dk()));
+      all.put("dv.npy", Outputs.tensor(r.dv()));
+      if (r.dsinks() != null) {
+        all.put("dsinks.npy", file -> Npy.write(file, r.dsinks(), r.dsinks().length));
+      }
+      Outputs.writeDirectory("--out-dir", outDir, all);
+      spec.commandLine().getOut().printf("wrote %s: %s%n", outDir, String.join(", ", all.keySet()));
+      return 0;
+    }
     outputs.writeAll(
         Map.of(
             "--out-dq",

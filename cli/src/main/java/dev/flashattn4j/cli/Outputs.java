@@ -1,5 +1,7 @@
 package dev.flashattn4j.cli;
 
+import static java.nio.file.StandardCopyOption.ATOMIC_MOVE;
+
 import dev.flashattn4j.tensor.Npy;
 import dev.flashattn4j.viz.AtomicFiles;
 import java.io.IOException;
@@ -11,11 +13,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The files one command writes, checked together before any work: each must be a regular file or
@@ -92,47 +92,195 @@ final class Outputs {
    * Writes every output through a temporary file, then renames them all; on a failure deletes the
    * temporaries and leaves every target as it was.
    *
+   * <p>Together or not at all, on every exit the JVM still runs (SIGTERM, Ctrl-C, {@code
+   * System.exit}): a shutdown hook that comes while the outputs are being written deletes the
+   * temporaries and no target changes; one that comes while they are being renamed waits for the
+   * renames to end (they take microseconds), so every target changes. Only a kill the JVM cannot
+   * see (SIGKILL, a power cut) in that window can leave some renamed and not others; {@code grad
+   * --out-dir} is one rename of a folder, whole even then.
+   *
    * @param writers by flag, the same flags as added (an output not added is skipped)
    */
   void writeAll(Map<String, Writer> writers) {
-    // the temporaries go with the JVM on every exit it still runs (SIGTERM, Ctrl-C, System.exit):
-    // issue 19 found 4 MB .tmp files left by a killed grad
-    List<Path> temps = new java.util.concurrent.CopyOnWriteArrayList<>();
-    Thread cleanup = new Thread(() -> temps.forEach(Outputs::deleteQuietly), "flashattn-cleanup");
-    Runtime.getRuntime().addShutdownHook(cleanup);
+    writeAll(writers, Files::move, commit -> {});
+  }
+
+  /** How a temporary file becomes its target (a seam for the tests). */
+  interface Mover {
+    void move(Path from, Path to, StandardCopyOption option) throws IOException;
+  }
+
+  /**
+   * As {@link #writeAll(Map)}, with the renames done by {@code mover} and {@code afterEach} called
+   * after each file is written (seams for the tests, which play the shutdown hook).
+   */
+  void writeAll(
+      Map<String, Writer> writers, Mover mover, java.util.function.Consumer<Commit> afterEach) {
+    Commit commit = new Commit();
+    // issue 19 found 4 MB .tmp files left by a killed grad, and outputs renamed one by one
+    Thread hook = new Thread(commit::abort, "flashattn-cleanup");
+    Runtime.getRuntime().addShutdownHook(hook);
     try {
-      writeAll(writers, temps);
+      write(writers, mover, commit, afterEach);
     } finally {
       try {
-        Runtime.getRuntime().removeShutdownHook(cleanup);
+        Runtime.getRuntime().removeShutdownHook(hook);
       } catch (IllegalStateException e) {
         // the JVM is shutting down: the hook runs
       }
     }
   }
 
-  private void writeAll(Map<String, Writer> writers, List<Path> temps) {
-    Set<String> done = new HashSet<>();
+  /**
+   * The state one {@link #writeAll} shares with its shutdown hook: writing (the hook may abort and
+   * delete the temporaries), committing (the hook waits), done or aborted. The renames run while
+   * holding the monitor, so the hook's {@link #abort} cannot interleave with them.
+   */
+  static final class Commit {
+    private final List<Path> temps = new ArrayList<>();
+    private boolean aborted;
+    private boolean done;
+
+    synchronized void temporary(Path tmp) {
+      checkNotAborted();
+      temps.add(tmp);
+    }
+
+    synchronized void abort() {
+      if (!done && !aborted) {
+        aborted = true;
+        temps.forEach(Outputs::deleteQuietly);
+      }
+    }
+
+    synchronized boolean aborted() {
+      return aborted;
+    }
+
+    private void checkNotAborted() {
+      if (aborted) {
+        throw new BadInputException("the JVM is shutting down: nothing was written");
+      }
+    }
+
+    synchronized void rename(List<Path> targets, Mover mover) throws IOException {
+      checkNotAborted();
+      // the first output (the command's main one) is renamed last
+      for (int i = targets.size() - 1; i >= 0; i--) {
+        mover.move(temps.get(i), targets.get(i), StandardCopyOption.REPLACE_EXISTING);
+      }
+      done = true;
+    }
+
+    synchronized void deleteTemporaries() {
+      temps.forEach(Outputs::deleteQuietly);
+    }
+  }
+
+  private void write(
+      Map<String, Writer> writers,
+      Mover mover,
+      Commit commit,
+      java.util.function.Consumer<Commit> afterEach) {
     try {
       for (Map.Entry<String, Path> e : targets.entrySet()) {
         Path tmp = temporary(e.getValue());
-        temps.add(tmp);
+        commit.temporary(tmp);
         writers.get(e.getKey()).write(tmp);
         keepMode(tmp, e.getValue());
-        done.add(e.getKey());
+        afterEach.accept(commit);
       }
-      // the first output (the command's main one) is renamed last
-      List<Path> all = new ArrayList<>(targets.values());
-      for (int i = all.size() - 1; i >= 0; i--) {
-        Files.move(temps.get(i), all.get(i), StandardCopyOption.REPLACE_EXISTING);
-      }
+      commit.rename(new ArrayList<>(targets.values()), mover);
     } catch (IOException | UncheckedIOException e) {
-      for (Path t : temps) {
-        deleteQuietly(t);
-      }
+      commit.deleteTemporaries();
       String why = e.getMessage() == null ? e.toString() : e.getMessage();
       throw new BadInputException("cannot write " + String.join(" and ", names()) + ": " + why, e);
     }
+  }
+
+  /**
+   * Writes several files into a folder that appears whole or not at all, whatever kills the JVM:
+   * they are written into a hidden folder beside it, which one {@code rename(2)} then puts in its
+   * place. The folder must not exist yet, or be empty (rename replaces an empty folder).
+   *
+   * @param flag the flag that named the folder, for messages
+   * @param files by file name, in the order to write them
+   */
+  static void writeDirectory(String flag, Path dir, Map<String, Writer> files) {
+    Path abs = dir.toAbsolutePath();
+    Path tmp = temporary(abs);
+    Commit commit = new Commit();
+    Thread hook =
+        new Thread(
+            () -> {
+              commit.abort();
+              deleteTree(tmp);
+            },
+            "flashattn-cleanup");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      Files.createDirectory(tmp);
+      for (Map.Entry<String, Writer> e : files.entrySet()) {
+        Path f = tmp.resolve(e.getKey());
+        commit.temporary(f);
+        e.getValue().write(f);
+      }
+      commit.rename(List.of(abs), (from, to, option) -> Files.move(tmp, abs, ATOMIC_MOVE));
+    } catch (IOException | UncheckedIOException e) {
+      deleteTree(tmp);
+      String why = e.getMessage() == null ? e.toString() : e.getMessage();
+      if (e instanceof java.nio.file.DirectoryNotEmptyException
+          || e instanceof java.nio.file.FileAlreadyExistsException) {
+        why = "it is not empty";
+      }
+      throw new BadInputException("cannot write " + flag + " " + dir + ": " + why, e);
+    } finally {
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException e) {
+        // the JVM is shutting down: the hook runs
+      }
+    }
+  }
+
+  /**
+   * An output folder: nothing yet, or an empty folder in a writable parent (a folder with files is
+   * refused: they would be lost, or mixed with the new ones).
+   */
+  static void checkDirectory(String flag, Path dir) {
+    Path parent = dir.toAbsolutePath().getParent();
+    if (Files.isSymbolicLink(dir)) {
+      throw new BadInputException(flag + " " + dir + " is a symbolic link: name the folder itself");
+    }
+    if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+      if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+        throw new BadInputException(flag + " " + dir + " exists and is not a folder");
+      }
+      try (var entries = Files.list(dir)) {
+        if (entries.findAny().isPresent()) {
+          throw new BadInputException(
+              flag + " " + dir + " is not empty: name a new folder (its files would be replaced)");
+        }
+      } catch (IOException e) {
+        throw new BadInputException(flag + " " + dir + ": " + e.getMessage(), e);
+      }
+    }
+    if (parent == null || !Files.isDirectory(parent) || !Files.isWritable(parent)) {
+      throw new BadInputException(
+          flag + " " + dir + ": the folder it goes in does not exist or is not writable");
+    }
+  }
+
+  private static void deleteTree(Path dir) {
+    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    try (var entries = Files.list(dir)) {
+      entries.forEach(Outputs::deleteQuietly);
+    } catch (IOException e) {
+      // best effort, as below
+    }
+    deleteQuietly(dir);
   }
 
   /** A file replaced keeps its mode; a new one keeps the temporary's (rw-r--r--, from Npy). */

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flashattn4j.model.Model;
 import dev.flashattn4j.model.ModelOptions;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -237,5 +238,36 @@ class GenerateCommandTest {
     Cli threads =
         Cli.run("generate", "--model", LLAMA.toString(), "--prompt", "x", "--threads", "0");
     assertEquals(2, threads.exit());
+  }
+
+  /**
+   * Issue 19: java run directly under LANG=C decodes the command line as ASCII, so a prompt's
+   * non-ASCII characters arrive as U+FFFD; that is refused with the way out, never generated from.
+   * (The launcher gives the JVM C.UTF-8's character set, so ./flashattn keeps them.)
+   */
+  @Test
+  void aPromptTheLocaleCouldNotReadIsRefused() throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    // the prompt's bytes are made by the shell's printf, so this test's own locale cannot change
+    // them: h, é (0xC3 0xA9) and llo in UTF-8
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            "/bin/sh",
+            "-c",
+            "exec \"$0\" --add-modules jdk.incubator.vector -cp \"$1\" \"$2\" generate --model"
+                + " \"$3\" --max-new-tokens 1 --prompt \"$(printf 'h\\303\\251llo')\"",
+            java,
+            System.getProperty("java.class.path"),
+            Main.class.getName(),
+            LLAMA.toString());
+    pb.environment().put("LC_ALL", "C");
+    pb.environment().put("LANG", "C");
+    pb.environment().remove("LC_CTYPE");
+    Process p = pb.start();
+    p.getOutputStream().close();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(2, p.waitFor(), out + err);
+    assertTrue(err.contains("could not read: run with LC_ALL=C.UTF-8"), err);
   }
 }

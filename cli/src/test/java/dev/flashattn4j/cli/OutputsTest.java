@@ -12,10 +12,13 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * What every command does with the files it writes: each gets mode rw-r--r-- (a file replaced keeps
@@ -223,8 +226,9 @@ class OutputsTest {
     assertRefused(Cli.run(attend), "unknown option '--otu'; did you mean '--out'?");
   }
 
-  @Test
-  void aKilledCommandLeavesNoTemporaries() throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"files", "dir"})
+  void aKilledCommandLeavesNoTemporaries(String mode) throws Exception {
     // issue 19: a kill (SIGTERM) during grad's writes left .tmp files of 4 MB each
     Path out = Files.createDirectory(dir.resolve("killed"));
     String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -234,14 +238,16 @@ class OutputsTest {
                 "-cp",
                 System.getProperty("java.class.path"),
                 OutputsKillProbe.class.getName(),
-                out.toString())
+                out.toString(),
+                mode)
             .redirectErrorStream(true)
             .start();
     try (var said = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()))) {
       String line = said.readLine(); // "writing": both temporaries exist now
       assertEquals("writing", line);
-      try (Stream<Path> files = Files.list(out)) {
-        assertEquals(2, files.count(), "the two temporaries, before the kill");
+      try (Stream<Path> files = Files.walk(out)) {
+        assertEquals(
+            mode.equals("dir") ? 4 : 3, files.count(), "the temporaries, before the kill: " + out);
       }
       p.destroy(); // SIGTERM
       assertTrue(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "the probe did not exit");
@@ -251,5 +257,111 @@ class OutputsTest {
     try (Stream<Path> files = Files.list(out)) {
       assertEquals(List.of(), files.toList(), "left behind");
     }
+  }
+
+  /**
+   * Issue 19: several outputs appear together or not at all. A shutdown hook (what SIGTERM runs)
+   * that comes while the outputs are written deletes every temporary and no target appears.
+   */
+  @Test
+  void aShutdownWhileWritingLeavesNoOutput() {
+    Path a = dir.resolve("a.npy");
+    Path b = dir.resolve("b.npy");
+    Outputs outputs = new Outputs().add("--a", a).add("--b", b);
+    List<Outputs.Commit> seen = new ArrayList<>();
+    BadInputException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            BadInputException.class,
+            () ->
+                outputs.writeAll(
+                    Map.of(
+                        "--a",
+                        file -> Files.write(file, new byte[8]),
+                        "--b",
+                        file -> {
+                          throw new IOException("never reached");
+                        }),
+                    (from, to, option) -> {
+                      throw new AssertionError("renamed after the shutdown");
+                    },
+                    commit -> {
+                      seen.add(commit);
+                      commit.abort(); // the hook, after the first file
+                    }));
+    assertTrue(e.getMessage().contains("shutting down"), e.getMessage());
+    assertEquals(1, seen.size());
+    assertFalse(Files.exists(a));
+    assertFalse(Files.exists(b));
+    assertEquals(List.of(), hidden());
+  }
+
+  /**
+   * A hook that comes while the outputs are renamed waits for every rename: the targets all change.
+   * The test holds the commit inside its first rename until the hook's thread is blocked on it.
+   */
+  @Test
+  void aShutdownWhileRenamingWaitsForEveryRename() throws Exception {
+    Path a = dir.resolve("a.npy");
+    Path b = dir.resolve("b.npy");
+    Path c = dir.resolve("c.npy");
+    Files.write(b, new byte[] {9}); // an old b is replaced too
+    Outputs outputs = new Outputs().add("--a", a).add("--b", b).add("--c", c);
+    Outputs.Writer eight = file -> Files.write(file, new byte[8]);
+    Outputs.Commit[] commit = new Outputs.Commit[1];
+    Thread[] hook = new Thread[1];
+    outputs.writeAll(
+        Map.of("--a", eight, "--b", eight, "--c", eight),
+        (from, to, option) -> {
+          if (hook[0] == null) {
+            hook[0] = new Thread(commit[0]::abort, "hook");
+            hook[0].start();
+            while (hook[0].getState() != Thread.State.BLOCKED) {
+              Thread.onSpinWait();
+            }
+          }
+          Files.move(from, to, option);
+        },
+        x -> commit[0] = x);
+    hook[0].join(30_000);
+    assertFalse(hook[0].isAlive());
+    for (Path p : List.of(a, b, c)) {
+      assertEquals(8, Files.size(p), p.toString());
+    }
+    assertFalse(commit[0].aborted());
+    assertEquals(List.of(), hidden());
+  }
+
+  private List<Path> hidden() {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.filter(p -> p.getFileName().toString().startsWith(".")).toList();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** grad --out-dir: one folder, new or empty, that appears whole; refused before any work. */
+  @Test
+  void gradWritesAFolderWhole() throws IOException {
+    Path grads = dir.resolve("grads");
+    List<String> grad = qkv("grad");
+    grad.addAll(List.of("--dout", dout.toString(), "--out-dir", grads.toString()));
+    Cli r = Cli.run(grad);
+    assertWritten(r, grads.resolve("dq.npy"), grads.resolve("dk.npy"), grads.resolve("dv.npy"));
+    try (Stream<Path> files = Files.list(grads)) {
+      assertEquals(3, files.count());
+    }
+    assertEquals(List.of(), hidden());
+    Cli again = Cli.run(grad);
+    assertRefused(again, "is not empty");
+    Path empty = Files.createDirectory(dir.resolve("empty"));
+    List<String> intoEmpty = qkv("grad");
+    intoEmpty.addAll(List.of("--dout", dout.toString(), "--out-dir", empty.toString()));
+    assertWritten(Cli.run(intoEmpty), empty.resolve("dq.npy"));
+    List<String> both = new ArrayList<>(grad);
+    both.addAll(List.of("--out-dq", dir.resolve("dq.npy").toString()));
+    assertRefused(Cli.run(both), "--out-dir writes every gradient");
+    List<String> onFile = qkv("grad");
+    onFile.addAll(List.of("--dout", dout.toString(), "--out-dir", q.toString()));
+    assertRefused(Cli.run(onFile), "exists and is not a folder");
   }
 }

@@ -23,6 +23,10 @@ import java.util.Map;
  * that is only partly filled, it first gets its own copy of that page (copy on write), so the other
  * never sees the change. {@link #free} returns pages whose count drops to zero.
  *
+ * <p>The pool grows as tokens come: a page's arrays are allocated when a sequence first needs it
+ * (and kept for reuse after it is freed), so a cache sized for a model's whole context costs
+ * nothing until it is used; {@code pages} bounds the pool, it is not reserved.
+ *
  * <p>Every operation checks its arguments and the pool's capacity before it changes anything: an
  * {@link IllegalArgumentException} (unknown sequence, wrong shapes) or {@link
  * IllegalStateException} (pool full, a position not reserved or shared) leaves the cache exactly as
@@ -38,14 +42,21 @@ public final class PagedKvCache {
   private final int pages;
   private final KvStorage storage;
 
-  // [layer][page] -> K rows [head][slot][d] and V rows [head][slot][d_v]; one of the two kinds.
-  private final float[][][] keys32;
-  private final float[][][] values32;
-  private final short[][][] keys16;
-  private final short[][][] values16;
+  private final int keyLength;
+  private final int valueLength;
 
-  private final int[] refCount;
-  private final int[] freeList;
+  // [layer][page] -> K rows [head][slot][d] and V rows [head][slot][d_v]; one of the two kinds.
+  // Pages [0, allocated) have arrays; the outer arrays grow by doubling up to the capacity.
+  private float[][][] keys32;
+  private float[][][] values32;
+  private short[][][] keys16;
+  private short[][][] values16;
+  private int allocated;
+
+  // refCount[page] for the allocated pages; freeList[0, freeCount) the allocated pages no sequence
+  // holds (pages never allocated are free too: freePages() counts them)
+  private int[] refCount;
+  private int[] freeList;
   private int freeCount;
 
   private final Map<Integer, Sequence> sequences = new HashMap<>();
@@ -65,7 +76,7 @@ public final class PagedKvCache {
   }
 
   /**
-   * A cache with all its pages allocated up front.
+   * A cache with room for {@code pages} pages; each is allocated when a sequence first needs it.
    *
    * @param layers number of layers (each has its own K and V in every page)
    * @param kvHeads H_kv
@@ -108,26 +119,87 @@ public final class PagedKvCache {
     this.pageSize = pageSize;
     this.pages = pages;
     this.storage = storage;
-    int kLen = kvHeads * pageSize * headDim;
-    int vLen = kvHeads * pageSize * valueDim;
+    this.keyLength = kvHeads * pageSize * headDim;
+    this.valueLength = kvHeads * pageSize * valueDim;
+    int slots = Math.min(pages, 16);
     if (storage == KvStorage.FLOAT32) {
-      keys32 = new float[layers][pages][kLen];
-      values32 = new float[layers][pages][vLen];
-      keys16 = null;
-      values16 = null;
+      keys32 = new float[layers][slots][];
+      values32 = new float[layers][slots][];
     } else {
-      keys16 = new short[layers][pages][kLen];
-      values16 = new short[layers][pages][vLen];
-      keys32 = null;
-      values32 = null;
+      keys16 = new short[layers][slots][];
+      values16 = new short[layers][slots][];
     }
-    refCount = new int[pages];
-    freeList = new int[pages];
-    // Pages are handed out from the top of the free list: 0, 1, 2, ... on a fresh cache.
-    for (int i = 0; i < pages; i++) {
-      freeList[i] = pages - 1 - i;
+    refCount = new int[slots];
+    freeList = new int[slots];
+  }
+
+  /**
+   * Allocates pages [allocated, allocated + count) and puts them on the free list, lowest on top.
+   * Every array is made before a field changes, so running out of memory leaves the cache as it
+   * was.
+   */
+  private void allocatePages(int count) {
+    int newAllocated = allocated + count;
+    int slots = refCount.length;
+    while (slots < newAllocated) {
+      slots = (int) Math.min(pages, 2L * slots);
     }
-    freeCount = pages;
+    boolean wide = keys32 != null;
+    float[][][] k32 = null;
+    float[][][] v32 = null;
+    short[][][] k16 = null;
+    short[][][] v16 = null;
+    int[] counts;
+    int[] free;
+    try {
+      if (wide) {
+        k32 = new float[layers][][];
+        v32 = new float[layers][][];
+      } else {
+        k16 = new short[layers][][];
+        v16 = new short[layers][][];
+      }
+      for (int l = 0; l < layers; l++) {
+        if (wide) {
+          k32[l] = Arrays.copyOf(keys32[l], slots);
+          v32[l] = Arrays.copyOf(values32[l], slots);
+        } else {
+          k16[l] = Arrays.copyOf(keys16[l], slots);
+          v16[l] = Arrays.copyOf(values16[l], slots);
+        }
+        for (int p = allocated; p < newAllocated; p++) {
+          if (wide) {
+            k32[l][p] = new float[keyLength];
+            v32[l][p] = new float[valueLength];
+          } else {
+            k16[l][p] = new short[keyLength];
+            v16[l][p] = new short[valueLength];
+          }
+        }
+      }
+      counts = Arrays.copyOf(refCount, slots);
+      free = Arrays.copyOf(freeList, slots);
+    } catch (OutOfMemoryError e) {
+      throw new IllegalStateException(
+          "out of memory growing the KV cache from "
+              + allocated
+              + " to "
+              + newAllocated
+              + " pages of "
+              + bytesPerPage() / 1024
+              + " KiB: give the JVM more memory (-Xmx) or the cache fewer pages",
+          e);
+    }
+    keys32 = k32;
+    values32 = v32;
+    keys16 = k16;
+    values16 = v16;
+    refCount = counts;
+    freeList = free;
+    for (int p = newAllocated - 1; p >= allocated; p--) {
+      freeList[freeCount++] = p;
+    }
+    allocated = newAllocated;
   }
 
   private static void positive(String name, int value) {
@@ -216,7 +288,7 @@ public final class PagedKvCache {
     boolean copyLast =
         tokens > 0 && s.length % pageSize != 0 && refCount[s.table[s.pageCount - 1]] > 1;
     int take = needed + (copyLast ? 1 : 0);
-    if (take > freeCount) {
+    if (take > freePages()) {
       throw new IllegalStateException(
           "KV cache full: sequence "
               + seqId
@@ -229,10 +301,13 @@ public final class PagedKvCache {
               + " to "
               + newLength
               + " tokens, but "
-              + freeCount
+              + freePages()
               + " of "
               + pages
               + " are free");
+    }
+    if (take > freeCount) {
+      allocatePages(take - freeCount);
     }
     if (copyLast) {
       int old = s.table[s.pageCount - 1];
@@ -481,7 +556,7 @@ public final class PagedKvCache {
     if (page < 0 || page >= pages) {
       throw new IllegalArgumentException("page " + page + " is not in [0, " + pages + ")");
     }
-    return refCount[page];
+    return page < allocated ? refCount[page] : 0;
   }
 
   /**
@@ -553,9 +628,14 @@ public final class PagedKvCache {
     return pages;
   }
 
-  /** Pages on the free list. */
+  /** Pages no sequence holds: freed ones, and those not allocated yet. */
   public int freePages() {
-    return freeCount;
+    return freeCount + pages - allocated;
+  }
+
+  /** Pages whose arrays exist: the most the cache has held at once, rounded to whole pages. */
+  public int allocatedPages() {
+    return allocated;
   }
 
   /** The element type K and V are stored in. */
@@ -568,14 +648,19 @@ public final class PagedKvCache {
     return (long) layers * kvHeads * pageSize * (headDim + valueDim) * storage.bytesPerElement();
   }
 
-  /** Bytes of K and V the pool holds (allocated up front). */
+  /** Bytes of K and V allocated so far (pages are allocated as sequences first need them). */
   public long bytesAllocated() {
-    return bytesPerPage() * pages;
+    return bytesPerPage() * allocated;
   }
 
   /** Bytes of K and V in pages some sequence uses. */
   public long bytesInUse() {
-    return bytesPerPage() * (pages - freeCount);
+    return bytesPerPage() * (allocated - freeCount);
+  }
+
+  /** Bytes of K and V the cache would hold with every page allocated. */
+  public long bytesCapacity() {
+    return bytesPerPage() * pages;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -615,9 +700,9 @@ public final class PagedKvCache {
               + other);
     }
     checkLayer(layer);
-    int pages = (keys32 != null ? keys32 : keys16)[layer].length;
-    if (page < 0 || page >= pages) {
-      throw new IllegalArgumentException("page " + page + " is not in [0, " + pages + ")");
+    if (page < 0 || page >= allocated) {
+      throw new IllegalArgumentException(
+          "page " + page + " is not in [0, " + allocated + "), the pages allocated");
     }
   }
 }

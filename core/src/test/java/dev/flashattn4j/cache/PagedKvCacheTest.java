@@ -70,6 +70,55 @@ class PagedKvCacheTest {
     return sb.toString();
   }
 
+  /**
+   * Issue 19: the pool grows as tokens come. A cache sized for a million pages of a 32-layer model
+   * (64 GiB if reserved whole) costs nothing until used, allocates only the pages its sequences
+   * take, reuses freed pages before it allocates new ones, and still refuses past its capacity.
+   */
+  @Test
+  void pagesAreAllocatedAsTokensCome() {
+    for (KvStorage storage : KvStorage.values()) {
+      PagedKvCache c = new PagedKvCache(32, 8, 128, 128, 16, 1_000_000, storage);
+      assertEquals(0, c.allocatedPages());
+      assertEquals(0, c.bytesAllocated());
+      assertEquals(1_000_000, c.freePages());
+      assertEquals(c.bytesPerPage() * 1_000_000, c.bytesCapacity());
+      int a = c.newSequence();
+      c.reserve(a, 100);
+      assertEquals(7, c.allocatedPages());
+      assertEquals(7 * c.bytesPerPage(), c.bytesAllocated());
+      assertEquals(1_000_000 - 7, c.freePages());
+      for (int i = 0; i < 40; i++) {
+        c.reserve(a, 16); // grows one page at a time, past the first doubling of the tables
+      }
+      assertEquals(47, c.allocatedPages());
+      c.free(a);
+      assertEquals(1_000_000, c.freePages());
+      int b = c.newSequence();
+      c.reserve(b, 47 * 16);
+      assertEquals(47, c.allocatedPages(), "freed pages are taken before new ones are made");
+      c.reserve(b, 1);
+      assertEquals(48, c.allocatedPages());
+    }
+    PagedKvCache small = cache(3);
+    int s = small.newSequence();
+    small.reserve(s, 3 * PAGE);
+    assertThrows(IllegalStateException.class, () -> small.reserve(s, 1));
+    assertEquals(3, small.allocatedPages());
+  }
+
+  /** A page not allocated yet reads as free and cannot be fetched raw. */
+  @Test
+  void pagesNotAllocatedAreFreeAndNotReadable() {
+    PagedKvCache c = cache(8);
+    int s = c.newSequence();
+    c.reserve(s, PAGE + 1);
+    assertEquals(2, c.allocatedPages());
+    assertEquals(0, c.refCount(7));
+    assertThrows(IllegalArgumentException.class, () -> c.keyPage(0, 2));
+    assertEquals(1, c.refCount(1));
+  }
+
   @Test
   void appendFillsPagesInOrderAndReadsBack() {
     PagedKvCache c = cache(8);
