@@ -1,9 +1,9 @@
 package example;
 
 import dev.flashattn4j.api.Attention;
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.AttentionResult;
-import dev.flashattn4j.api.Causal;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionResult;
+import dev.flashattn4j.values.Causal;
 import dev.flashattn4j.tensor.Tensor;
 
 /**

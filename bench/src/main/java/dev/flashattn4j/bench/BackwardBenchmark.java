@@ -1,14 +1,14 @@
 package dev.flashattn4j.bench;
 
 import dev.flashattn4j.api.AttentionEngine;
-import dev.flashattn4j.api.AttentionGradients;
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.AttentionResult;
-import dev.flashattn4j.api.Causal;
-import dev.flashattn4j.kernel.KernelConfig;
+import dev.flashattn4j.config.KernelConfig;
 import dev.flashattn4j.reference.ErrorBudget;
 import dev.flashattn4j.reference.NaiveAttention;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionGradients;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionResult;
+import dev.flashattn4j.values.Causal;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -85,7 +85,7 @@ public class BackwardBenchmark {
     options =
         AttentionOptions.builder()
             .causal(causal)
-            .dropout(new dev.flashattn4j.api.Dropout(dropout, 1234, 0))
+            .dropout(new dev.flashattn4j.values.Dropout(dropout, 1234, 0))
             .build();
     int small = Math.min(n, 256);
     Tensor sq = random(1, small, d);

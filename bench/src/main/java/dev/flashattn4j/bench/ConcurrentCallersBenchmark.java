@@ -1,13 +1,13 @@
 package dev.flashattn4j.bench;
 
 import dev.flashattn4j.api.Attention;
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.AttentionResult;
-import dev.flashattn4j.api.Causal;
-import dev.flashattn4j.kernel.FlashForward;
-import dev.flashattn4j.kernel.KernelConfig;
+import dev.flashattn4j.api.AttentionEngine;
+import dev.flashattn4j.config.KernelConfig;
 import dev.flashattn4j.reference.ErrorBudget;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionResult;
+import dev.flashattn4j.values.Causal;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -69,7 +69,7 @@ public class ConcurrentCallersBenchmark {
     Tensor v;
     Tensor out;
     float[] lse;
-    FlashForward privateKernel;
+    AttentionEngine privateKernel;
 
     @Setup(Level.Trial)
     public void setup(Shape shape) {
@@ -80,7 +80,7 @@ public class ConcurrentCallersBenchmark {
       v = Tensor.uniform(r, -1, 1, 1, HEADS, n, D);
       out = Tensor.zeros(1, HEADS, n, D);
       lse = new float[HEADS * n];
-      privateKernel = new FlashForward(KernelConfig.defaults().withThreads(1));
+      privateKernel = AttentionEngine.create(KernelConfig.defaults().withThreads(1));
       int small = Math.min(n, 256);
       Tensor sq = Tensor.uniform(r, -1, 1, 1, HEADS, small, D);
       Tensor sk = Tensor.uniform(r, -1, 1, 1, HEADS, small, D);

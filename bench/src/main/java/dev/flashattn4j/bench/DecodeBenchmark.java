@@ -1,13 +1,14 @@
 package dev.flashattn4j.bench;
 
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.AttentionResult;
-import dev.flashattn4j.api.Causal;
+import dev.flashattn4j.api.AttentionEngine;
 import dev.flashattn4j.cache.KvStorage;
 import dev.flashattn4j.cache.PagedKvCache;
-import dev.flashattn4j.kernel.decode.DecodeAttention;
+import dev.flashattn4j.config.KernelConfig;
 import dev.flashattn4j.reference.ErrorBudget;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionResult;
+import dev.flashattn4j.values.Causal;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -62,7 +63,7 @@ public class DecodeBenchmark {
   @Param({"0"})
   public int threads;
 
-  private DecodeAttention decode;
+  private AttentionEngine decode;
   private PagedKvCache cache;
   private int[] ids;
   private Tensor q;
@@ -78,7 +79,7 @@ public class DecodeBenchmark {
   @Setup(Level.Trial)
   public void setup() {
     int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
-    decode = DecodeAttention.builder().threads(t).build();
+    decode = AttentionEngine.create(KernelConfig.defaults().withThreads(t));
     verify();
     int pages = (cacheLen + PAGE - 1) / PAGE;
     cache = new PagedKvCache(1, KV_HEADS, D, D, PAGE, batch * pages, storage);

@@ -1,12 +1,12 @@
 package dev.flashattn4j.bench;
 
 import dev.flashattn4j.api.AttentionEngine;
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.AttentionResult;
-import dev.flashattn4j.internal.Simd;
-import dev.flashattn4j.kernel.KernelConfig;
-import dev.flashattn4j.kernel.MicroKernel;
+import dev.flashattn4j.config.KernelConfig;
+import dev.flashattn4j.config.MicroKernel;
+import dev.flashattn4j.config.Vectors;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionResult;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,7 +72,7 @@ public final class DropoutCost {
       }
       System.out.printf(
           "%s; JDK %s; %d thread(s); %s; %s%n",
-          cpu(), Runtime.version(), e.threads(), Simd.describe(), MicroKernel.describe());
+          cpu(), Runtime.version(), e.threads(), Vectors.describe(), MicroKernel.describe());
       System.out.printf(
           "N=%d d=%d B=1 H=8 dropout p=%s, %d interleaved repeats (medians)%n", n, d, p, repeats);
       System.out.printf(

@@ -1,13 +1,13 @@
 package dev.flashattn4j.bench;
 
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.AttentionResult;
-import dev.flashattn4j.api.Causal;
-import dev.flashattn4j.internal.Simd;
-import dev.flashattn4j.kernel.FlashForward;
-import dev.flashattn4j.kernel.KernelConfig;
+import dev.flashattn4j.api.AttentionEngine;
+import dev.flashattn4j.config.KernelConfig;
+import dev.flashattn4j.config.Vectors;
 import dev.flashattn4j.reference.ErrorBudget;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionResult;
+import dev.flashattn4j.values.Causal;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -60,7 +60,7 @@ public class ForwardBenchmark {
   @Param({"0"})
   public float dropout;
 
-  private FlashForward kernel;
+  private AttentionEngine kernel;
   private AttentionOptions options;
   private Tensor q;
   private Tensor k;
@@ -74,11 +74,11 @@ public class ForwardBenchmark {
 
   @Setup(Level.Trial)
   public void setup() {
-    kernel = new FlashForward(KernelConfig.defaults().withThreads(threads));
+    kernel = AttentionEngine.create(KernelConfig.defaults().withThreads(threads));
     options =
         AttentionOptions.builder()
             .causal(causal)
-            .dropout(new dev.flashattn4j.api.Dropout(dropout, 1234, 0))
+            .dropout(new dev.flashattn4j.values.Dropout(dropout, 1234, 0))
             .build();
     int small = Math.min(n, 256);
     Tensor sq = random(1, small, d);
@@ -95,7 +95,7 @@ public class ForwardBenchmark {
     out = Tensor.zeros(1, HEADS, n, d);
     lse = new float[HEADS * n];
     System.out.printf(
-        "%n%s; %d threads; check at N=%d: %s%n", Simd.describe(), threads, small, check);
+        "%n%s; %d threads; check at N=%d: %s%n", Vectors.describe(), threads, small, check);
   }
 
   @Benchmark

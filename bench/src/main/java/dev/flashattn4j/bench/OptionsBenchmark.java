@@ -1,13 +1,13 @@
 package dev.flashattn4j.bench;
 
-import dev.flashattn4j.api.AttentionMask;
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.AttentionResult;
-import dev.flashattn4j.api.Causal;
-import dev.flashattn4j.kernel.FlashForward;
-import dev.flashattn4j.kernel.KernelConfig;
+import dev.flashattn4j.api.AttentionEngine;
+import dev.flashattn4j.config.KernelConfig;
 import dev.flashattn4j.reference.ErrorBudget;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionMask;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionResult;
+import dev.flashattn4j.values.Causal;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -44,7 +44,7 @@ public class OptionsBenchmark {
   static final int N = 2048;
   static final int D = 64;
 
-  private FlashForward kernel;
+  private AttentionEngine kernel;
   private AttentionOptions options;
   private Tensor q;
   private Tensor k;
@@ -86,7 +86,7 @@ public class OptionsBenchmark {
 
   @Setup(Level.Trial)
   public void setup() {
-    kernel = new FlashForward(KernelConfig.defaults().withThreads(1));
+    kernel = AttentionEngine.create(KernelConfig.defaults().withThreads(1));
     int kvHeads = option.equals("gqa8to2") ? 2 : ForwardBenchmark.HEADS;
     int small = 192;
     AttentionOptions o = options(option, small);

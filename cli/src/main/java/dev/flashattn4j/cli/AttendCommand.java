@@ -1,7 +1,7 @@
 package dev.flashattn4j.cli;
 
-import dev.flashattn4j.api.AttentionResult;
 import dev.flashattn4j.tensor.Npy;
+import dev.flashattn4j.values.AttentionResult;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;

@@ -1,15 +1,15 @@
 package dev.flashattn4j.cli;
 
-import dev.flashattn4j.api.AttentionMask;
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.AttentionShape;
-import dev.flashattn4j.api.Causal;
-import dev.flashattn4j.api.Dropout;
-import dev.flashattn4j.api.Window;
 import dev.flashattn4j.tensor.Npy;
 import dev.flashattn4j.tensor.NpyArray;
 import dev.flashattn4j.tensor.NpyDtype;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionMask;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionShape;
+import dev.flashattn4j.values.Causal;
+import dev.flashattn4j.values.Dropout;
+import dev.flashattn4j.values.Window;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;

@@ -1,12 +1,12 @@
 package dev.flashattn4j.cli;
 
-import dev.flashattn4j.api.Causal;
 import dev.flashattn4j.bench.FmaPeak;
 import dev.flashattn4j.cli.bench.BenchCase;
 import dev.flashattn4j.cli.bench.BenchReport;
 import dev.flashattn4j.cli.bench.BenchRow;
 import dev.flashattn4j.cli.bench.BenchRunner;
 import dev.flashattn4j.cli.bench.Machine;
+import dev.flashattn4j.values.Causal;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

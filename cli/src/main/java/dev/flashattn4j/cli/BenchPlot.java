@@ -1,9 +1,9 @@
 package dev.flashattn4j.cli;
 
-import dev.flashattn4j.api.Causal;
 import dev.flashattn4j.cli.bench.BenchCase;
 import dev.flashattn4j.cli.bench.BenchRow;
 import dev.flashattn4j.cli.bench.Machine;
+import dev.flashattn4j.values.Causal;
 import dev.flashattn4j.viz.chart.BenchChart;
 import dev.flashattn4j.viz.chart.BenchPoint;
 import dev.flashattn4j.viz.chart.Peak;

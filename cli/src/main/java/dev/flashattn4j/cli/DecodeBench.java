@@ -1,16 +1,17 @@
 package dev.flashattn4j.cli;
 
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.AttentionResult;
-import dev.flashattn4j.api.Causal;
+import dev.flashattn4j.api.AttentionEngine;
 import dev.flashattn4j.bench.FmaPeak;
 import dev.flashattn4j.bench.ReadBandwidth;
 import dev.flashattn4j.cache.KvStorage;
 import dev.flashattn4j.cache.PagedKvCache;
 import dev.flashattn4j.cli.bench.Machine;
-import dev.flashattn4j.kernel.decode.DecodeAttention;
+import dev.flashattn4j.config.KernelConfig;
 import dev.flashattn4j.reference.ErrorBudget;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionResult;
+import dev.flashattn4j.values.Causal;
 import dev.flashattn4j.viz.AtomicFiles;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -22,7 +23,7 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 
 /**
- * The decode benchmark for people: per-step latency of {@link DecodeAttention} over a paged cache,
+ * The decode benchmark for people: per-step latency of {@link AttentionEngine} over a paged cache,
  * for each storage, batch size and cache length, with the bytes of K and V read per second next to
  * this machine's read bandwidth measured in the same run (before and after the cases, to show the
  * noise). It checks the step against the oracle at a small size before it measures.
@@ -218,7 +219,8 @@ final class DecodeBench {
     float[] lse = new float[batch * s.heads];
     AttentionOptions opts = AttentionOptions.builder().causal(Causal.BOTTOM_RIGHT).build();
     List<Double> ms = new ArrayList<>();
-    try (DecodeAttention decode = DecodeAttention.builder().threads(s.threads).build()) {
+    try (AttentionEngine decode =
+        AttentionEngine.create(KernelConfig.defaults().withThreads(s.threads))) {
       // Warm up: at least 3 steps and 0.2 s (or --min-time if less); then measure.
       long warm = System.nanoTime() + (long) (Math.min(0.2, s.minSeconds) * 1e9);
       for (int step = 0; step < 3 || System.nanoTime() < warm; step++) {
@@ -252,7 +254,8 @@ final class DecodeBench {
       float[] lse = new float[2 * s.heads];
       AttentionOptions opts = AttentionOptions.builder().causal(Causal.BOTTOM_RIGHT).build();
       long end = System.nanoTime() + (long) (Math.min(1.0, s.minSeconds) * 1e9);
-      try (DecodeAttention decode = DecodeAttention.builder().threads(s.threads).build()) {
+      try (AttentionEngine decode =
+          AttentionEngine.create(KernelConfig.defaults().withThreads(s.threads))) {
         for (int i = 0; i < 3000 && System.nanoTime() < end; i++) {
           decode.decode(cache, 0, ids, q, opts, o, lse);
         }
@@ -308,8 +311,9 @@ final class DecodeBench {
         roundAsStored(storage, ks[b]);
         roundAsStored(storage, vs[b]);
       }
-      try (DecodeAttention decode =
-          DecodeAttention.builder().threads(s.threads).chunkKeys(64).build()) {
+      try (AttentionEngine decode =
+          AttentionEngine.create(
+              KernelConfig.defaults().withThreads(s.threads).withDecodeChunkKeys(64))) {
         AttentionResult r = decode.decode(cache, 0, ids, q, opts);
         for (int b = 0; b < 2; b++) {
           Tensor qb = q.select(0, b);

@@ -1,13 +1,14 @@
 package dev.flashattn4j.cli;
 
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.AttentionResult;
-import dev.flashattn4j.api.Causal;
+import dev.flashattn4j.api.AttentionEngine;
 import dev.flashattn4j.cache.KvStorage;
 import dev.flashattn4j.cache.PagedKvCache;
-import dev.flashattn4j.kernel.decode.DecodeAttention;
+import dev.flashattn4j.config.KernelConfig;
 import dev.flashattn4j.reference.ErrorBudget;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionResult;
+import dev.flashattn4j.values.Causal;
 import java.io.PrintWriter;
 import java.util.Arrays;
 import java.util.Locale;
@@ -174,7 +175,7 @@ final class DecodeDemoCommand implements Callable<Integer> {
             : ThreadCount.check("--threads", threads);
     long[] stepNanos = new long[steps];
     Tensor q = Tensor.zeros(batch, heads, newTokens, headDim);
-    try (DecodeAttention decode = DecodeAttention.builder().threads(t).build()) {
+    try (AttentionEngine decode = AttentionEngine.create(KernelConfig.defaults().withThreads(t))) {
       for (int step = 0; step < steps; step++) {
         for (int b = 0; b < batch; b++) {
           fill(random, keys[b], values[b], total, lens[b], newTokens, storage);

@@ -1,12 +1,12 @@
 package dev.flashattn4j.cli;
 
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.AttentionResult;
 import dev.flashattn4j.paper.Algorithm1;
 import dev.flashattn4j.paper.BlockSizes;
 import dev.flashattn4j.reference.ErrorBudget;
 import dev.flashattn4j.reference.NaiveAttention;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionResult;
 import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.SplittableRandom;

@@ -1,8 +1,8 @@
 package dev.flashattn4j.cli;
 
-import dev.flashattn4j.api.AttentionGradients;
 import dev.flashattn4j.tensor.Npy;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionGradients;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

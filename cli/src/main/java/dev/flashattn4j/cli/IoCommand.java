@@ -1,7 +1,5 @@
 package dev.flashattn4j.cli;
 
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.AttentionResult;
 import dev.flashattn4j.paper.Algorithm1;
 import dev.flashattn4j.paper.Algorithm4;
 import dev.flashattn4j.paper.BlockSizes;
@@ -10,6 +8,8 @@ import dev.flashattn4j.paper.IoModel;
 import dev.flashattn4j.paper.IoTally;
 import dev.flashattn4j.paper.StandardAttention;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionResult;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;

@@ -2,12 +2,12 @@ package dev.flashattn4j.cli;
 
 import dev.flashattn4j.api.Attention;
 import dev.flashattn4j.api.AttentionEngine;
-import dev.flashattn4j.api.AttentionGradients;
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.AttentionResult;
 import dev.flashattn4j.paper.Algorithm1;
 import dev.flashattn4j.reference.NaiveAttention;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionGradients;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionResult;
 
 /** The kernels {@code attend} and {@code verify} can run. */
 enum Kernel {

@@ -1,8 +1,8 @@
 package dev.flashattn4j.cli;
 
 import dev.flashattn4j.cli.bench.Machine;
-import dev.flashattn4j.internal.Simd;
-import dev.flashattn4j.kernel.MicroKernel;
+import dev.flashattn4j.config.MicroKernel;
+import dev.flashattn4j.config.Vectors;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -57,7 +57,7 @@ public final class Main implements Runnable {
             + "; "
             + Machine.kernels().replace("%", "%%")
             + ".%nPin them with FLASHATTN_JAVA_OPTS=\"-D"
-            + Simd.PROPERTY
+            + Vectors.PROPERTY
             + "=0|128|256|512 -D"
             + MicroKernel.PROPERTY
             + "=6x2|4x4\".";

@@ -1,8 +1,8 @@
 package dev.flashattn4j.cli;
 
-import dev.flashattn4j.api.Causal;
-import dev.flashattn4j.api.Window;
 import dev.flashattn4j.paper.BlockSizes;
+import dev.flashattn4j.values.Causal;
+import dev.flashattn4j.values.Window;
 import dev.flashattn4j.viz.schedule.FastSchedule;
 import dev.flashattn4j.viz.schedule.PaperSchedule;
 import dev.flashattn4j.viz.schedule.ScheduleSetup;

@@ -1,8 +1,5 @@
 package dev.flashattn4j.cli;
 
-import dev.flashattn4j.api.AttentionGradients;
-import dev.flashattn4j.api.AttentionResult;
-import dev.flashattn4j.api.AttentionShape;
 import dev.flashattn4j.reference.ErrorBudget;
 import dev.flashattn4j.reference.ErrorBudget.Check;
 import dev.flashattn4j.reference.ErrorBudget.Errors;
@@ -10,6 +7,9 @@ import dev.flashattn4j.reference.NaiveAttention;
 import dev.flashattn4j.reference.NaiveAttention.Precision;
 import dev.flashattn4j.tensor.NpyArray;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionGradients;
+import dev.flashattn4j.values.AttentionResult;
+import dev.flashattn4j.values.AttentionShape;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;

@@ -4,12 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.AttentionResult;
 import dev.flashattn4j.reference.NaiveAttention;
 import dev.flashattn4j.tensor.Npy;
 import dev.flashattn4j.tensor.Tensor;
 import dev.flashattn4j.testing.TestTensors;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionResult;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -93,8 +93,8 @@ class AttendVerifyCliTest {
     assertEquals(0, r.exit(), r.toString());
     AttentionOptions opts =
         AttentionOptions.builder()
-            .mask(dev.flashattn4j.api.AttentionMask.additive(bias, 5, 7))
-            .causal(dev.flashattn4j.api.Causal.BOTTOM_RIGHT)
+            .mask(dev.flashattn4j.values.AttentionMask.additive(bias, 5, 7))
+            .causal(dev.flashattn4j.values.Causal.BOTTOM_RIGHT)
             .scale(0.3f)
             .window(3, -1)
             .softcap(2.5f)
@@ -129,7 +129,7 @@ class AttendVerifyCliTest {
             Npy.readTensor(k),
             Npy.readTensor(v),
             AttentionOptions.builder()
-                .mask(dev.flashattn4j.api.AttentionMask.keep(keep, 1, 7))
+                .mask(dev.flashattn4j.values.AttentionMask.keep(keep, 1, 7))
                 .build());
     assertArrayEquals(want.output().toArray(), Npy.readTensor(out).toArray());
   }
@@ -155,7 +155,7 @@ class AttendVerifyCliTest {
             Npy.readTensor(k),
             Npy.readTensor(v),
             AttentionOptions.builder()
-                .mask(dev.flashattn4j.api.AttentionMask.keep(keep, 5, 7))
+                .mask(dev.flashattn4j.values.AttentionMask.keep(keep, 5, 7))
                 .build());
     assertArrayEquals(oracle.output().toArray(), want, "the bool mask itself");
     String[][] types = {{"|i1", "1"}, {"|u1", "1"}, {"<i2", "2"}, {"<i4", "4"}, {"<i8", "8"}};

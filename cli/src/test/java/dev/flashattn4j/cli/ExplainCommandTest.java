@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.flashattn4j.api.Causal;
-import dev.flashattn4j.api.Window;
+import dev.flashattn4j.values.Causal;
+import dev.flashattn4j.values.Window;
 import dev.flashattn4j.viz.schedule.FastSchedule;
 import dev.flashattn4j.viz.schedule.PaperSchedule;
 import dev.flashattn4j.viz.schedule.ScheduleSetup;

@@ -1,7 +1,12 @@
 package dev.flashattn4j.api;
 
+import dev.flashattn4j.cache.PagedKvCache;
 import dev.flashattn4j.kernel.FlashForward;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionGradients;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionResult;
+import dev.flashattn4j.values.AttentionShape;
 
 /**
  * The library's front door: exact attention on float32 tensors, computed by the fast kernel ({@link
@@ -81,6 +86,46 @@ public final class Attention {
   public static void forward(
       Tensor q, Tensor k, Tensor v, AttentionOptions options, Tensor output, float[] lse) {
     engine().forward(q, k, v, options, output, lse);
+  }
+
+  /**
+   * Attention of every packed sequence over its own keys, on the default engine ({@link
+   * AttentionEngine#varlen}): FlashAttention's {@code flash_attn_varlen_func}.
+   *
+   * @param q (H_q, total_q, d) or (1, H_q, total_q, d) (or (total_q, d) for one head), any strides
+   * @param k (H_kv, total_k, d) or (1, H_kv, total_k, d); H_q a multiple of H_kv
+   * @param v (H_kv, total_k, d_v) or (1, H_kv, total_k, d_v)
+   * @param cuSeqlensQ batch + 1 offsets into the rows of q: 0, ..., total_q, never decreasing
+   * @param cuSeqlensK batch + 1 offsets into the rows of k and v: 0, ..., total_k
+   * @param options the options of every sequence. A mask is indexed with the packed rows and keys,
+   *     broadcast to (1, H_q, total_q, total_k) as for one long sequence; only the entries of a
+   *     sequence's own rows and keys are read. Dropout draws the keep bits of sequence x as those
+   *     of batch entry x, row and key counted within the sequence.
+   * @return O of shape (H_q, total_q, d_v) with the rank of q, whose array is laid out token-major
+   *     (total_q, H_q, d_v) as FlashAttention's; the LSE (H_q, total_q) row-major, −∞ for a row
+   *     with no key
+   * @throws IllegalArgumentException for shapes or offsets that don't fit, before any work
+   */
+  public static AttentionResult varlen(
+      Tensor q, Tensor k, Tensor v, int[] cuSeqlensQ, int[] cuSeqlensK, AttentionOptions options) {
+    return engine().varlen(q, k, v, cuSeqlensQ, cuSeqlensK, options);
+  }
+
+  /**
+   * The decode step on the default engine ({@link AttentionEngine#decode}): attention of the N_q
+   * newest tokens of each sequence over everything the paged cache holds for it.
+   *
+   * @param cache the cache, holding the new tokens' K and V already
+   * @param layer the layer whose K and V to read
+   * @param seqIds the B sequences, one per batch entry of q
+   * @param q (B, H_q, N_q, d), any strides
+   * @param options scale, soft cap, mask, window, ALiBi and sinks; causal is bottom-right
+   * @return O (B, H_q, N_q, d_v) with the rank of q, and the LSE (B, H_q, N_q)
+   * @throws IllegalArgumentException for shapes that do not fit the cache, before any work
+   */
+  public static AttentionResult decode(
+      PagedKvCache cache, int layer, int[] seqIds, Tensor q, AttentionOptions options) {
+    return engine().decode(cache, layer, seqIds, q, options);
   }
 
   /**

@@ -1,13 +1,17 @@
 package dev.flashattn4j.api;
 
 import dev.flashattn4j.cache.PagedKvCache;
+import dev.flashattn4j.config.KernelConfig;
 import dev.flashattn4j.internal.Team;
 import dev.flashattn4j.kernel.FlashBackward;
 import dev.flashattn4j.kernel.FlashForward;
-import dev.flashattn4j.kernel.KernelConfig;
 import dev.flashattn4j.kernel.decode.DecodeAttention;
 import dev.flashattn4j.kernel.varlen.VarlenAttention;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionGradients;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionResult;
+import dev.flashattn4j.values.AttentionShape;
 
 /**
  * The threads and tile configuration that attention runs on: one closeable object that runs the
@@ -45,7 +49,11 @@ public final class AttentionEngine implements AutoCloseable {
     this.team = new Team(config.threads(), "flashattn");
     this.forward = new FlashForward(config, team);
     this.backward = new FlashBackward(config, team);
-    this.decode = DecodeAttention.builder().team(team).vector(config.usesVectors()).build();
+    DecodeAttention.Builder d = DecodeAttention.builder().team(team).vector(config.usesVectors());
+    if (config.decodeChunkKeys() > 0) {
+      d.chunkKeys(config.decodeChunkKeys());
+    }
+    this.decode = d.build();
   }
 
   /** An engine on all cores with the default tiles: what {@link Attention} uses. */

@@ -1,6 +1,6 @@
 package dev.flashattn4j.kernel;
 
-import dev.flashattn4j.api.AttentionOptions;
+import dev.flashattn4j.values.AttentionOptions;
 
 /**
  * The key range of one block of query rows under causality and the sliding window (FlashAttention's

@@ -1,10 +1,7 @@
 package dev.flashattn4j.kernel;
 
-import dev.flashattn4j.api.AttentionGradients;
-import dev.flashattn4j.api.AttentionMask;
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.AttentionShape;
-import dev.flashattn4j.api.Dropout;
+import dev.flashattn4j.config.KernelConfig;
+import dev.flashattn4j.config.MicroKernel;
 import dev.flashattn4j.internal.DropoutBits;
 import dev.flashattn4j.internal.JobPool;
 import dev.flashattn4j.internal.ScalarMath;
@@ -14,6 +11,11 @@ import dev.flashattn4j.internal.Softmax;
 import dev.flashattn4j.internal.Team;
 import dev.flashattn4j.internal.TeamJob;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionGradients;
+import dev.flashattn4j.values.AttentionMask;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionShape;
+import dev.flashattn4j.values.Dropout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
@@ -36,17 +38,17 @@ import java.util.Arrays;
  * its key tiles in order, accumulating dK and dV of its keys in scratch (O(chunk·d) per thread) and
  * dQ of a block in a panel. When the chunk's K, V, dK and dV outgrow a few L2s, the item loads the
  * panels of a group of blocks at once and runs each sub-chunk of its keys against every block of
- * the group ({@link KernelConfig#backwardGroupBlocks}), so that a thread keeps a bounded set hot
- * instead of sweeping all its keys once per block (9–10% faster at N = 4096, d = 128); every sum
- * keeps its order, so the bits are the same; the G query heads that share the K/V head are packed
- * in its rows (GQA), so dK and dV sum over them without any reduction. With many (batch, K/V head)
- * pairs the chunk is every key. With few ({@link #chunkCount}: a function of the shape alone, never
- * of the threads) the keys are cut into chunks of at least {@value #MIN_CHUNK_KEYS}, so that the
- * cores have work, and the chunks add their part of a block's dQ in chunk order: chunk c waits for
- * chunk c − 1 to have added its part. Items are claimed in order, chunk 0 of every pair first, so
- * the one it waits for is running or done (done long before, when there are several pairs). No
- * atomics on the gradients and no order that depends on scheduling: the gradients have the same
- * bits for any thread count. Tiles no row can see (causal, window) are skipped as in the forward.
+ * the group ({@link Tiles#backwardGroupBlocks}), so that a thread keeps a bounded set hot instead
+ * of sweeping all its keys once per block (9–10% faster at N = 4096, d = 128); every sum keeps its
+ * order, so the bits are the same; the G query heads that share the K/V head are packed in its rows
+ * (GQA), so dK and dV sum over them without any reduction. With many (batch, K/V head) pairs the
+ * chunk is every key. With few ({@link #chunkCount}: a function of the shape alone, never of the
+ * threads) the keys are cut into chunks of at least {@value #MIN_CHUNK_KEYS}, so that the cores
+ * have work, and the chunks add their part of a block's dQ in chunk order: chunk c waits for chunk
+ * c − 1 to have added its part. Items are claimed in order, chunk 0 of every pair first, so the one
+ * it waits for is running or done (done long before, when there are several pairs). No atomics on
+ * the gradients and no order that depends on scheduling: the gradients have the same bits for any
+ * thread count. Tiles no row can see (causal, window) are skipped as in the forward.
  */
 public final class FlashBackward {
 
@@ -529,8 +531,8 @@ public final class FlashBackward {
         longestKeys = Math.max(longestKeys, cuK[x + 1] - cuK[x]);
       }
       int packedRows = group * longestQueries;
-      br = config.tileRows(Math.max(1, packedRows), Math.max(1, longestKeys), d, dvDim);
-      bc = config.tileCols(br, d, dvDim);
+      br = Tiles.tileRows(config, Math.max(1, packedRows), Math.max(1, longestKeys), d, dvDim);
+      bc = Tiles.tileCols(config, br, d, dvDim);
       scale = options.scaleFor(d);
       cap = options.softcap();
       qScale = cap > 0 ? scale / cap : scale;
@@ -543,8 +545,8 @@ public final class FlashBackward {
       plan(sequences);
       scanInputs(sequences);
       groupBlocks =
-          config.backwardGroupBlocks(br, dPad, dvPad, ceilDiv(packedRows, br), longestChunk);
-      subKeys = config.backwardSubKeys(bc, dPad, dvPad, longestChunk);
+          Tiles.backwardGroupBlocks(config, br, dPad, dvPad, ceilDiv(packedRows, br), longestChunk);
+      subKeys = Tiles.backwardSubKeys(config, bc, dPad, dvPad, longestChunk);
       int pairs = sequences * s.queryHeads();
       if (dsinks != null) {
         if (dsinkPartial == null || dsinkPartial.length < pairs) {

@@ -1,15 +1,17 @@
 package dev.flashattn4j.kernel;
 
-import dev.flashattn4j.api.AttentionMask;
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.AttentionResult;
-import dev.flashattn4j.api.AttentionShape;
+import dev.flashattn4j.config.KernelConfig;
+import dev.flashattn4j.config.MicroKernel;
 import dev.flashattn4j.internal.JobPool;
 import dev.flashattn4j.internal.Scratch;
 import dev.flashattn4j.internal.Simd;
 import dev.flashattn4j.internal.Team;
 import dev.flashattn4j.internal.TeamJob;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionMask;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionResult;
+import dev.flashattn4j.values.AttentionShape;
 import java.util.Arrays;
 
 /**
@@ -229,8 +231,8 @@ public final class FlashForward implements AutoCloseable {
       group = s.groupSize();
       if (cuQ == null) {
         packedRows = group * s.queryRows();
-        br = config.tileRows(packedRows, s.keyRows(), d, dv);
-        bc = config.tileCols(br, d, dv);
+        br = Tiles.tileRows(config, packedRows, s.keyRows(), d, dv);
+        bc = Tiles.tileCols(config, br, d, dv);
         blocksPerHead = (packedRows + br - 1) / br;
         items = s.batch() * s.kvHeads() * blocksPerHead;
       } else {
@@ -278,8 +280,8 @@ public final class FlashForward implements AutoCloseable {
         longestK = Math.max(longestK, cuK[q + 1] - cuK[q]);
       }
       packedRows = group * longestQ;
-      br = config.tileRows(Math.max(1, packedRows), Math.max(1, longestK), d, dv);
-      bc = config.tileCols(br, d, dv);
+      br = Tiles.tileRows(config, Math.max(1, packedRows), Math.max(1, longestK), d, dv);
+      bc = Tiles.tileCols(config, br, d, dv);
       if (itemStart.length < sequences + 1) {
         itemStart = new int[sequences + 1];
       }
@@ -627,8 +629,8 @@ public final class FlashForward implements AutoCloseable {
    * @param keys N_k
    */
   public long workspaceBytesPerThread(int rows, int keys, int d, int dv) {
-    int r = config.tileRows(rows, keys, d, dv);
-    return Workspace.bytes(r, config.tileCols(r, d, dv), d, dv);
+    int r = Tiles.tileRows(config, rows, keys, d, dv);
+    return Workspace.bytes(r, Tiles.tileCols(config, r, d, dv), d, dv);
   }
 
   /** {@link #workspaceBytesPerThread(int, int, int, int)} with as many keys as query rows. */
@@ -648,8 +650,8 @@ public final class FlashForward implements AutoCloseable {
    * @param keys N_k
    */
   public int[] tiles(int rows, int keys, int d, int dv) {
-    int r = config.tileRows(rows, keys, d, dv);
-    return new int[] {r, config.tileCols(r, d, dv)};
+    int r = Tiles.tileRows(config, rows, keys, d, dv);
+    return new int[] {r, Tiles.tileCols(config, r, d, dv)};
   }
 
   /** The threads a call runs on, counting its caller (the configuration's, capped at the cores). */

@@ -2,6 +2,7 @@ package dev.flashattn4j.kernel;
 
 import static dev.flashattn4j.internal.Simd.LANES;
 
+import dev.flashattn4j.config.MicroKernel;
 import dev.flashattn4j.internal.Simd;
 
 /**

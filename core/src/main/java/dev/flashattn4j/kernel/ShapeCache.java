@@ -1,9 +1,9 @@
 package dev.flashattn4j.kernel;
 
-import dev.flashattn4j.api.AttentionMask;
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.AttentionShape;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionMask;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionShape;
 
 /**
  * The last shape a call object checked: when the next call has the same sizes and mask, its shape

@@ -2,11 +2,11 @@ package dev.flashattn4j.kernel;
 
 import static dev.flashattn4j.internal.Simd.LANES;
 
-import dev.flashattn4j.api.AttentionMask;
-import dev.flashattn4j.api.AttentionOptions;
 import dev.flashattn4j.internal.ScalarMath;
 import dev.flashattn4j.internal.Simd;
 import dev.flashattn4j.internal.Softmax;
+import dev.flashattn4j.values.AttentionMask;
+import dev.flashattn4j.values.AttentionOptions;
 
 /**
  * What happens to a tile of scores between Q·Kᵀ and the softmax (FlashAttention's {@code mask.h}):

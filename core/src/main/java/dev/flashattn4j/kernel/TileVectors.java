@@ -5,6 +5,7 @@ import static dev.flashattn4j.internal.Simd.INTS;
 import static dev.flashattn4j.internal.Simd.LANES;
 import static dev.flashattn4j.internal.Simd.SPECIES;
 
+import dev.flashattn4j.config.KernelConfig;
 import dev.flashattn4j.internal.Simd;
 import dev.flashattn4j.internal.Softmax;
 import jdk.incubator.vector.FloatVector;

@@ -1,8 +1,8 @@
 package dev.flashattn4j.kernel;
 
-import dev.flashattn4j.api.Dropout;
 import dev.flashattn4j.internal.DropoutBits;
 import dev.flashattn4j.internal.Scratch;
+import dev.flashattn4j.values.Dropout;
 
 /**
  * One thread's scratch memory, allocated once and grown only when a call needs larger tiles. Its

@@ -1,11 +1,11 @@
 package dev.flashattn4j.paper;
 
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.AttentionResult;
-import dev.flashattn4j.api.AttentionShape;
-import dev.flashattn4j.api.Dropout;
 import dev.flashattn4j.internal.Softmax;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionResult;
+import dev.flashattn4j.values.AttentionShape;
+import dev.flashattn4j.values.Dropout;
 import java.util.Arrays;
 
 /**

@@ -1,11 +1,11 @@
 package dev.flashattn4j.paper;
 
-import dev.flashattn4j.api.AttentionGradients;
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.AttentionShape;
-import dev.flashattn4j.api.Dropout;
 import dev.flashattn4j.internal.Checks;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionGradients;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionShape;
+import dev.flashattn4j.values.Dropout;
 import java.util.Arrays;
 
 /**

@@ -1,10 +1,10 @@
 package dev.flashattn4j.paper;
 
-import dev.flashattn4j.api.AttentionMask;
-import dev.flashattn4j.api.AttentionOptions;
 import dev.flashattn4j.internal.ScalarMath;
 import dev.flashattn4j.internal.Softmax;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionMask;
+import dev.flashattn4j.values.AttentionOptions;
 
 /**
  * One score s_ij as {@link AttentionOptions} defines it, shared by the paper's two algorithms:

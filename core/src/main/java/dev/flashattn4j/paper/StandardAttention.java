@@ -1,12 +1,12 @@
 package dev.flashattn4j.paper;
 
-import dev.flashattn4j.api.AttentionGradients;
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.AttentionResult;
-import dev.flashattn4j.api.AttentionShape;
-import dev.flashattn4j.api.Dropout;
 import dev.flashattn4j.internal.Checks;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionGradients;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionResult;
+import dev.flashattn4j.values.AttentionShape;
+import dev.flashattn4j.values.Dropout;
 
 /**
  * The paper's Algorithm 0, standard attention, run so that its HBM traffic can be counted. S and P

@@ -1,7 +1,7 @@
 package dev.flashattn4j.paper;
 
-import dev.flashattn4j.api.AttentionResult;
-import dev.flashattn4j.api.AttentionShape;
+import dev.flashattn4j.values.AttentionResult;
+import dev.flashattn4j.values.AttentionShape;
 
 /**
  * Watches {@link Algorithm1} run, step by step (for pictures and teaching). Every method has an

@@ -1,10 +1,10 @@
 package dev.flashattn4j.reference;
 
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.AttentionResult;
 import dev.flashattn4j.internal.Checks;
 import dev.flashattn4j.reference.NaiveAttention.Precision;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionResult;
 
 /**
  * The project's one error budget, FlashAttention's rule: a kernel's max error against the float64

@@ -1,14 +1,14 @@
 package dev.flashattn4j.reference;
 
-import dev.flashattn4j.api.AttentionGradients;
-import dev.flashattn4j.api.AttentionMask;
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.AttentionResult;
-import dev.flashattn4j.api.AttentionShape;
-import dev.flashattn4j.api.Dropout;
 import dev.flashattn4j.internal.Checks;
 import dev.flashattn4j.internal.Softmax;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionGradients;
+import dev.flashattn4j.values.AttentionMask;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionResult;
+import dev.flashattn4j.values.AttentionShape;
+import dev.flashattn4j.values.Dropout;
 
 /**
  * Standard attention, written to be obviously right: for each (batch, head) it materialises the

@@ -8,10 +8,14 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.flashattn4j.cache.KvStorage;
 import dev.flashattn4j.cache.PagedKvCache;
-import dev.flashattn4j.kernel.KernelConfig;
+import dev.flashattn4j.config.KernelConfig;
 import dev.flashattn4j.reference.ErrorBudget;
 import dev.flashattn4j.tensor.Tensor;
 import dev.flashattn4j.testing.TestTensors;
+import dev.flashattn4j.values.AttentionMask;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionResult;
+import dev.flashattn4j.values.Causal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;

@@ -9,6 +9,9 @@ import dev.flashattn4j.reference.ErrorBudget;
 import dev.flashattn4j.reference.NaiveAttention;
 import dev.flashattn4j.tensor.Tensor;
 import dev.flashattn4j.testing.TestTensors;
+import dev.flashattn4j.values.AttentionMask;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionResult;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 

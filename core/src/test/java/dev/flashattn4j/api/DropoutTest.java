@@ -5,13 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.flashattn4j.config.KernelConfig;
 import dev.flashattn4j.internal.Philox;
-import dev.flashattn4j.kernel.KernelConfig;
 import dev.flashattn4j.paper.Algorithm1;
 import dev.flashattn4j.reference.ErrorBudget;
 import dev.flashattn4j.reference.NaiveAttention;
 import dev.flashattn4j.tensor.Tensor;
 import dev.flashattn4j.testing.TestTensors;
+import dev.flashattn4j.values.AttentionGradients;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionResult;
+import dev.flashattn4j.values.Causal;
+import dev.flashattn4j.values.Dropout;
 import org.junit.jupiter.api.Test;
 
 /** Seeded dropout: Philox's known answers, the keep rate, one mask for every kernel and tiling. */

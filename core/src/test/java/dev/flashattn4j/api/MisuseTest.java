@@ -7,9 +7,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.flashattn4j.cache.KvStorage;
 import dev.flashattn4j.cache.PagedKvCache;
+import dev.flashattn4j.config.KernelConfig;
 import dev.flashattn4j.kernel.FlashForward;
-import dev.flashattn4j.kernel.KernelConfig;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionOptions;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flashattn4j.api.Attention;
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.AttentionResult;
 import dev.flashattn4j.reference.ErrorBudget;
 import dev.flashattn4j.reference.ErrorBudget.Check;
 import dev.flashattn4j.reference.ErrorBudget.Errors;
@@ -16,6 +14,8 @@ import dev.flashattn4j.tensor.Npy;
 import dev.flashattn4j.tensor.NpyArray;
 import dev.flashattn4j.tensor.Tensor;
 import dev.flashattn4j.testing.GoldenCase;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionResult;
 import java.io.IOException;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -106,7 +106,7 @@ class GoldenTest {
     Tensor k = c.readK();
     Tensor v = c.readV();
     AttentionOptions wrong =
-        c.options().toBuilder().causal(dev.flashattn4j.api.Causal.TOP_LEFT).build();
+        c.options().toBuilder().causal(dev.flashattn4j.values.Causal.TOP_LEFT).build();
     AttentionResult r = NaiveAttention.compute(q, k, v, wrong);
     Check check = ErrorBudget.check(q, k, v, c.options(), r);
     Errors vsTorch = Errors.of(r.output(), Npy.readTensor(c.expectedOutput()));

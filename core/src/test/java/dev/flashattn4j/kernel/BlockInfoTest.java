@@ -2,9 +2,9 @@ package dev.flashattn4j.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.Causal;
 import dev.flashattn4j.kernel.BlockInfo.Tile;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.Causal;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

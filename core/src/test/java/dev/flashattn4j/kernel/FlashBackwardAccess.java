@@ -1,5 +1,7 @@
 package dev.flashattn4j.kernel;
 
+import dev.flashattn4j.config.KernelConfig;
+
 /** The backward's package-private plan, for tests in other packages. */
 public final class FlashBackwardAccess {
 
@@ -13,11 +15,11 @@ public final class FlashBackwardAccess {
   /** The query blocks a backward item groups under {@code config}. */
   public static int groupBlocks(
       KernelConfig config, int br, int dPad, int dvPad, int blocks, int keys) {
-    return config.backwardGroupBlocks(br, dPad, dvPad, blocks, keys);
+    return Tiles.backwardGroupBlocks(config, br, dPad, dvPad, blocks, keys);
   }
 
   /** The keys of a backward sub-chunk under {@code config}. */
   public static int subKeys(KernelConfig config, int bc, int dPad, int dvPad, int keys) {
-    return config.backwardSubKeys(bc, dPad, dvPad, keys);
+    return Tiles.backwardSubKeys(config, bc, dPad, dvPad, keys);
   }
 }

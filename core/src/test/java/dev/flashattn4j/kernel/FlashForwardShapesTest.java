@@ -6,14 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flashattn4j.api.Attention;
-import dev.flashattn4j.api.AttentionMask;
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.AttentionResult;
-import dev.flashattn4j.api.Causal;
+import dev.flashattn4j.config.CacheInfo;
+import dev.flashattn4j.config.KernelConfig;
+import dev.flashattn4j.config.MicroKernel;
 import dev.flashattn4j.internal.Simd;
 import dev.flashattn4j.reference.ErrorBudget;
 import dev.flashattn4j.tensor.Tensor;
 import dev.flashattn4j.testing.TestTensors;
+import dev.flashattn4j.values.AttentionMask;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionResult;
+import dev.flashattn4j.values.Causal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -232,26 +235,27 @@ class FlashForwardShapesTest {
     int lanes = Simd.ENABLED ? Simd.LANES : 1;
     for (MicroKernel m : MicroKernel.values()) {
       KernelConfig c = new KernelConfig(1, 0, 0, true, new CacheInfo(48 << 10, 1 << 20, true), m);
-      int br = c.tileRows(4096, 4096, 64, 64);
+      int br = Tiles.tileRows(c, 4096, 4096, 64, 64);
       int block = m.vectors() * lanes;
       assertEquals(0, br % block, m.label() + ": B_r is whole register blocks: " + br);
       assertTrue(br >= 64, m.label() + ": at least 64 rows: " + br);
       assertTrue(
           br * 128 * 4 <= Math.max(64 * 128 * 4, (48 << 10) / 2 + block * 128 * 4),
           "Qᵀ and Oᵀ in half of L1, or 64 rows");
-      int bc = c.tileCols(br, 64, 64);
+      int bc = Tiles.tileCols(c, br, 64, 64);
       assertTrue(
           bc * br * 4 <= Math.max((48 << 10) / 3, br * 72 * 4),
           m.label() + ": S in a third of L1, or 64 keys: " + bc);
       assertTrue(bc >= 64, m.label() + ": at least 64 keys: " + bc);
-      int longBr = c.tileRows(65536, 65536, 64, 64);
+      int longBr = Tiles.tileRows(c, 65536, 65536, 64, 64);
       assertTrue(longBr >= 128, "K and V beyond the last-level cache: larger blocks " + longBr);
       assertEquals(0, bc % 8, m.label() + ": whole vectors of keys: " + bc);
       assertEquals(0, bc % m.x(), m.label() + ": whole register blocks of keys: " + bc);
       KernelConfig big =
           new KernelConfig(1, 0, 0, true, new CacheInfo(192 << 10, 1 << 20, true), m);
-      assertTrue(big.tileCols(br, 64, 64) > bc, "a larger L1 gives larger tiles");
-      assertEquals(lanes, c.tileRows(1, 4096, 64, 64), "decode: one query row pads to one vector");
+      assertTrue(Tiles.tileCols(big, br, 64, 64) > bc, "a larger L1 gives larger tiles");
+      assertEquals(
+          lanes, Tiles.tileRows(c, 1, 4096, 64, 64), "decode: one query row pads to one vector");
     }
   }
 }

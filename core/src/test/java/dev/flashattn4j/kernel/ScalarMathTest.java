@@ -3,11 +3,12 @@ package dev.flashattn4j.kernel;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.flashattn4j.api.AttentionOptions;
+import dev.flashattn4j.config.KernelConfig;
 import dev.flashattn4j.internal.ScalarMath;
 import dev.flashattn4j.internal.Simd;
 import dev.flashattn4j.tensor.Tensor;
 import dev.flashattn4j.testing.TestTensors;
+import dev.flashattn4j.values.AttentionOptions;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 

@@ -1,15 +1,15 @@
 package dev.flashattn4j.testing;
 
 import dev.flashattn4j.api.AttentionEngine;
-import dev.flashattn4j.api.AttentionGradients;
-import dev.flashattn4j.api.AttentionMask;
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.AttentionResult;
-import dev.flashattn4j.api.Causal;
 import dev.flashattn4j.cache.KvStorage;
 import dev.flashattn4j.cache.PagedKvCache;
-import dev.flashattn4j.kernel.KernelConfig;
+import dev.flashattn4j.config.KernelConfig;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionGradients;
+import dev.flashattn4j.values.AttentionMask;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionResult;
+import dev.flashattn4j.values.Causal;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.zip.CRC32;

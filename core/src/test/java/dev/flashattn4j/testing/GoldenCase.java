@@ -1,12 +1,12 @@
 package dev.flashattn4j.testing;
 
-import dev.flashattn4j.api.AttentionMask;
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.Causal;
 import dev.flashattn4j.tensor.Npy;
 import dev.flashattn4j.tensor.NpyArray;
 import dev.flashattn4j.tensor.NpyDtype;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionMask;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.Causal;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;

@@ -1,5 +1,6 @@
 package dev.flashattn4j.model;
 
+import dev.flashattn4j.config.Vectors;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -7,18 +8,16 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The vector species of the model's kernels, chosen once: the JIT's preferred width, or the width
- * the system property {@code flashattn.vector.bits} pins (128, 256, 512; 0 turns vectors off and
- * the scalar twins run), as core's kernels do. Every kernel here adds in the same order with or
- * without vectors (one fused multiply-add per element and k, k ascending), so the two give the same
- * bits.
+ * The vector species of the model's kernels, at the width core's kernels use ({@link
+ * Vectors#bits()}: the JIT's preferred width, or the one {@code flashattn.vector.bits} pins; 0
+ * turns vectors off and the scalar twins run): one choice per JVM, made in core. Every kernel here
+ * adds in the same order with or without vectors (one fused multiply-add per element and k, k
+ * ascending), so the two give the same bits.
  */
 final class Simd {
 
-  static final String PROPERTY = "flashattn.vector.bits";
-
   /** Bits of a float vector; 0 when vectors are off. */
-  static final int BITS = chooseBits();
+  static final int BITS = Vectors.bits();
 
   static final boolean ENABLED = BITS != 0;
 
@@ -51,24 +50,6 @@ final class Simd {
 
   private Simd() {}
 
-  private static int chooseBits() {
-    String p = System.getProperty(PROPERTY);
-    int preferred = FloatVector.SPECIES_PREFERRED.vectorBitSize();
-    if (p == null || p.isBlank()) {
-      return preferred;
-    }
-    int bits;
-    try {
-      bits = Integer.parseInt(p.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(PROPERTY + " must be 0, 128, 256 or 512, not " + p, e);
-    }
-    if (bits != 0 && bits != 128 && bits != 256 && bits != 512) {
-      throw new IllegalArgumentException(PROPERTY + " must be 0, 128, 256 or 512, not " + p);
-    }
-    return bits == 0 ? 0 : Math.min(bits, preferred);
-  }
-
   /** Widens bfloat16 patterns to floats: the pattern in the top 16 bits of the float. */
   static FloatVector widen(ShortVector bf16) {
     IntVector wide =
@@ -79,6 +60,6 @@ final class Simd {
 
   /** "256-bit vectors (8 floats)" or "scalar". */
   static String describe() {
-    return ENABLED ? BITS + "-bit vectors (" + LANES + " floats)" : "scalar (" + PROPERTY + "=0)";
+    return Vectors.describe();
   }
 }

@@ -1,10 +1,10 @@
 package dev.flashattn4j.model;
 
 import dev.flashattn4j.api.AttentionEngine;
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.Causal;
 import dev.flashattn4j.cache.PagedKvCache;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.Causal;
 import java.util.Arrays;
 
 /**

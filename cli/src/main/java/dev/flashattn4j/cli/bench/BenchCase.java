@@ -1,6 +1,6 @@
 package dev.flashattn4j.cli.bench;
 
-import dev.flashattn4j.api.Causal;
+import dev.flashattn4j.values.Causal;
 
 /**
  * One shape and kernel to time.

@@ -1,15 +1,14 @@
 package dev.flashattn4j.cli.bench;
 
 import dev.flashattn4j.api.AttentionEngine;
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.AttentionResult;
-import dev.flashattn4j.api.Causal;
-import dev.flashattn4j.kernel.FlashForward;
-import dev.flashattn4j.kernel.KernelConfig;
+import dev.flashattn4j.config.KernelConfig;
 import dev.flashattn4j.paper.Algorithm1;
 import dev.flashattn4j.paper.Algorithm4;
 import dev.flashattn4j.reference.NaiveAttention;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionResult;
+import dev.flashattn4j.values.Causal;
 import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.List;
@@ -47,7 +46,7 @@ public final class BenchRunner {
    * @param ds the head dimensions that will be timed
    */
   public static void warmUpJit(List<Integer> ds) {
-    try (FlashForward f = new FlashForward(KernelConfig.defaults().withThreads(1))) {
+    try (AttentionEngine f = AttentionEngine.create(KernelConfig.defaults().withThreads(1))) {
       for (int d : ds) {
         for (Causal c : new Causal[] {Causal.NONE, Causal.TOP_LEFT}) {
           Tensor[] in = inputs(new BenchCase("fast", 1, 1, 2, 256, d, c));
@@ -125,7 +124,8 @@ public final class BenchRunner {
     if (c.kernel().equals("fast-bwd")) {
       extra = fastBackward(c, in, options, ms);
     } else if (c.kernel().equals("fast")) {
-      try (FlashForward f = new FlashForward(KernelConfig.defaults().withThreads(c.threads()))) {
+      try (AttentionEngine f =
+          AttentionEngine.create(KernelConfig.defaults().withThreads(c.threads()))) {
         Tensor out = Tensor.zeros(c.batch(), c.heads(), c.n(), c.d());
         float[] lse = new float[c.batch() * c.heads() * c.n()];
         Warmup w = new Warmup(warmup, MIN_WARMUP_NANOS);

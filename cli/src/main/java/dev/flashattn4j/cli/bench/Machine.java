@@ -1,9 +1,9 @@
 package dev.flashattn4j.cli.bench;
 
-import dev.flashattn4j.internal.Simd;
-import dev.flashattn4j.kernel.CacheInfo;
-import dev.flashattn4j.kernel.CpuId;
-import dev.flashattn4j.kernel.MicroKernel;
+import dev.flashattn4j.config.CacheInfo;
+import dev.flashattn4j.config.CpuId;
+import dev.flashattn4j.config.MicroKernel;
+import dev.flashattn4j.config.Vectors;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,7 +36,7 @@ public record Machine(String cpu, int cores, String jdk, String vectors, String 
 
   /** The vector width and micro-kernel of this JVM, one line (for help texts too). */
   public static String kernels() {
-    return Simd.describe() + "; " + MicroKernel.describe();
+    return Vectors.describe() + "; " + MicroKernel.describe();
   }
 
   /**
@@ -58,7 +58,7 @@ public record Machine(String cpu, int cores, String jdk, String vectors, String 
     }
     return cpuIsa
         + " (JIT: "
-        + Simd.preferredBits()
+        + Vectors.preferredBits()
         + "-bit vectors, "
         + MicroKernel.registers()
         + " vector registers)";

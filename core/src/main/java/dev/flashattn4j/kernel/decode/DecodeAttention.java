@@ -1,11 +1,11 @@
 package dev.flashattn4j.kernel.decode;
 
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.AttentionResult;
 import dev.flashattn4j.cache.PagedKvCache;
 import dev.flashattn4j.internal.JobPool;
 import dev.flashattn4j.internal.Team;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionResult;
 import java.util.Arrays;
 
 /**

@@ -1,11 +1,11 @@
 package dev.flashattn4j.kernel.decode;
 
-import dev.flashattn4j.api.AttentionOptions;
 import dev.flashattn4j.cache.KvStorage;
 import dev.flashattn4j.cache.PagedKvCache;
 import dev.flashattn4j.internal.Scratch;
 import dev.flashattn4j.internal.TeamJob;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionOptions;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**

@@ -1,8 +1,8 @@
 package dev.flashattn4j.kernel.decode;
 
+import dev.flashattn4j.config.MicroKernel;
 import dev.flashattn4j.internal.Simd;
 import dev.flashattn4j.internal.Softmax;
-import dev.flashattn4j.kernel.MicroKernel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;

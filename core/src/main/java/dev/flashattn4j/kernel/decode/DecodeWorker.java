@@ -1,10 +1,10 @@
 package dev.flashattn4j.kernel.decode;
 
-import dev.flashattn4j.api.AttentionMask;
 import dev.flashattn4j.cache.PagedKvCache;
 import dev.flashattn4j.internal.ScalarMath;
 import dev.flashattn4j.internal.Scratch;
 import dev.flashattn4j.internal.Softmax;
+import dev.flashattn4j.values.AttentionMask;
 import java.util.Arrays;
 
 /**

@@ -1,10 +1,8 @@
 package dev.flashattn4j.kernel.varlen;
 
-import dev.flashattn4j.api.Attention;
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.AttentionResult;
-import dev.flashattn4j.api.AttentionShape;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionShape;
 import java.util.Arrays;
 
 /**
@@ -23,28 +21,6 @@ import java.util.Arrays;
 public final class VarlenAttention {
 
   private VarlenAttention() {}
-
-  /**
-   * Attention of every packed sequence over its own keys, on the default engine.
-   *
-   * @param q (H_q, total_q, d) or (1, H_q, total_q, d) (or (total_q, d) for one head), any strides
-   * @param k (H_kv, total_k, d) or (1, H_kv, total_k, d); H_q a multiple of H_kv
-   * @param v (H_kv, total_k, d_v) or (1, H_kv, total_k, d_v)
-   * @param cuSeqlensQ batch + 1 offsets into the rows of q: 0, ..., total_q, never decreasing
-   * @param cuSeqlensK batch + 1 offsets into the rows of k and v: 0, ..., total_k
-   * @param options the options of every sequence. A mask is indexed with the packed rows and keys,
-   *     broadcast to (1, H_q, total_q, total_k) as for one long sequence; only the entries of a
-   *     sequence's own rows and keys are read. Dropout draws the keep bits of sequence x as those
-   *     of batch entry x, row and key counted within the sequence.
-   * @return O of shape (H_q, total_q, d_v) with the rank of q, whose array is laid out token-major
-   *     (total_q, H_q, d_v) as FlashAttention's; the LSE (H_q, total_q) row-major, −∞ for a row
-   *     with no key
-   * @throws IllegalArgumentException for shapes or offsets that don't fit, before any work
-   */
-  public static AttentionResult forward(
-      Tensor q, Tensor k, Tensor v, int[] cuSeqlensQ, int[] cuSeqlensK, AttentionOptions options) {
-    return Attention.engine().varlen(q, k, v, cuSeqlensQ, cuSeqlensK, options);
-  }
 
   /**
    * Checks a packed batch before any work: B = 1 (a mask broadcast to the packed rows and keys),

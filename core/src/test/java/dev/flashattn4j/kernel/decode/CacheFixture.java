@@ -1,10 +1,10 @@
 package dev.flashattn4j.kernel.decode;
 
-import dev.flashattn4j.api.AttentionResult;
 import dev.flashattn4j.cache.KvStorage;
 import dev.flashattn4j.cache.PagedKvCache;
 import dev.flashattn4j.tensor.Tensor;
 import dev.flashattn4j.testing.TestTensors;
+import dev.flashattn4j.values.AttentionResult;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

@@ -3,13 +3,13 @@ package dev.flashattn4j.kernel.decode;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.flashattn4j.api.AttentionEngine;
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.AttentionResult;
-import dev.flashattn4j.api.Causal;
 import dev.flashattn4j.cache.KvStorage;
 import dev.flashattn4j.cache.PagedKvCache;
 import dev.flashattn4j.tensor.Tensor;
 import dev.flashattn4j.testing.TestTensors;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionResult;
+import dev.flashattn4j.values.Causal;
 import org.junit.jupiter.api.Test;
 
 /** The example of docs/INFERENCE.md, kept compiling and running. */

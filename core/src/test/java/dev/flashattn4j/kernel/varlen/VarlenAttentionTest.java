@@ -6,13 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flashattn4j.api.Attention;
-import dev.flashattn4j.api.AttentionMask;
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.AttentionResult;
-import dev.flashattn4j.api.Causal;
 import dev.flashattn4j.reference.ErrorBudget;
 import dev.flashattn4j.tensor.Tensor;
 import dev.flashattn4j.testing.TestTensors;
+import dev.flashattn4j.values.AttentionMask;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionResult;
+import dev.flashattn4j.values.Causal;
 import java.util.Arrays;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -101,7 +101,7 @@ class VarlenAttentionTest {
     Tensor q = Tensor.ofBnhd(qData, 1, totalQ, c.hq, c.d);
     Tensor k = Tensor.ofBnhd(kData, 1, totalK, c.hkv, c.d);
     Tensor v = Tensor.ofBnhd(vData, 1, totalK, c.hkv, c.dv);
-    AttentionResult packed = VarlenAttention.forward(q, k, v, cuQ, cuK, c.options);
+    AttentionResult packed = Attention.varlen(q, k, v, cuQ, cuK, c.options);
     assertArrayEquals(new int[] {1, c.hq, totalQ, c.dv}, packed.output().shape());
     int checked = 0;
     for (int b = 0; b < c.lensQ.length; b++) {
@@ -166,34 +166,32 @@ class VarlenAttentionTest {
         assertThrows(
                 IllegalArgumentException.class,
                 () ->
-                    VarlenAttention.forward(
-                        q, k, v, new int[] {0, 6, 4, 10}, new int[] {0, 4, 8, 12}, o))
+                    Attention.varlen(q, k, v, new int[] {0, 6, 4, 10}, new int[] {0, 4, 8, 12}, o))
             .getMessage();
     assertTrue(notIncreasing.contains("cu_seqlens_q[2] = 4 < cu_seqlens_q[1] = 6"), notIncreasing);
     String wrongTotal =
         assertThrows(
                 IllegalArgumentException.class,
-                () ->
-                    VarlenAttention.forward(q, k, v, new int[] {0, 4, 10}, new int[] {0, 4, 11}, o))
+                () -> Attention.varlen(q, k, v, new int[] {0, 4, 10}, new int[] {0, 4, 11}, o))
             .getMessage();
     assertTrue(
         wrongTotal.contains("cu_seqlens_k ends at 11") && wrongTotal.contains("12"), wrongTotal);
     assertThrows(
         IllegalArgumentException.class,
-        () -> VarlenAttention.forward(q, k, v, new int[] {1, 4, 10}, new int[] {0, 4, 12}, o));
+        () -> Attention.varlen(q, k, v, new int[] {1, 4, 10}, new int[] {0, 4, 12}, o));
     assertThrows(
         IllegalArgumentException.class,
-        () -> VarlenAttention.forward(q, k, v, new int[] {0, 10}, new int[] {0, 4, 12}, o));
+        () -> Attention.varlen(q, k, v, new int[] {0, 10}, new int[] {0, 4, 12}, o));
     assertThrows(
         IllegalArgumentException.class,
-        () -> VarlenAttention.forward(q, k, v, new int[] {}, new int[] {}, o));
+        () -> Attention.varlen(q, k, v, new int[] {}, new int[] {}, o));
     assertThrows(
         IllegalArgumentException.class,
-        () -> VarlenAttention.forward(q, k, v, null, new int[] {0, 12}, o));
+        () -> Attention.varlen(q, k, v, null, new int[] {0, 12}, o));
     assertThrows(
         IllegalArgumentException.class,
         () ->
-            VarlenAttention.forward(
+            Attention.varlen(
                 q,
                 k,
                 v,
@@ -204,7 +202,7 @@ class VarlenAttentionTest {
     assertThrows(
         IllegalArgumentException.class,
         () ->
-            VarlenAttention.forward(
+            Attention.varlen(
                 TestTensors.uniform(1, 2, 2, 5, 4), k, v, new int[] {0, 5}, new int[] {0, 12}, o));
     assertArrayEquals(before, q.toArray());
     assertEquals(Arrays.toString(new int[] {2, 10, 4}), Arrays.toString(q.shape()));

@@ -4,16 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flashattn4j.api.AttentionEngine;
-import dev.flashattn4j.api.AttentionGradients;
-import dev.flashattn4j.api.AttentionMask;
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.AttentionResult;
-import dev.flashattn4j.api.Causal;
-import dev.flashattn4j.kernel.KernelConfig;
+import dev.flashattn4j.config.KernelConfig;
 import dev.flashattn4j.reference.ErrorBudget;
 import dev.flashattn4j.reference.NaiveAttention;
 import dev.flashattn4j.tensor.Tensor;
 import dev.flashattn4j.testing.TestTensors;
+import dev.flashattn4j.values.AttentionGradients;
+import dev.flashattn4j.values.AttentionMask;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionResult;
+import dev.flashattn4j.values.Causal;
 import org.junit.jupiter.api.Test;
 
 /** The varlen backward: each packed sequence's gradients are those of the sequence alone. */
@@ -52,8 +52,8 @@ class VarlenBackwardTest {
             .sinks(0.5f, -1f, 1f, 0f)
             .dropout(0.1f, 3, 1)
             .build();
-    dev.flashattn4j.kernel.CacheInfo small =
-        new dev.flashattn4j.kernel.CacheInfo(32 << 10, 16 << 10, 32 << 20, false);
+    dev.flashattn4j.config.CacheInfo small =
+        new dev.flashattn4j.config.CacheInfo(32 << 10, 16 << 10, 32 << 20, false);
     KernelConfig probe = new KernelConfig(1, 32, 48, true, small);
     assertTrue(
         dev.flashattn4j.kernel.FlashBackwardAccess.groupBlocks(probe, 32, 16, 16, 37, 480) > 1,

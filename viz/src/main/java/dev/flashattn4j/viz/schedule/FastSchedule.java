@@ -1,11 +1,11 @@
 package dev.flashattn4j.viz.schedule;
 
-import dev.flashattn4j.api.AttentionOptions;
 import dev.flashattn4j.paper.BlockSizes;
 import dev.flashattn4j.paper.IoModel;
 import dev.flashattn4j.paper.IoTally;
 import dev.flashattn4j.reference.NaiveAttention;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionOptions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -1,8 +1,5 @@
 package dev.flashattn4j.viz.schedule;
 
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.AttentionResult;
-import dev.flashattn4j.api.AttentionShape;
 import dev.flashattn4j.paper.Algorithm1;
 import dev.flashattn4j.paper.BlockSizes;
 import dev.flashattn4j.paper.IoModel;
@@ -10,6 +7,9 @@ import dev.flashattn4j.paper.IoTally;
 import dev.flashattn4j.paper.StepListener;
 import dev.flashattn4j.reference.NaiveAttention;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.AttentionResult;
+import dev.flashattn4j.values.AttentionShape;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

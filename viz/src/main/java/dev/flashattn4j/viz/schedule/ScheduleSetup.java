@@ -1,9 +1,9 @@
 package dev.flashattn4j.viz.schedule;
 
-import dev.flashattn4j.api.AttentionOptions;
-import dev.flashattn4j.api.Causal;
-import dev.flashattn4j.api.Window;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.Causal;
+import dev.flashattn4j.values.Window;
 import java.util.SplittableRandom;
 
 /**

@@ -75,7 +75,7 @@ public record ScheduleTrace(
   }
 
   /** The key ranges of every query row under these options: [keyStart(r), keyEnd(r)). */
-  static int[][] keyRanges(dev.flashattn4j.api.AttentionOptions options, int n) {
+  static int[][] keyRanges(dev.flashattn4j.values.AttentionOptions options, int n) {
     int[][] ranges = new int[2][n];
     for (int r = 0; r < n; r++) {
       ranges[0][r] = options.keyStart(r, n, n);

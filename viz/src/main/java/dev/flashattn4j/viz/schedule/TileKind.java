@@ -1,6 +1,6 @@
 package dev.flashattn4j.viz.schedule;
 
-import dev.flashattn4j.api.AttentionOptions;
+import dev.flashattn4j.values.AttentionOptions;
 
 /**
  * What a tile (query block i × key block j) of the score matrix S is under causality and the

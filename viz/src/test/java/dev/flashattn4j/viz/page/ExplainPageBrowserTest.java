@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.flashattn4j.api.Causal;
-import dev.flashattn4j.api.Window;
+import dev.flashattn4j.values.Causal;
+import dev.flashattn4j.values.Window;
 import dev.flashattn4j.viz.render.NumberText;
 import dev.flashattn4j.viz.schedule.FastSchedule;
 import dev.flashattn4j.viz.schedule.Grid;

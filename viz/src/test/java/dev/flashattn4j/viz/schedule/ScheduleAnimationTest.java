@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.flashattn4j.api.Causal;
-import dev.flashattn4j.api.Window;
+import dev.flashattn4j.values.Causal;
+import dev.flashattn4j.values.Window;
 import dev.flashattn4j.viz.gif.FramesOnDisk;
 import dev.flashattn4j.viz.gif.GifInfo;
 import dev.flashattn4j.viz.render.Palette;

@@ -4,15 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.flashattn4j.api.AttentionResult;
-import dev.flashattn4j.api.Causal;
-import dev.flashattn4j.api.Window;
 import dev.flashattn4j.paper.Algorithm1;
 import dev.flashattn4j.paper.BlockSizes;
 import dev.flashattn4j.paper.IoModel;
 import dev.flashattn4j.paper.IoTally;
 import dev.flashattn4j.reference.ErrorBudget;
 import dev.flashattn4j.tensor.Tensor;
+import dev.flashattn4j.values.AttentionResult;
+import dev.flashattn4j.values.Causal;
+import dev.flashattn4j.values.Window;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;

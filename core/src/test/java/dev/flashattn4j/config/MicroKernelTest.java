@@ -1,4 +1,4 @@
-package dev.flashattn4j.kernel;
+package dev.flashattn4j.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,4 +1,4 @@
-package dev.flashattn4j.api;
+package dev.flashattn4j.values;
 
 /**
  * Causal masking, with its alignment made explicit. When N_q = N_k the two alignments agree; they

@@ -1,4 +1,4 @@
-package dev.flashattn4j.api;
+package dev.flashattn4j.values;
 
 import dev.flashattn4j.internal.Checks;
 import dev.flashattn4j.tensor.Tensor;

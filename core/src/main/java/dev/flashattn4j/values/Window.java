@@ -1,4 +1,4 @@
-package dev.flashattn4j.api;
+package dev.flashattn4j.values;
 
 /**
  * A sliding window around the diagonal, as FlashAttention's {@code window_size = (left, right)}:

@@ -1,4 +1,4 @@
-package dev.flashattn4j.kernel;
+package dev.flashattn4j.config;
 
 import dev.flashattn4j.internal.Simd;
 import dev.flashattn4j.internal.VectorModule;
@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The register block of the forward kernel's two matrix products ({@link PanelKernel}): {@code x}
+ * The register block of the forward kernel's two matrix products ({@code PanelKernel}): {@code x}
  * values of the broadcast operand by {@code vectors} vectors of query rows, so {@code x·vectors}
  * accumulators stay in registers while the reduction runs. Each step of the reduction loads {@code
  * vectors} vectors of the panel, broadcasts {@code x} scalars and issues {@code x·vectors} FMAs;
@@ -27,7 +27,7 @@ import java.util.Locale;
  *
  * A table entry never picks a shape that does not fit the registers. The system property {@value
  * #PROPERTY} pins the shape ({@code 6x2} or {@code 4x4}) for every kernel that has register blocks:
- * the forward and backward passes' products ({@link PanelKernel}) and the decode step's blocks (4x4
+ * the forward and backward passes' products ({@code PanelKernel}) and the decode step's blocks (4x4
  * runs its 8 × 2 blocks, 6x2 its 4 × 2 ones). Every shape sums each output in the same order (one
  * FMA chain over the reduction), so all shapes and the scalar twin give the same bits.
  */

@@ -1,4 +1,4 @@
-package dev.flashattn4j.kernel;
+package dev.flashattn4j.config;
 
 import java.io.IOException;
 import java.nio.file.Files;
