@@ -4,7 +4,7 @@ package dev.flashattn4j.internal;
  * The scalar exp2 and tanh every kernel shares (the softmax's exp2, the soft cap's tanh), with
  * their constants: plain float arithmetic (IEEE additions, multiplications, FMAs, one division), so
  * a result never depends on which of the JIT's intrinsics has replaced what. The SIMD forms ({@link
- * Simd#exp2(jdk.incubator.vector.FloatVector)}, the soft cap in {@code TileMask}) do the same
+ * Simd#exp2(jdk.incubator.vector.FloatVector)}, the soft cap in {@code ScorePipeline}) do the same
  * operations lane by lane and give the same bits. No Vector API here: the paper's kernel and the
  * oracle-side code use it without the incubator module.
  */

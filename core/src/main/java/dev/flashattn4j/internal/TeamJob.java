@@ -77,7 +77,7 @@ public abstract class TeamJob {
    * Whether an item of the current call has failed: an item that waits for another (an ordered
    * reduction) stops waiting then, since the one it waits for may never finish.
    */
-  protected final boolean failed() {
+  public final boolean failed() {
     return failure != null;
   }
 

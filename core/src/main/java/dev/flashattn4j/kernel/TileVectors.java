@@ -15,16 +15,17 @@ import jdk.incubator.vector.VectorOperators;
 
 /**
  * The SIMD loops over a key-major tile of scores ({@code s[j·ld + r]}, vectors of rows): the soft
- * cap of {@link TileMask}, the online-softmax update of {@link OnlineSoftmax}, the probabilities
- * and dS of {@link FlashBackward}. Their scalar twins stay in those classes; these loops live apart
- * so that the classes that call them load without the module {@code jdk.incubator.vector} (this
- * class is touched only when the vector paths run, see {@link KernelConfig#usesVectors()}).
+ * cap of {@link ScorePipeline}, the online-softmax update of {@link OnlineSoftmax}, the
+ * probabilities and dS of {@link FlashBackward}. Their scalar twins stay in those classes; these
+ * loops live apart so that the classes that call them load without the module {@code
+ * jdk.incubator.vector} (this class is touched only when the vector paths run, see {@link
+ * KernelConfig#usesVectors()}).
  */
 final class TileVectors {
 
   private TileVectors() {}
 
-  // ---------------------------------------------------------------- TileMask: the soft cap
+  // ---------------------------------------------------------------- ScorePipeline: the soft cap
 
   /**
    * s[i..i+LANES) ← k·tanh(s[i..]): {@link Simd#tanh} lane by lane, operation for operation (the

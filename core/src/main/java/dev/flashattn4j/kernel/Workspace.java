@@ -19,6 +19,7 @@ import dev.flashattn4j.values.Dropout;
  */
 final class Workspace implements Scratch.Sized {
 
+  final SequenceSpan span = new SequenceSpan();
   float[] qt = new float[0];
   float[] s = new float[0];
   float[] ot = new float[0];

@@ -9,7 +9,7 @@ public final class FlashBackwardAccess {
 
   /** The key chunks of each of {@code pairs} (sequence, K/V head) pairs with {@code nk} keys. */
   public static int chunks(int pairs, int nk) {
-    return FlashBackward.chunkCount(pairs, nk);
+    return BackwardWork.chunkCount(pairs, nk);
   }
 
   /** The query blocks a backward item groups under {@code config}. */

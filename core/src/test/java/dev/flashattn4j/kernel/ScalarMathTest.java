@@ -53,8 +53,10 @@ class ScalarMathTest {
     };
     System.arraycopy(special, 0, s, 0, special.length);
     float[] scalar = s.clone();
-    TileMask.softcap(s, ld, ld, keys, 2.5f, true);
-    TileMask.softcap(scalar, ld, ld, keys, 2.5f, false);
+    ScorePipeline cap =
+        new ScorePipeline().prepare(AttentionOptions.builder().softcap(2.5f).build(), 64);
+    cap.capTile(s, ld, ld, keys, true);
+    cap.capTile(scalar, ld, ld, keys, false);
     for (int i = 0; i < s.length; i++) {
       assertEquals(
           Float.floatToRawIntBits(scalar[i]) | (Float.isNaN(scalar[i]) ? -1 : 0),

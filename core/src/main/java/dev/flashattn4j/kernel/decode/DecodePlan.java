@@ -4,6 +4,7 @@ import dev.flashattn4j.cache.KvStorage;
 import dev.flashattn4j.cache.PagedKvCache;
 import dev.flashattn4j.internal.Scratch;
 import dev.flashattn4j.internal.TeamJob;
+import dev.flashattn4j.kernel.ScorePipeline;
 import dev.flashattn4j.tensor.Tensor;
 import dev.flashattn4j.values.AttentionOptions;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -45,8 +46,7 @@ final class DecodePlan extends TeamJob {
   int valueDim;
   int pageSize;
   int chunkKeys;
-  float scale;
-  float softcap;
+  final ScorePipeline pipeline = new ScorePipeline(); // the score rule of every kernel
   AttentionOptions options; // ALiBi slopes and sinks
 
   // Per sequence b.
@@ -103,8 +103,7 @@ final class DecodePlan extends TeamJob {
     valueDim = cache.valueDim();
     pageSize = cache.pageSize();
     this.chunkKeys = chunkKeys;
-    scale = options.scaleFor(headDim);
-    softcap = options.softcap();
+    pipeline.prepare(options, headDim);
     this.options = options;
 
     if (length.length < batch) {
@@ -192,6 +191,7 @@ final class DecodePlan extends TeamJob {
   void clear() {
     cache = null;
     options = null;
+    pipeline.clear();
     q = null;
     out = null;
     lse = null;

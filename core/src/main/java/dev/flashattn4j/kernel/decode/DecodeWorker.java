@@ -1,7 +1,6 @@
 package dev.flashattn4j.kernel.decode;
 
 import dev.flashattn4j.cache.PagedKvCache;
-import dev.flashattn4j.internal.ScalarMath;
 import dev.flashattn4j.internal.Scratch;
 import dev.flashattn4j.internal.Softmax;
 import dev.flashattn4j.values.AttentionMask;
@@ -268,27 +267,20 @@ final class DecodeWorker implements Scratch.Sized {
     int dv = p.valueDim;
     // S = scale · q_r Kᵀ (soft-capped), in natural units; m_new = max(m, rowmax S)
     float blockMax;
-    if (p.softcap > 0 || p.options.hasAlibi() || masked != null) {
-      // one key at a time: the soft cap, then ALiBi's −slope·|diag(i) − j| (bottom-right: query
-      // i of the N_q new tokens sits at position L − N_q + i)
+    if (!p.pipeline.scaleOnly()) {
+      // one key at a time, the rule of every kernel (ScorePipeline); ALiBi's diagonal is
+      // bottom-right: query i of the N_q new tokens sits at position L − N_q + i
       int h = curG * p.group + r % p.group;
       int i = r / p.group;
       int len = p.length[curB];
       blockMax = Float.NEGATIVE_INFINITY;
       for (int j = a; j < e; j++) {
-        float x = sc[j] * p.scale;
-        if (p.softcap > 0) {
-          x = ScalarMath.softcap(x, p.softcap);
-        }
-        x += p.options.alibiBias(h, i, curJ0 + j, p.queryRows, len);
-        if (masked != null) {
-          x = Softmax.mask(x, masked.valueAt(curB, h, i, curJ0 + j));
-        }
+        float x = p.pipeline.score(sc[j], curB, h, i, curJ0 + j, p.queryRows, len);
         sc[j] = x;
         blockMax = Math.max(blockMax, x);
       }
     } else {
-      blockMax = DecodeSimd.scaleMax(simd, sc, a, e, p.scale);
+      blockMax = DecodeSimd.scaleMax(simd, sc, a, e, p.pipeline.scale);
     }
     float mNew = Math.max(m[r], blockMax);
     if (mNew == Float.NEGATIVE_INFINITY) {
