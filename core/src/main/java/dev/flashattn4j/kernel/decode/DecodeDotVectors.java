@@ -48,7 +48,7 @@ final class DecodeDotVectors {
       float[] s1) {
     int j = from;
     for (; j + 4 <= to; j += 4) {
-      dot2x4(q, qo0, qo1, rows, offsets, j, d, s0, s1);
+      dot2Rows4Keys(q, qo0, qo1, rows, offsets, j, d, s0, s1);
     }
     for (; j < to; j++) {
       s0[j] = dotVector(q, qo0, rows[j], offsets[j], d);
@@ -87,7 +87,7 @@ final class DecodeDotVectors {
     int j = from;
     if (LANES == 8) {
       for (; j + 2 <= to; j += 2) {
-        dot4x2(q, qo, rows, offsets, j, d, lanes);
+        dot4Rows2Keys(q, qo, rows, offsets, j, d, lanes);
         // lane of (row r, key k) = k·4 + (r & 1)·2 + (r >> 1)
         s0[j] = lanes[0];
         s0[j + 1] = lanes[4];
@@ -100,7 +100,7 @@ final class DecodeDotVectors {
       }
     }
     for (; LANES == 16 && j + 4 <= to; j += 4) {
-      dot4x4(q, qo, rows, offsets, j, d, lanes);
+      dot4Rows4Keys(q, qo, rows, offsets, j, d, lanes);
       // lane of (row r, key k) = (k & 1)·8 + (k >> 1)·4 + (r & 1)·2 + (r >> 1)
       s0[j] = lanes[0];
       s0[j + 1] = lanes[8];
@@ -132,7 +132,7 @@ final class DecodeDotVectors {
    * vectors: eight accumulators, the four query vectors and a key vector fit AVX2's 16 registers.
    * The folds at distances 4, 2 and 1 add the lanes of each sum in {@code dotVector}'s order.
    */
-  private static void dot4x2(
+  private static void dot4Rows2Keys(
       float[] q, int qo, float[][] rows, int[] offsets, int j, int d, float[] out) {
     float[] k0 = rows[j];
     float[] k1 = rows[j + 1];
@@ -188,7 +188,7 @@ final class DecodeDotVectors {
   }
 
   /** Sixteen dot products (four rows × keys j..j+3) into the sixteen lanes of {@code out}. */
-  private static void dot4x4(
+  private static void dot4Rows4Keys(
       float[] q, int qo, float[][] rows, int[] offsets, int j, int d, float[] out) {
     float[] k0 = rows[j];
     float[] k1 = rows[j + 1];
@@ -290,7 +290,7 @@ final class DecodeDotVectors {
         .intoArray(out, 0);
   }
 
-  private static void dot2x4(
+  private static void dot2Rows4Keys(
       float[] q,
       int qo0,
       int qo1,
@@ -442,7 +442,8 @@ final class DecodeDotVectors {
     float s1;
     float s2;
     float s3;
-    // Fold the four sums together (LaneSums), written out as in dot2x4 (same additions, same bits).
+    // Fold the four sums together (LaneSums), written out as in dot2Rows4Keys (same additions, same
+    // bits).
     FloatVector a01 =
         a0.blend(a1, LaneSums.BIT_1).add(a1.blend(a0, LaneSums.BIT_1).rearrange(LaneSums.XOR_1));
     FloatVector a23 =

@@ -70,10 +70,8 @@ final class DecodeVectors {
   }
 
   // 2. s[j] ← e^(s[j] − m) = 2^((s[j] − m)·log2 e) for j in the whole vectors of [from, to);
-  // returns
-  // Σ_j s[j] (lanes, a fixed tree). Scores in natural units: a score near float32's largest value
-  // stays
-  // finite, and only the difference is scaled.
+  //    returns Σ_j s[j] (lanes, a fixed tree). Scores in natural units: a score near float32's
+  //    largest value stays finite, and only the difference is scaled.
 
   private static final float LOG2E = Softmax.LOG2E;
 
@@ -134,8 +132,9 @@ final class DecodeVectors {
   }
 
   // 4. acc[ao + c] += Σ_j p[j] · v_j[c] for j in [from, to), c in the whole vectors of [0, dv):
-  // four
-  //    vectors of the accumulator stay in registers while the block's value rows stream past.
+  //    four vectors of the accumulator stay in registers while the block's value rows stream
+  //    past. The blocks are named vectors × rows (accumulate8Vectors2Rows: 8 vectors of each of
+  //    2 rows); DecodeDotVectors' dot blocks rows × keys; PanelBlocks' broadcasts × vectors.
 
   /**
    * {@link DecodeSimd#accumulate} for the columns [c0, dv) that fill whole vectors.
@@ -207,17 +206,17 @@ final class DecodeVectors {
     int c = 0;
     if (WIDE_REGISTERS) {
       for (; c + 8 * LANES <= dv; c += 8 * LANES) {
-        accumulate8x2(acc, ao0 + c, ao1 + c, p0, p1, from, to, rows, offsets, c);
+        accumulate8Vectors2Rows(acc, ao0 + c, ao1 + c, p0, p1, from, to, rows, offsets, c);
       }
     } else {
       for (; c + 4 * LANES <= dv; c += 4 * LANES) {
-        accumulate4x2(acc, ao0 + c, ao1 + c, p0, p1, from, to, rows, offsets, c);
+        accumulate4Vectors2Rows(acc, ao0 + c, ao1 + c, p0, p1, from, to, rows, offsets, c);
       }
     }
     return c;
   }
 
-  private static void accumulate8x2(
+  private static void accumulate8Vectors2Rows(
       float[] acc,
       int ao0,
       int ao1,
@@ -314,16 +313,16 @@ final class DecodeVectors {
     int step = (WIDE_REGISTERS ? 4 : 2) * LANES;
     for (; c + step <= dv; c += step) {
       if (WIDE_REGISTERS) {
-        accumulate4x4(acc, ao0 + c, dv, p0, p1, p2, p3, from, to, rows, offsets, c);
+        accumulate4Vectors4Rows(acc, ao0 + c, dv, p0, p1, p2, p3, from, to, rows, offsets, c);
       } else {
-        accumulate2x4(acc, ao0 + c, dv, p0, p1, p2, p3, from, to, rows, offsets, c);
+        accumulate2Vectors4Rows(acc, ao0 + c, dv, p0, p1, p2, p3, from, to, rows, offsets, c);
       }
     }
     return c;
   }
 
   /** Two vectors of four rows' accumulators (rows dv apart from ao): 8 accumulators. */
-  private static void accumulate2x4(
+  private static void accumulate2Vectors4Rows(
       float[] acc,
       int ao,
       int dv,
@@ -376,7 +375,7 @@ final class DecodeVectors {
   }
 
   /** Four vectors of four rows' accumulators (rows dv apart from ao): 16 accumulators. */
-  private static void accumulate4x4(
+  private static void accumulate4Vectors4Rows(
       float[] acc,
       int ao,
       int dv,
@@ -455,11 +454,11 @@ final class DecodeVectors {
   }
 
   /**
-   * {@link #accumulate8x2} for 16 vector registers (AVX2): four vectors of each row's accumulator,
-   * eight in all, with the two broadcasts and the value vector 11 registers, where 8 × 2 needs 19
-   * and spills an accumulator to memory at every key.
+   * {@link #accumulate8Vectors2Rows} for 16 vector registers (AVX2): four vectors of each row's
+   * accumulator, eight in all, with the two broadcasts and the value vector 11 registers, where 8 ×
+   * 2 needs 19 and spills an accumulator to memory at every key.
    */
-  private static void accumulate4x2(
+  private static void accumulate4Vectors2Rows(
       float[] acc,
       int ao0,
       int ao1,
