@@ -7,6 +7,7 @@ import dev.flashattn4j.values.AttentionGradients;
 import dev.flashattn4j.values.AttentionOptions;
 import dev.flashattn4j.values.AttentionResult;
 import dev.flashattn4j.values.AttentionShape;
+import java.time.Duration;
 
 /**
  * The library's front door: exact attention on float32 tensors, computed by the fast kernel ({@link
@@ -37,6 +38,18 @@ public final class Attention {
   /** The holder idiom: the engine is made when {@link #engine()} is first called. */
   private static final class DefaultEngine {
     static final AttentionEngine ENGINE = AttentionEngine.createDefault();
+  }
+
+  /**
+   * Compiles the default engine's kernels for calls of this shape before the first real one ({@link
+   * AttentionEngine#warmUp}): a server calls it at start so that its first request runs near a warm
+   * call's time.
+   *
+   * @return the calls made
+   */
+  public static int warmUp(
+      int[] qShape, int[] kvShape, AttentionOptions options, boolean backward, Duration limit) {
+    return engine().warmUp(qShape, kvShape, options, backward, limit);
   }
 
   /**

@@ -31,7 +31,9 @@ import dev.flashattn4j.internal.Checks;
  *       calls running at the time.
  * </ul>
  *
- * @param scale the factor on q·k; {@code NaN} means the default 1/√d
+ * @param scale the factor on q·k, or {@code NaN} for the default 1/√d (the record's own encoding;
+ *     the builder's {@link Builder#defaultScale()} says it in words, and its {@link
+ *     Builder#scale(float)} refuses NaN)
  * @param causal the causal mask and its alignment
  * @param mask a boolean or additive mask, or null
  * @param window a sliding window, {@link Window#NONE} for none
@@ -141,9 +143,8 @@ public record AttentionOptions(
 
   /** A builder that starts from these options. */
   public Builder toBuilder() {
-    return new Builder()
-        .scale(scale)
-        .causal(causal)
+    Builder b = Float.isNaN(scale) ? new Builder().defaultScale() : new Builder().scale(scale);
+    return b.causal(causal)
         .mask(mask)
         .window(window)
         .softcap(softcap)
@@ -209,9 +210,26 @@ public record AttentionOptions(
     private float[] alibi;
     private float[] sinks;
 
-    /** The factor on q·k (default 1/√d); must be positive. */
+    /**
+     * The factor on q·k, positive and finite ({@link #defaultScale()} for 1/√d, the default).
+     *
+     * @throws IllegalArgumentException for NaN, ±∞, 0 or a negative scale (NaN is not a way to ask
+     *     for the default: a scale computed as NaN is a bug upstream, and says so here)
+     */
     public Builder scale(float scale) {
+      if (!(scale > 0 && Float.isFinite(scale))) {
+        throw new IllegalArgumentException(
+            "scale must be positive and finite, not "
+                + scale
+                + " (defaultScale() gives 1/sqrt(d), the default)");
+      }
       this.scale = scale;
+      return this;
+    }
+
+    /** The default scale 1/√d, d the head dimension of the call (as PyTorch's SDPA). */
+    public Builder defaultScale() {
+      this.scale = Float.NaN;
       return this;
     }
 

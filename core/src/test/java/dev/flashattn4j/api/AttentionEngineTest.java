@@ -221,6 +221,55 @@ class AttentionEngineTest {
     assertThrows(IllegalArgumentException.class, () -> AttentionEngine.create(0));
   }
 
+  /**
+   * warmUp runs calls of the shape and changes nothing a caller sees: a forward after it gives the
+   * bits of a forward on a fresh engine; bad arguments are refused before any work.
+   */
+  @Test
+  void warmUpRunsTheShapeAndChangesNothing() {
+    int[] qs = {1, 4, 40, 16};
+    int[] kvs = {1, 2, 56, 16};
+    AttentionOptions o = AttentionOptions.builder().causal(Causal.BOTTOM_RIGHT).build();
+    Tensor q = TestTensors.normal(1, qs);
+    Tensor k = TestTensors.normal(2, kvs);
+    Tensor v = TestTensors.normal(3, kvs);
+    AttentionResult want;
+    try (AttentionEngine fresh = AttentionEngine.create(2)) {
+      want = fresh.forward(q, k, v, o);
+    }
+    try (AttentionEngine e = AttentionEngine.create(2)) {
+      int calls = e.warmUp(qs, kvs, o, true, java.time.Duration.ofMillis(300));
+      assertTrue(calls >= 1, "calls: " + calls);
+      assertEquals(0, e.warmUp(qs, kvs, o, false, java.time.Duration.ZERO));
+      assertSameBits(want, e.forward(q, k, v, o), "after warmUp");
+      assertThrows(
+          IllegalArgumentException.class,
+          () -> e.warmUp(qs, new int[] {1, 3, 56, 16}, o, false, java.time.Duration.ZERO));
+      assertThrows(
+          IllegalArgumentException.class,
+          () -> e.warmUp(qs, kvs, o, false, java.time.Duration.ofSeconds(-1)));
+      assertThrows(IllegalArgumentException.class, () -> e.warmUp(null, kvs, o, false, null));
+      e.close();
+      assertThrows(
+          IllegalStateException.class, () -> e.warmUp(qs, kvs, o, false, java.time.Duration.ZERO));
+    }
+  }
+
+  /** NaN is not a way to ask for the default scale: the builder says so, defaultScale() is it. */
+  @Test
+  void theDefaultScaleIsAskedForInWords() {
+    for (float bad : new float[] {Float.NaN, 0f, -1f, Float.POSITIVE_INFINITY}) {
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> AttentionOptions.builder().scale(bad));
+      assertTrue(e.getMessage().contains("defaultScale()"), e.getMessage());
+    }
+    AttentionOptions d = AttentionOptions.builder().scale(2f).defaultScale().build();
+    assertEquals(0.25f, d.scaleFor(16));
+    assertEquals(
+        0.5f, AttentionOptions.builder().scale(0.5f).build().toBuilder().build().scaleFor(16));
+    assertEquals(0.25f, d.toBuilder().build().scaleFor(16));
+  }
+
   @Test
   void aClosedEngineRefusesCallsWithAClearException() {
     Case c = randomCase(3);
