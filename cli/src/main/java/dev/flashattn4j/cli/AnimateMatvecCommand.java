@@ -46,7 +46,7 @@ public final class AnimateMatvecCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     MatVec mv = new MatVec(MatVec.parse(a, "--a"), MatVec.parse(v, "--v"));
-    Outputs.check(out, "--out");
+    Outputs.check(out, "--out", "gif");
     Outputs.write(out, () -> new MatVecAnimation(mv).write(out));
     PrintWriter pw = spec.commandLine().getOut();
     pw.printf(

@@ -42,7 +42,7 @@ public final class AnimateScheduleCommand implements Callable<Integer> {
   public Integer call() {
     ScheduleSetup setup = options.setup(ScheduleAnimation.MAX_STEPS);
     Path file = out != null ? out : Path.of("algorithm1-" + options.kernel + ".gif");
-    Outputs.check(file, "--out");
+    Outputs.check(file, "--out", "gif");
     ScheduleTrace trace = options.run(setup);
     Outputs.write(file, () -> ScheduleAnimation.write(trace, file));
     int steps = trace.steps().size();

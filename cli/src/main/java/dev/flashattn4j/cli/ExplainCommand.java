@@ -48,7 +48,7 @@ public final class ExplainCommand implements Callable<Integer> {
         out != null
             ? out
             : Path.of(options.kernel.equals("fast") ? "algorithm1-fast.html" : "algorithm1.html");
-    Outputs.check(file, "--out");
+    Outputs.check(file, "--out", "html");
     ScheduleTrace trace = options.run(setup);
     Outputs.write(file, () -> ExplainPage.write(trace, file));
     PrintWriter pw = spec.commandLine().getOut();

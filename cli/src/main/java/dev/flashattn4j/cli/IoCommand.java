@@ -91,7 +91,7 @@ public final class IoCommand implements Callable<Integer> {
               n, keys, d, MAX_SCORES, MAX_WORK));
     }
     if (plot != null) {
-      Outputs.check(plot, "--plot");
+      Outputs.check(plot, "--plot", "png");
     }
     PrintWriter out = spec.commandLine().getOut();
     if (blocks != null) {

@@ -198,4 +198,18 @@ public final class Main implements Runnable {
     }
     return sb.toString();
   }
+
+  /**
+   * Whether standard error is a terminal, where a progress bar may redraw itself: the launcher says
+   * so ({@code FLASHATTN_STDERR_TTY}, from {@code [ -t 2 ]}, since it pipes standard error through
+   * a filter); run directly, the JVM's console says whether it is interactive.
+   */
+  static boolean stderrIsTerminal() {
+    String launcher = System.getenv("FLASHATTN_STDERR_TTY");
+    if (launcher != null) {
+      return launcher.equals("1");
+    }
+    java.io.Console c = System.console();
+    return c != null && c.isTerminal();
+  }
 }

@@ -1,6 +1,8 @@
 package dev.flashattn4j.cli;
 
 import dev.flashattn4j.cache.PagedKvCache;
+import dev.flashattn4j.cli.bench.BenchRow;
+import dev.flashattn4j.cli.bench.BenchRunner;
 import dev.flashattn4j.cli.bench.Machine;
 import dev.flashattn4j.model.Model;
 import dev.flashattn4j.model.ModelConfig;
@@ -32,7 +34,9 @@ import java.util.SplittableRandom;
  * </ul>
  *
  * <p>Each row is the median of its timed runs after a warm-up, with the share of the time spent in
- * attention (the library's kernels and the cache writes).
+ * attention (the library's kernels and the cache writes). The timed runs go in three rounds: when
+ * the rounds' medians are more than 10% apart the row is measured again (twice at most), and a row
+ * that never settles is marked disturbed, in the table, the CSV file and a last line.
  */
 final class ModelBench {
 
@@ -43,7 +47,13 @@ final class ModelBench {
       String phase,
       int tokens,
       double tokensPerSecond,
-      double attention) {}
+      double attention,
+      double roundSpread) {
+
+    boolean disturbed() {
+      return roundSpread > BenchRow.DISTURBED;
+    }
+  }
 
   private final Path dir;
   private final List<Integer> prompts;
@@ -81,12 +91,13 @@ final class ModelBench {
         m.jdk());
     out.printf(
         Locale.ROOT,
-        "%-9s %7s  %-7s %7s  %12s  %9s%n",
+        "%-9s %7s  %-7s %7s  %12s  %7s  %9s%n",
         "weights",
         "threads",
         "phase",
         "tokens",
         "tokens/s",
+        "rounds",
         "attention");
     out.flush();
     List<Row> rows = new ArrayList<>();
@@ -100,26 +111,48 @@ final class ModelBench {
           String name = model.hasBf16Weights() ? "bf16" : "f32";
           warmUp(model);
           for (int p : prompts) {
-            rows.add(print(prefill(model, name, t, p)));
+            rows.add(print(steadiest(() -> prefill(model, name, t, p))));
           }
           for (int c : contexts) {
-            rows.add(print(decode(model, name, t, c)));
+            rows.add(print(steadiest(() -> decode(model, name, t, c))));
           }
         }
       }
     }
+    long disturbed = rows.stream().filter(Row::disturbed).count();
+    out.println(
+        disturbed == 0
+            ? "clean run: every row's three rounds agreed within 10%"
+            : "DISTURBED RUN, figures not clean: "
+                + disturbed
+                + " row(s) whose rounds spread more than 10% in three tries (marked *)");
+    out.flush();
     return rows;
+  }
+
+  /** A row measured until its rounds agree (three tries at most): the steadiest try. */
+  private static Row steadiest(java.util.function.Supplier<Row> measure) {
+    Row best = measure.get();
+    for (int i = 0; i < 2 && best.disturbed(); i++) {
+      Row again = measure.get();
+      if (again.roundSpread() < best.roundSpread()) {
+        best = again;
+      }
+    }
+    return best;
   }
 
   private Row print(Row r) {
     out.printf(
         Locale.ROOT,
-        "%-9s %7d  %-7s %7d  %12.1f  %8.1f%%%n",
+        "%-9s %7d  %-7s %7d  %12.1f  %5.1f%%%s  %8.1f%%%n",
         r.weights(),
         r.threads(),
         r.phase(),
         r.tokens(),
         r.tokensPerSecond(),
+        100 * r.roundSpread(),
+        r.disturbed() ? "*" : " ",
         100 * r.attention());
     out.flush();
     return r;
@@ -149,9 +182,10 @@ final class ModelBench {
 
   private Row prefill(Model model, String weights, int threads, int tokens) {
     int vocab = model.config().vocabSize();
-    double[] seconds = new double[iters];
-    double[] share = new double[iters];
-    for (int i = -1; i < iters; i++) { // i = -1: one untimed call of this size, as JMH's warm-up
+    int runs = Math.max(3, iters);
+    double[] seconds = new double[runs];
+    double[] share = new double[runs];
+    for (int i = -1; i < runs; i++) { // i = -1: one untimed call of this size, as JMH's warm-up
       PagedKvCache cache = model.newCache(tokens);
       int seq = cache.newSequence();
       int[] prompt = randomTokens(tokens, vocab, 101 + i);
@@ -163,7 +197,14 @@ final class ModelBench {
         share[i] = timings.attentionShare();
       }
     }
-    return new Row(weights, threads, "prefill", tokens, tokens / median(seconds), median(share));
+    return new Row(
+        weights,
+        threads,
+        "prefill",
+        tokens,
+        tokens / median(seconds),
+        median(share),
+        BenchRunner.roundSpread(seconds));
   }
 
   private Row decode(Model model, String weights, int threads, int context) {
@@ -184,7 +225,14 @@ final class ModelBench {
       seconds[s] = (System.nanoTime() - t0) / 1e9;
       share[s] = timings.attentionShare();
     }
-    return new Row(weights, threads, "decode", context, 1 / median(seconds), median(share));
+    return new Row(
+        weights,
+        threads,
+        "decode",
+        context,
+        1 / median(seconds),
+        median(share),
+        BenchRunner.roundSpread(seconds));
   }
 
   /**
@@ -219,18 +267,20 @@ final class ModelBench {
   /** Writes the rows as CSV. */
   static void writeCsv(Path file, List<Row> rows) throws IOException {
     List<String> lines = new ArrayList<>();
-    lines.add("weights,threads,phase,tokens,tokens_per_s,attention_share");
+    lines.add("weights,threads,phase,tokens,tokens_per_s,attention_share,round_spread,disturbed");
     for (Row r : rows) {
       lines.add(
           String.format(
               Locale.ROOT,
-              "%s,%d,%s,%d,%.3f,%.4f",
+              "%s,%d,%s,%d,%.3f,%.4f,%.4f,%b",
               r.weights(),
               r.threads(),
               r.phase(),
               r.tokens(),
               r.tokensPerSecond(),
-              r.attention()));
+              r.attention(),
+              r.roundSpread(),
+              r.disturbed()));
     }
     // a new file rw-r--r--, a replaced one keeps its mode, as every output of the CLI
     AtomicFiles.write(

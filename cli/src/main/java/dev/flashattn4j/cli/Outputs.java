@@ -356,6 +356,29 @@ final class Outputs {
     return file;
   }
 
+  /**
+   * Checks one output file whose format is fixed ({@code png}, {@code gif}, {@code html}): its name
+   * must end with that extension, so that a file named {@code io.txt} never silently holds a PNG.
+   *
+   * @param flag the flag that named it, for the message
+   * @param extension the format's extension, without the dot
+   */
+  static Path check(Path file, String flag, String extension) {
+    Path name = file.getFileName();
+    String n = name == null ? "" : name.toString().toLowerCase(java.util.Locale.ROOT);
+    if (!n.endsWith("." + extension)) {
+      throw new BadInputException(
+          flag
+              + " "
+              + file
+              + ": this writes "
+              + extension.toUpperCase(java.util.Locale.ROOT)
+              + "; name the file ."
+              + extension);
+    }
+    return check(file, flag);
+  }
+
   /** Runs {@code write}, turning an I/O failure into bad input that names the file. */
   static void write(Path file, Runnable write) {
     try {

@@ -71,7 +71,7 @@ final class TrainDemoCommand implements Callable<Integer> {
             ? Runtime.getRuntime().availableProcessors()
             : ThreadCount.check("--threads", threads);
     if (plot != null) {
-      Outputs.check(plot, "--plot");
+      Outputs.check(plot, "--plot", "png");
     }
     List<Double> torch = torchCurve();
     List<Double> ours = new ArrayList<>();

@@ -58,7 +58,7 @@ class BenchCommandTest {
     assertEquals(1 + 8 + 3, lines.size(), String.join("\n", lines));
     for (String line : lines.subList(1, lines.size())) {
       String[] f = line.split(",");
-      assertEquals(14, f.length, line);
+      assertEquals(16, f.length, line);
       double ms = Double.parseDouble(f[7]);
       double gflops = Double.parseDouble(f[10]);
       assertTrue(ms > 0 && gflops > 0, line);

@@ -38,7 +38,12 @@ class BenchModelTest {
     assertEquals(0, r.exit(), r.toString());
     assertTrue(r.out().contains("model: llama"), r.out());
     List<String> lines = Files.readAllLines(csv);
-    assertEquals("weights,threads,phase,tokens,tokens_per_s,attention_share", lines.get(0));
+    assertEquals(
+        "weights,threads,phase,tokens,tokens_per_s,attention_share,round_spread,disturbed",
+        lines.get(0));
+    assertTrue(
+        r.out().contains("clean run") || r.out().contains("DISTURBED RUN"),
+        "the run says whether it was clean: " + r.out());
     assertEquals(7, lines.size(), lines.toString());
     assertTrue(lines.get(1).startsWith("f32,1,prefill,8,"), lines.get(1));
     assertTrue(lines.get(3).startsWith("f32,1,decode,40,"), lines.get(3));
@@ -48,6 +53,8 @@ class BenchModelTest {
       assertTrue(Double.parseDouble(f[4]) > 0, line);
       double share = Double.parseDouble(f[5]);
       assertTrue(share > 0 && share < 1, line);
+      assertTrue(Double.parseDouble(f[6]) >= 0, line);
+      assertEquals(Double.parseDouble(f[6]) > 0.10, Boolean.parseBoolean(f[7]), line);
     }
     Cli bad = Cli.run("bench", "--model", tmp.resolve("none").toString(), "--threads", "1");
     assertEquals(2, bad.exit(), bad.toString());

@@ -18,7 +18,9 @@ import java.util.Map;
  * as a table for people and as CSV for scripts and charts.
  *
  * @param machine what it ran on
- * @param peaks the FMA peak in GFLOP/s for each thread count, measured in the same run
+ * @param peaks the FMA peak in GFLOP/s for each thread count, measured at the start of the run
+ * @param endPeaks the same measured at the end: more than {@link #PEAK_DRIFT} apart from the start,
+ *     the run was disturbed
  * @param sustained the FMA rate all threads of each count got together at the end of the run (below
  *     the peak when other processes share the cores)
  * @param rows one per timed case, in the order they ran
@@ -27,6 +29,7 @@ import java.util.Map;
 public record BenchReport(
     Machine machine,
     Map<Integer, Double> peaks,
+    Map<Integer, Double> endPeaks,
     Map<Integer, Double> sustained,
     List<BenchRow> rows,
     List<String> skipped) {
@@ -34,16 +37,56 @@ public record BenchReport(
   /** The CSV header: the columns of {@link #writeCsv}. */
   public static final String CSV_HEADER =
       "kernel,threads,batch,heads,n,d,causal,median_ms,min_ms,max_ms,gflop_per_s,"
-          + "fma_peak_gflop_per_s,pct_of_peak,extra_bytes";
+          + "fma_peak_gflop_per_s,pct_of_peak,extra_bytes,round_spread,disturbed";
+
+  /** Start and end FMA rates further apart than this (15%) mark the run as disturbed. */
+  public static final double PEAK_DRIFT = 0.15;
+
+  /**
+   * Why the run's figures are not clean, or null: the FMA rate moved between the start and the end,
+   * or some case's rounds disagreed even when run twice.
+   */
+  public String disturbance() {
+    List<String> why = new java.util.ArrayList<>();
+    for (Map.Entry<Integer, Double> e : peaks.entrySet()) {
+      double a = e.getValue();
+      double b = endPeaks.getOrDefault(e.getKey(), a);
+      if (Math.abs(a - b) > PEAK_DRIFT * Math.max(a, b)) {
+        why.add(
+            String.format(
+                Locale.ROOT,
+                "the FMA rate of %d thread(s) went from %.1f to %.1f GFLOP/s",
+                e.getKey(),
+                a,
+                b));
+      }
+    }
+    long bad = rows.stream().filter(BenchRow::disturbed).count();
+    if (bad > 0) {
+      why.add(
+          bad
+              + " case(s) whose three rounds' medians spread more than "
+              + Math.round(100 * BenchRow.DISTURBED)
+              + "% even when run twice (marked *)");
+    }
+    return why.isEmpty() ? null : String.join("; ", why);
+  }
 
   /** Prints the header lines and the table. */
   public void print(PrintWriter out) {
     out.println(machine.describe());
-    StringBuilder p = new StringBuilder("FMA peak (Vector API FMA loop, this run):");
+    StringBuilder p =
+        new StringBuilder("FMA peak (Vector API FMA loop), at the start and the end:");
     peaks.forEach(
         (t, g) ->
             p.append(
-                String.format(Locale.ROOT, " %d thread%s %.1f GFLOP/s;", t, t == 1 ? "" : "s", g)));
+                String.format(
+                    Locale.ROOT,
+                    " %d thread%s %.1f and %.1f GFLOP/s;",
+                    t,
+                    t == 1 ? "" : "s",
+                    g,
+                    endPeaks.getOrDefault(t, g))));
     out.println(p.substring(0, p.length() - 1));
     StringBuilder q =
         new StringBuilder("FMA rate the machine gave at the end (all threads at once):");
@@ -54,7 +97,7 @@ public record BenchReport(
     out.println(q.substring(0, q.length() - 1));
     out.printf(
         Locale.ROOT,
-        "%-9s %7s %3s %3s %7s %4s %-12s %11s %9s %7s %12s%n",
+        "%-9s %7s %3s %3s %7s %4s %-12s %11s %7s %9s %7s %12s%n",
         "kernel",
         "threads",
         "B",
@@ -63,6 +106,7 @@ public record BenchReport(
         "d",
         "causal",
         "median ms",
+        "rounds",
         "GFLOP/s",
         "% peak",
         "extra mem");
@@ -70,7 +114,7 @@ public record BenchReport(
       BenchCase c = r.benchCase();
       out.printf(
           Locale.ROOT,
-          "%-9s %7d %3d %3d %7d %4d %-12s %11.2f %9.1f %6.1f%% %12s%n",
+          "%-9s %7d %3d %3d %7d %4d %-12s %11.2f %6.1f%%%s %9.1f %6.1f%% %12s%n",
           c.kernel(),
           c.threads(),
           c.batch(),
@@ -79,6 +123,8 @@ public record BenchReport(
           c.d(),
           c.causalName(),
           r.medianMs(),
+          100 * r.roundSpread(),
+          r.disturbed() ? "*" : " ",
           r.gflops(),
           r.percentOfPeak(),
           bytes(r.extraBytes()));
@@ -88,7 +134,13 @@ public record BenchReport(
     }
     out.println(
         "extra mem: the fast kernel's per-thread workspaces (all threads); for paper and naive,"
-            + " what one call allocates beyond O and the LSE.");
+            + " what one call allocates beyond O and the LSE. rounds: how far apart the medians of"
+            + " the three rounds of timed calls are; % peak divides by the better FMA rate.");
+    String disturbed = disturbance();
+    out.println(
+        disturbed == null
+            ? "clean run: the FMA rate held from start to end and every case's rounds agreed"
+            : "DISTURBED RUN, figures not clean: " + disturbed);
     out.flush();
   }
 
@@ -111,7 +163,7 @@ public record BenchReport(
       w.write(
           String.format(
               Locale.ROOT,
-              "%s,%d,%d,%d,%d,%d,%s,%.4f,%.4f,%.4f,%.3f,%.3f,%.2f,%d%n",
+              "%s,%d,%d,%d,%d,%d,%s,%.4f,%.4f,%.4f,%.3f,%.3f,%.2f,%d,%.4f,%b%n",
               c.kernel(),
               c.threads(),
               c.batch(),
@@ -125,7 +177,9 @@ public record BenchReport(
               r.gflops(),
               r.peakGflops(),
               r.percentOfPeak(),
-              r.extraBytes()));
+              r.extraBytes(),
+              r.roundSpread(),
+              r.disturbed()));
     }
     w.flush();
   }

@@ -11,6 +11,8 @@ package dev.flashattn4j.cli.bench;
  * @param peakGflops the FMA peak of {@code threads} threads measured in the same run
  * @param extraBytes memory beyond inputs and outputs: the fast kernel's workspaces, or what the
  *     other kernels allocate per call beyond O and the LSE
+ * @param roundSpread the timed calls run in three rounds; (max − min) / min of the rounds' medians:
+ *     above {@link #DISTURBED} the machine changed speed during the case
  */
 public record BenchRow(
     BenchCase benchCase,
@@ -19,7 +21,21 @@ public record BenchRow(
     double maxMs,
     double gflops,
     double peakGflops,
-    long extraBytes) {
+    long extraBytes,
+    double roundSpread) {
+
+  /** A spread of the rounds' medians above this (10%) marks a row as disturbed. */
+  public static final double DISTURBED = 0.10;
+
+  /** True when the rounds' medians spread more than {@link #DISTURBED}. */
+  public boolean disturbed() {
+    return roundSpread > DISTURBED;
+  }
+
+  /** The same timing against another peak. */
+  public BenchRow withPeak(double peak) {
+    return new BenchRow(benchCase, medianMs, minMs, maxMs, gflops, peak, extraBytes, roundSpread);
+  }
 
   /** GFLOP/s as a percentage of the measured FMA peak. */
   public double percentOfPeak() {

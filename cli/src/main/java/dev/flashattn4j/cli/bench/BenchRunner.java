@@ -178,7 +178,29 @@ public final class BenchRunner {
         sorted[sorted.length - 1],
         c.flops() / (median / 1e3) / 1e9,
         peakGflops,
-        extra);
+        extra,
+        roundSpread(ms));
+  }
+
+  /**
+   * The calls in three consecutive rounds: (max − min) / min of the rounds' medians (0 with fewer
+   * than three calls). A machine that changed speed during the case (another process, a clock
+   * change) shows here, where the overall median would hide it.
+   */
+  public static double roundSpread(double[] ms) {
+    if (ms.length < 3) {
+      return 0;
+    }
+    double lo = Double.MAX_VALUE;
+    double hi = 0;
+    for (int r = 0; r < 3; r++) {
+      double[] part = Arrays.copyOfRange(ms, r * ms.length / 3, (r + 1) * ms.length / 3);
+      Arrays.sort(part);
+      double m = part[part.length / 2];
+      lo = Math.min(lo, m);
+      hi = Math.max(hi, m);
+    }
+    return (hi - lo) / lo;
   }
 
   /** Times the fast backward into preallocated gradients; returns the workspace bytes. */
