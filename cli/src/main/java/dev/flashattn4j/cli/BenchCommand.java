@@ -251,7 +251,9 @@ public final class BenchCommand implements Callable<Integer> {
       spec.commandLine().getOut().println("wrote " + csv);
     }
     if (plot != null && !rescored.isEmpty()) {
-      BenchPlot.write(rescored, peaks, report.machine(), plot);
+      Map<Integer, Double> best = new LinkedHashMap<>();
+      peaks.forEach((t, g) -> best.put(t, Math.max(g, endPeaks.get(t))));
+      BenchPlot.write(rescored, best, report.machine(), iters, plot);
       spec.commandLine().getOut().println("wrote " + plot);
     }
     return 0;

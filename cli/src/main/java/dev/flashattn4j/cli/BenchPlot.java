@@ -21,7 +21,8 @@ final class BenchPlot {
    *
    * @param peaks the measured FMA peak (GFLOP/s) by thread count
    */
-  static void write(List<BenchRow> rows, Map<Integer, Double> peaks, Machine machine, Path png) {
+  static void write(
+      List<BenchRow> rows, Map<Integer, Double> peaks, Machine machine, int iters, Path png) {
     List<BenchPoint> points =
         rows.stream()
             .map(
@@ -40,15 +41,21 @@ final class BenchPlot {
                         e.getValue()))
             .toList();
     BenchCase first = rows.getFirst().benchCase();
+    // one line for the run, one for the machine: a long line would wrap where it happens to end
     String subtitle =
         String.format(
-            "%s, %d cores · JDK %s · %s · B = %d, H = %d",
+            "B = %d, H = %d, %d timed calls a point, median · %s, %d cores%n" + "JDK %s · %s",
+            first.batch(),
+            first.heads(),
+            iters,
             machine.cpu(),
             machine.cores(),
-            machine.jdk(),
-            machine.vectors(),
-            first.batch(),
-            first.heads());
+            Runtime.version().feature()
+                + "."
+                + Runtime.version().interim()
+                + "."
+                + Runtime.version().update(),
+            machine.vectors().split(";")[0]);
     Outputs.write(png, () -> BenchChart.write(points, lines, subtitle, png));
   }
 }

@@ -51,7 +51,12 @@ final class IoPlot {
         () ->
             IoChart.write(
                 byN,
-                String.format(Locale.ROOT, "one head, d = %d, M = %,d elements", d, m),
+                String.format(
+                    Locale.ROOT,
+                    "one head, d = %d, M = %,d elements%s",
+                    d,
+                    m,
+                    sram != null ? "" : " (no --sram given: a fixed M for this panel)"),
                 byBlock,
                 "one head, " + shape + ", d = " + d + ", M = 4d·B_c",
                 png));

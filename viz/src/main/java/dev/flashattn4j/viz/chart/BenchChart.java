@@ -14,7 +14,9 @@ import java.util.Locale;
 import java.util.Map;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.CategoryAxis;
+import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.ValueAxis;
 import org.jfree.chart.labels.StandardCategoryItemLabelGenerator;
 import org.jfree.chart.plot.CategoryPlot;
 import org.jfree.chart.plot.ValueMarker;
@@ -79,14 +81,26 @@ public final class BenchChart {
       group.put(key, base);
     }
     List<String> groups = group.values().stream().distinct().toList();
-    NumberAxis y = new NumberAxis("GFLOP/s");
-    y.setAutoRangeIncludesZero(true);
-    ChartStyle.axis(y);
     double top = points.stream().mapToDouble(BenchPoint::gflops).max().orElse(1);
     for (Peak peak : peaks) {
       top = Math.max(top, peak.gflops());
     }
-    y.setRange(0, top * 1.12);
+    double bottom =
+        points.stream().mapToDouble(BenchPoint::gflops).filter(g -> g > 0).min().orElse(top);
+    // Kernels that differ by orders of magnitude (the oracle at 2 GFLOP/s beside the fast kernel
+    // at 150) would sit on 0 on a linear axis: a log axis shows every one of them.
+    ValueAxis y;
+    if (top > LOG_ABOVE * bottom) {
+      LogAxis log = ChartStyle.log("GFLOP/s (log scale)", 10);
+      log.setRange(bottom / 1.6, top * 1.6);
+      y = log;
+    } else {
+      NumberAxis linear = new NumberAxis("GFLOP/s");
+      linear.setAutoRangeIncludesZero(true);
+      ChartStyle.axis(linear);
+      linear.setRange(0, top * 1.12);
+      y = linear;
+    }
     String title =
         "Attention forward: GFLOP/s "
             + (oneN
@@ -148,6 +162,9 @@ public final class BenchChart {
     ChartStyle.apply(chart, subtitle);
     return chart;
   }
+
+  /** The axis turns logarithmic when the largest value is more than this times the smallest. */
+  static final double LOG_ABOVE = 20;
 
   /** The marker of a case that is not causal: a circle. */
   static final Shape MARKER = new Ellipse2D.Double(-4.5, -4.5, 9, 9);

@@ -132,6 +132,56 @@ class ChartsTest {
     assertFalse(Files.exists(png));
   }
 
+  /**
+   * Issue 23: kernels 100x apart sat on 0 on a linear axis; over LOG_ABOVE apart the axis is
+   * logarithmic, and close values keep the linear axis from 0.
+   */
+  @Test
+  void valuesOrdersOfMagnitudeApartGetALogAxis() {
+    List<BenchPoint> wide =
+        List.of(
+            new BenchPoint("fast", 1, 64, false, 256, 150),
+            new BenchPoint("fast", 1, 64, false, 1024, 170),
+            new BenchPoint("naive", 1, 64, false, 256, 1.5),
+            new BenchPoint("naive", 1, 64, false, 1024, 1.6));
+    var plot = (org.jfree.chart.plot.XYPlot) BenchChart.chart(wide, List.of(), "").getPlot();
+    var axis = assertInstanceOf(org.jfree.chart.axis.LogAxis.class, plot.getRangeAxis());
+    assertTrue(axis.getRange().getLowerBound() < 1.5, "the slowest kernel is inside the axis");
+    List<BenchPoint> close =
+        List.of(
+            new BenchPoint("fast", 1, 64, false, 256, 150),
+            new BenchPoint("fast", 2, 64, false, 1024, 290));
+    var linear = (org.jfree.chart.plot.XYPlot) BenchChart.chart(close, List.of(), "").getPlot();
+    assertInstanceOf(org.jfree.chart.axis.NumberAxis.class, linear.getRangeAxis());
+    assertEquals(0, linear.getRangeAxis().getRange().getLowerBound());
+  }
+
+  /**
+   * Issue 23: two loss curves that agree draw as one line; a second panel shows how far apart they
+   * are, and a marker every 25 steps instead of 300 leaves the lines visible.
+   */
+  @Test
+  void theLossChartShowsTheGapBetweenTwoCurvesThatAgree() throws Exception {
+    List<Double> ours = new ArrayList<>();
+    List<Double> torch = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      double loss = 2.5 * Math.exp(-i / 40.0) + 1e-3;
+      ours.add(loss);
+      torch.add(i % 2 == 0 ? loss : loss * (1 + 1e-6));
+    }
+    Path png = dir.resolve("loss.png");
+    LossChart.write(ours, "ours", torch, "PyTorch", "test", png);
+    BufferedImage img = ImageIO.read(png.toFile());
+    keep(png, "loss.png");
+    assertEquals(2 * LossChart.WIDTH, img.getWidth(), "two panels");
+    BufferedImage right = img.getSubimage(LossChart.WIDTH, 0, LossChart.WIDTH, LossChart.HEIGHT);
+    assertTrue(pixels(right, ChartStyle.colour(2)) > 300, "the differences are drawn");
+    Path single = dir.resolve("alone.png");
+    LossChart.write(ours, "ours", List.of(), "", "test", single);
+    assertEquals(
+        LossChart.WIDTH, ImageIO.read(single.toFile()).getWidth(), "no reference: one panel");
+  }
+
   /** Pixels within a small distance of colour c. */
   private static int pixels(BufferedImage img, Color c) {
     int count = 0;
