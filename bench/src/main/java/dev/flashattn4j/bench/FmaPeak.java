@@ -1,6 +1,7 @@
 package dev.flashattn4j.bench;
 
 import dev.flashattn4j.internal.Simd;
+import dev.flashattn4j.internal.VectorModule;
 import jdk.incubator.vector.FloatVector;
 
 /**
@@ -117,55 +118,63 @@ public final class FmaPeak {
   }
 
   private static double flops(long iters) {
-    return 2.0 * CHAINS * Simd.LANES * iters;
+    return 2.0 * CHAINS * (VectorModule.PRESENT ? Simd.LANES : 1) * iters;
   }
 
   private static float run(long iters) {
-    if (!Simd.ENABLED) {
+    // without the module (java started without --add-modules) no Vector API class may load
+    if (!VectorModule.PRESENT || !Simd.ENABLED) {
       return runScalar(iters);
     }
-    var s = Simd.SPECIES;
-    FloatVector a = FloatVector.broadcast(s, 0.999999f);
-    FloatVector b = FloatVector.broadcast(s, 1e-7f);
-    FloatVector c0 = FloatVector.broadcast(s, 1f);
-    FloatVector c1 = c0.add(1f);
-    FloatVector c2 = c0.add(2f);
-    FloatVector c3 = c0.add(3f);
-    FloatVector c4 = c0.add(4f);
-    FloatVector c5 = c0.add(5f);
-    FloatVector c6 = c0.add(6f);
-    FloatVector c7 = c0.add(7f);
-    FloatVector c8 = c0.add(8f);
-    FloatVector c9 = c0.add(9f);
-    FloatVector c10 = c0.add(10f);
-    FloatVector c11 = c0.add(11f);
-    for (long i = 0; i < iters; i++) {
-      c0 = a.fma(b, c0);
-      c1 = a.fma(b, c1);
-      c2 = a.fma(b, c2);
-      c3 = a.fma(b, c3);
-      c4 = a.fma(b, c4);
-      c5 = a.fma(b, c5);
-      c6 = a.fma(b, c6);
-      c7 = a.fma(b, c7);
-      c8 = a.fma(b, c8);
-      c9 = a.fma(b, c9);
-      c10 = a.fma(b, c10);
-      c11 = a.fma(b, c11);
+    return VectorLoop.run(iters);
+  }
+
+  /** The vector loop, in its own class: loaded only when the Vector API is there. */
+  private static final class VectorLoop {
+    static float run(long iters) {
+      var s = Simd.SPECIES;
+      FloatVector a = FloatVector.broadcast(s, 0.999999f);
+      FloatVector b = FloatVector.broadcast(s, 1e-7f);
+      FloatVector c0 = FloatVector.broadcast(s, 1f);
+      FloatVector c1 = c0.add(1f);
+      FloatVector c2 = c0.add(2f);
+      FloatVector c3 = c0.add(3f);
+      FloatVector c4 = c0.add(4f);
+      FloatVector c5 = c0.add(5f);
+      FloatVector c6 = c0.add(6f);
+      FloatVector c7 = c0.add(7f);
+      FloatVector c8 = c0.add(8f);
+      FloatVector c9 = c0.add(9f);
+      FloatVector c10 = c0.add(10f);
+      FloatVector c11 = c0.add(11f);
+      for (long i = 0; i < iters; i++) {
+        c0 = a.fma(b, c0);
+        c1 = a.fma(b, c1);
+        c2 = a.fma(b, c2);
+        c3 = a.fma(b, c3);
+        c4 = a.fma(b, c4);
+        c5 = a.fma(b, c5);
+        c6 = a.fma(b, c6);
+        c7 = a.fma(b, c7);
+        c8 = a.fma(b, c8);
+        c9 = a.fma(b, c9);
+        c10 = a.fma(b, c10);
+        c11 = a.fma(b, c11);
+      }
+      FloatVector sum =
+          c0.add(c1)
+              .add(c2)
+              .add(c3)
+              .add(c4)
+              .add(c5)
+              .add(c6)
+              .add(c7)
+              .add(c8)
+              .add(c9)
+              .add(c10)
+              .add(c11);
+      return sum.lane(0);
     }
-    FloatVector sum =
-        c0.add(c1)
-            .add(c2)
-            .add(c3)
-            .add(c4)
-            .add(c5)
-            .add(c6)
-            .add(c7)
-            .add(c8)
-            .add(c9)
-            .add(c10)
-            .add(c11);
-    return sum.lane(0);
   }
 
   private static float runScalar(long iters) {

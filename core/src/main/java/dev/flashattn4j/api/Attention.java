@@ -1,7 +1,6 @@
 package dev.flashattn4j.api;
 
 import dev.flashattn4j.cache.PagedKvCache;
-import dev.flashattn4j.kernel.FlashForward;
 import dev.flashattn4j.tensor.Tensor;
 import dev.flashattn4j.values.AttentionGradients;
 import dev.flashattn4j.values.AttentionOptions;
@@ -10,8 +9,14 @@ import dev.flashattn4j.values.AttentionShape;
 import java.time.Duration;
 
 /**
- * The library's front door: exact attention on float32 tensors, computed by the fast kernel ({@link
- * FlashForward}: SIMD, every core, O(N·d) extra memory). The inputs are never modified.
+ * The library's front door: exact attention on float32 tensors, computed by the fast kernel (SIMD,
+ * every core, O(N·d) extra memory). The inputs are never modified.
+ *
+ * {@snippet file="dev/flashattn4j/snippets/CoreSnippetsTest.java" region="forward"}
+ *
+ * <p>The backward pass, for training:
+ *
+ * {@snippet file="dev/flashattn4j/snippets/CoreSnippetsTest.java" region="backward"}
  *
  * <p>The methods here run on one default {@link AttentionEngine} sized to the machine ({@link
  * #engine()}), created on first use: calls from many threads run at once and share its threads. For

@@ -17,7 +17,9 @@ import java.util.SplittableRandom;
 
 /**
  * The threads and tile configuration that attention runs on: one closeable object that runs the
- * forward pass, the KV-cache decode step and packed variable-length batches.
+ * forward pass, the backward pass, the KV-cache decode step and packed variable-length batches.
+ *
+ * {@snippet file="dev/flashattn4j/snippets/CoreSnippetsTest.java" region="engine"}
  *
  * <p><b>Threading contract.</b> An engine is re-entrant: calls from any number of threads run at
  * once. Each call keeps its state (its tensors, tiles, the caller's scratch) in a call object of

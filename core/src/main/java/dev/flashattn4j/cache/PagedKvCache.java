@@ -705,4 +705,111 @@ public final class PagedKvCache {
           "page " + page + " is not in [0, " + allocated + "), the pages allocated");
     }
   }
+
+  // ---------------------------------------------------------------------------------------------
+  // Builder
+
+  /**
+   * A builder: each size named, the rest defaulted (one layer, d_v = d, pages of 16 tokens,
+   * float32), in place of the constructor's seven positional numbers.
+   *
+   * {@snippet file="dev/flashattn4j/snippets/CoreSnippetsTest.java" region="decode"}
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Builder of {@link PagedKvCache}: {@link #kvHeads}, {@link #headDim} and a size are needed. */
+  public static final class Builder {
+    private int layers = 1;
+    private int kvHeads;
+    private int headDim;
+    private int valueDim;
+    private int pageSize = 16;
+    private long maxTokens;
+    private int pages;
+    private KvStorage storage = KvStorage.FLOAT32;
+
+    private Builder() {}
+
+    /** Layers that keep their own K and V in every page (1 by default). */
+    public Builder layers(int layers) {
+      this.layers = layers;
+      return this;
+    }
+
+    /** H_kv, the K/V heads of a layer. */
+    public Builder kvHeads(int kvHeads) {
+      this.kvHeads = kvHeads;
+      return this;
+    }
+
+    /** d, the width of a key (and of a value, unless {@link #valueDim} says otherwise). */
+    public Builder headDim(int headDim) {
+      this.headDim = headDim;
+      return this;
+    }
+
+    /** d_v, the width of a value (d by default). */
+    public Builder valueDim(int valueDim) {
+      this.valueDim = valueDim;
+      return this;
+    }
+
+    /** Tokens a page holds (16 by default). */
+    public Builder pageSize(int pageSize) {
+      this.pageSize = pageSize;
+      return this;
+    }
+
+    /**
+     * The most tokens the cache holds over all its sequences, rounded up to whole pages: a bound,
+     * not a reservation (pages are allocated as tokens come). Or {@link #pages}.
+     */
+    public Builder maxTokens(long maxTokens) {
+      this.maxTokens = maxTokens;
+      this.pages = 0;
+      return this;
+    }
+
+    /** The most pages the pool holds, or {@link #maxTokens}. */
+    public Builder pages(int pages) {
+      this.pages = pages;
+      this.maxTokens = 0;
+      return this;
+    }
+
+    /** The element type K and V are stored in (float32 by default). */
+    public Builder storage(KvStorage storage) {
+      this.storage = storage;
+      return this;
+    }
+
+    /**
+     * The cache.
+     *
+     * @throws IllegalArgumentException naming what is missing or out of range
+     */
+    public PagedKvCache build() {
+      if (kvHeads < 1 || headDim < 1) {
+        throw new IllegalArgumentException(
+            "kvHeads and headDim must be set (at least 1), not " + kvHeads + " and " + headDim);
+      }
+      if (pageSize < 1 || valueDim < 0) {
+        throw new IllegalArgumentException(
+            "pageSize must be at least 1 and valueDim at least 1 (or unset), not "
+                + pageSize
+                + " and "
+                + valueDim);
+      }
+      long p = pages > 0 ? pages : (maxTokens + pageSize - 1) / pageSize;
+      if (p < 1 || p > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException(
+            "give maxTokens (at least 1) or pages (1 to 2^31 - 1), not "
+                + (pages > 0 ? pages + " pages" : maxTokens + " tokens"));
+      }
+      return new PagedKvCache(
+          layers, kvHeads, headDim, valueDim > 0 ? valueDim : headDim, pageSize, (int) p, storage);
+    }
+  }
 }

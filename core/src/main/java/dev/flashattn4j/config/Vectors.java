@@ -1,6 +1,7 @@
 package dev.flashattn4j.config;
 
 import dev.flashattn4j.internal.Simd;
+import dev.flashattn4j.internal.VectorModule;
 
 /**
  * The vector width this JVM's kernels use, for tools that print it beside their figures: chosen
@@ -16,16 +17,18 @@ public final class Vectors {
 
   /** The width the kernels use, in bits (0 when the scalar twins run). */
   public static int bits() {
-    return Simd.bits();
+    return VectorModule.PRESENT ? Simd.bits() : 0;
   }
 
-  /** The CPU's preferred width as the JVM reports it, in bits. */
+  /** The CPU's preferred width as the JVM reports it, in bits (0 without the Vector API). */
   public static int preferredBits() {
-    return Simd.preferredBits();
+    return VectorModule.PRESENT ? Simd.preferredBits() : 0;
   }
 
   /** One line: the width, the lanes and why (for benchmark headers). */
   public static String describe() {
-    return Simd.describe();
+    return VectorModule.PRESENT
+        ? Simd.describe()
+        : "scalar (module " + VectorModule.NAME + " not in this JVM: --add-modules it)";
   }
 }

@@ -25,7 +25,7 @@ public final class VectorModule {
   public static final String WARNING =
       "flashattn4j: module "
           + NAME
-          + " is not in this JVM, so the scalar kernels run (same results, several times slower);"
+          + " is not in this JVM, so the scalar kernels run (same results, about 35 times slower);"
           + " for SIMD speed start java with --add-modules "
           + NAME;
 

@@ -13,7 +13,10 @@ import java.util.SplittableRandom;
  *
  * <p>Tensors of rank 2 (N, D) and 3 (H, N, D) are accepted and mean B = 1 (and H = 1); {@link
  * #shape()} keeps the rank the tensor was made with, so that results can be written back with the
- * caller's rank. A tensor does not own its array: views share it.
+ * caller's rank. A tensor does not own its array: views share it. A dimension argument ({@link
+ * #narrow}, {@link #select}) counts in the view's own shape, outermost first.
+ *
+ * {@snippet file="dev/flashattn4j/snippets/CoreSnippetsTest.java" region="views"}
  */
 public final class Tensor {
 
