@@ -118,6 +118,17 @@ class FirstHourGuideTest {
     }
   }
 
+  /** Issue 23: bench-decode was in --help but not in the README's table. */
+  @Test
+  void everyCommandIsInTheReadme() throws IOException {
+    String readme = Files.readString(ROOT.resolve("README.md"));
+    for (String name : Main.commandLine().getSubcommands().keySet()) {
+      if (!name.equals("help")) {
+        assertTrue(readme.contains("`./flashattn " + name), name + " is not in README.md's table");
+      }
+    }
+  }
+
   private static String stripped(List<String> lines) {
     return lines.stream()
         .map(String::strip)
