@@ -1,6 +1,8 @@
 package dev.flashattn4j.tensor;
 
 import dev.flashattn4j.internal.Checks;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -75,6 +77,61 @@ public final class Tensor {
     }
     return new Tensor(
         data, 0, shape.length, s[0], s[1], s[2], s[3], s[1] * s[2] * s[3], s[2] * s[3], s[3]);
+  }
+
+  /**
+   * A float32 copy of a memory segment of float32 elements (an mmapped file, a native buffer), in
+   * the platform's byte order. One copy: the kernels' micro-kernels read heap {@code float[]}
+   * arrays (what C2 vectorises best), so a segment is read once into one.
+   *
+   * @param segment row-major float32 elements, exactly as many as the shape holds
+   * @param shape (N, D), (H, N, D) or (B, H, N, D)
+   * @throws IllegalArgumentException when the sizes differ
+   */
+  public static Tensor copyOf(MemorySegment segment, int... shape) {
+    Checks.notNull(segment, "segment");
+    int[] s = checkShape(shape);
+    long size = (long) s[0] * s[1] * s[2] * s[3];
+    if (segment.byteSize() != size * Float.BYTES) {
+      throw new IllegalArgumentException(
+          "the segment holds "
+              + segment.byteSize()
+              + " bytes but shape "
+              + Arrays.toString(shape)
+              + " needs "
+              + size * Float.BYTES
+              + " (float32)");
+    }
+    return of(segment.toArray(ValueLayout.JAVA_FLOAT), shape);
+  }
+
+  /**
+   * A float32 copy of float16 (IEEE half) bit patterns, exactly widened. One copy, as for {@link
+   * #copyOf(MemorySegment, int...)}; the paged KV cache keeps K and V in 16 bits itself.
+   *
+   * @param halves row-major float16 patterns
+   */
+  public static Tensor ofFloat16(short[] halves, int... shape) {
+    Checks.notNull(halves, "halves");
+    float[] f = new float[halves.length];
+    for (int i = 0; i < f.length; i++) {
+      f[i] = Float.float16ToFloat(halves[i]);
+    }
+    return of(f, shape);
+  }
+
+  /**
+   * A float32 copy of bfloat16 bit patterns (the upper 16 bits of a float32), exactly widened.
+   *
+   * @param bits row-major bfloat16 patterns
+   */
+  public static Tensor ofBfloat16(short[] bits, int... shape) {
+    Checks.notNull(bits, "bits");
+    float[] f = new float[bits.length];
+    for (int i = 0; i < f.length; i++) {
+      f[i] = Float.intBitsToFloat(bits[i] << 16);
+    }
+    return of(f, shape);
   }
 
   /** A new zero tensor of the given shape ((N, D), (H, N, D) or (B, H, N, D)). */

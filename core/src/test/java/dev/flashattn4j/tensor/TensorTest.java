@@ -129,4 +129,32 @@ class TensorTest {
       }
     }
   }
+
+  /** Issue 23: 16-bit inputs and memory segments become tensors in one stated copy, exactly. */
+  @Test
+  void segmentsAndSixteenBitInputsAreWidenedExactly() {
+    float[] want = {1f, -2.5f, 0.099975586f, 65504f, Float.NaN, Float.NEGATIVE_INFINITY};
+    short[] half = new short[want.length];
+    short[] bf = new short[want.length];
+    for (int i = 0; i < want.length; i++) {
+      half[i] = Float.floatToFloat16(want[i]);
+      bf[i] = (short) (Float.floatToRawIntBits(want[i]) >>> 16);
+    }
+    Tensor h = Tensor.ofFloat16(half, 2, 3);
+    Tensor b = Tensor.ofBfloat16(bf, 2, 3);
+    for (int i = 0; i < want.length; i++) {
+      assertEquals(Float.float16ToFloat(half[i]), h.get(0, 0, i / 3, i % 3));
+      assertEquals(Float.intBitsToFloat(bf[i] << 16), b.get(0, 0, i / 3, i % 3));
+    }
+    java.lang.foreign.MemorySegment seg =
+        java.lang.foreign.Arena.ofAuto().allocate(want.length * 4L, 4);
+    for (int i = 0; i < want.length; i++) {
+      seg.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, want[i]);
+    }
+    Tensor m = Tensor.copyOf(seg, 1, 2, 3);
+    assertArrayEquals(new int[] {1, 2, 3}, m.shape());
+    assertEquals(want[3], m.get(0, 0, 1, 0));
+    assertThrows(IllegalArgumentException.class, () -> Tensor.copyOf(seg, 2, 2));
+    assertThrows(IllegalArgumentException.class, () -> Tensor.ofFloat16(half, 4, 2));
+  }
 }
