@@ -24,9 +24,11 @@ test: check-jdk check-generated
 install: check-jdk
 	$(MVN) -pl core -am -DskipTests install
 
-## examples/consumer, built against the installed core and run three ways (see its run.sh).
+## examples/consumer, built against the installed core and run three ways (see its run.sh), and
+## examples/gradle-consumer, the README's Gradle build (skipped with one line without gradle).
 consumer: check-jdk
 	examples/consumer/run.sh $(VERSION)
+	examples/gradle-consumer/run.sh $(VERSION)
 
 ## Generated-and-committed sources (PanelBlocks.java) equal what their generators write now.
 check-generated:

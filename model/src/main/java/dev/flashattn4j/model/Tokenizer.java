@@ -16,11 +16,14 @@ import java.util.Map;
  * DJL's binding {@code ai.djl.huggingface:tokenizers}, whose jar carries the native library): the
  * same ids as Python's {@code tokenizers}, no truncation, no padding.
  *
- * <p>DJL looks for nothing on the network when the system property {@code ai.djl.offline} (or the
- * environment variable {@code DJL_OFFLINE}) is true: set it (the command line does) to keep it from
- * sending its telemetry ping ({@code OPT_OUT_TRACKING=true} also stops that) or from downloading a
- * native library for a platform its jar lacks. It extracts the native library to {@code
- * ~/.djl.ai/tokenizers} (or {@code $DJL_CACHE_DIR}) on first use.
+ * <p>Offline and quiet by itself: before DJL's first use this class sets the system property {@code
+ * ai.djl.offline=true} (DJL then sends no telemetry ping and downloads no native library; its jar
+ * carries the ones for Linux, macOS and Windows on x86-64 and ARM) and {@code
+ * slf4j.internal.verbosity=ERROR} (SLF4J then does not print "No SLF4J providers were found" when
+ * the application has no logging binding), each only when the caller has not set it. An application
+ * that wants DJL's logs adds an SLF4J binding (slf4j-simple, Logback) and its own verbosity. DJL
+ * extracts the native library to {@code ~/.djl.ai/tokenizers} (or {@code $DJL_CACHE_DIR}) on first
+ * use.
  */
 public final class Tokenizer implements AutoCloseable {
 
@@ -68,6 +71,7 @@ public final class Tokenizer implements AutoCloseable {
               + vocabSize
               + " (vocab_size in config.json)");
     }
+    quietAndOffline();
     try {
       HuggingFaceTokenizer hf =
           HuggingFaceTokenizer.newInstance(
@@ -138,5 +142,15 @@ public final class Tokenizer implements AutoCloseable {
   @Override
   public void close() {
     hf.close();
+  }
+
+  /** DJL offline, SLF4J's own warnings off: each only where the caller has not chosen. */
+  private static void quietAndOffline() {
+    if (System.getProperty("ai.djl.offline") == null && System.getenv("DJL_OFFLINE") == null) {
+      System.setProperty("ai.djl.offline", "true");
+    }
+    if (System.getProperty("slf4j.internal.verbosity") == null) {
+      System.setProperty("slf4j.internal.verbosity", "ERROR");
+    }
   }
 }
