@@ -20,9 +20,10 @@ test: check-jdk check-generated
 	$(MVN) install
 	$(MAKE) --no-print-directory consumer check-old-jdk
 
-## The core library (with its sources and javadoc jars) into the local Maven repository.
+## The libraries (core, model, viz, each with its sources and javadoc jars) into the local Maven
+## repository.
 install: check-jdk
-	$(MVN) -pl core -am -DskipTests install
+	$(MVN) -pl core,model,viz -am -DskipTests install
 
 ## examples/consumer, built against the installed core and run three ways (see its run.sh), and
 ## examples/gradle-consumer, the README's Gradle build (skipped with one line without gradle).

@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${JAVA_HOME:?JAVA_HOME must be a JDK 25 (the Makefile sets it)}"
 
-published=(core viz)
+published=(core model viz)
 unpublished=(cli bench)
 version=$(sed -n 's|^  <version>\(.*\)</version>$|\1|p' pom.xml | head -1)
 problems=0

@@ -48,4 +48,18 @@ cp="target/classes:target/lib/*"
 run "class path, no flags" yes -cp "$cp" example.Consumer
 run "class path, --add-modules" no --add-modules jdk.incubator.vector -cp "$cp" example.Consumer
 run "module path" no -p target/lib --add-modules dev.flashattn4j -cp target/classes example.Consumer
-echo "consumer: OK (3 runs)" >&2
+# the model module: a Llama checkpoint (the repository's tiny test model), greedy tokens; no SLF4J
+# lines and no DJL network access asked for by the caller (the module is quiet and offline itself);
+# --enable-native-access: the tokenizers library loads its native code through JNA
+model_dir="$(cd ../../model/src/test/resources/models/llama && pwd)"
+out=$(mktemp) err=$(mktemp)
+"$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp "$cp" example.ModelConsumer "$model_dir" >"$out" 2>"$err" ||
+  { cat "$out" "$err" >&2; fail "model: exit status $?"; }
+grep -q '^OK: ' "$out" || { cat "$out" "$err" >&2; fail "model: no OK line"; }
+if grep -v '^WARNING: Using incubator modules' "$err" | grep -q .; then
+  cat "$err" >&2
+  fail "model: something on stderr (SLF4J's warnings?)"
+fi
+echo "consumer (model): $(grep '^OK: ' "$out")" >&2
+rm -f "$out" "$err"
+echo "consumer: OK (3 runs of the core, 1 of the model; compiled with -Xlint:all -Werror)" >&2

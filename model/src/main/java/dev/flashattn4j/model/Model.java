@@ -20,13 +20,7 @@ import java.util.Map;
  * close it when done. It is re-entrant: calls from several threads may run at once on different
  * caches (a {@link PagedKvCache} itself is changed by one thread at a time). Nothing is global.
  *
- * <pre>{@code
- * try (Model model = Model.load(Path.of("my-llama"))) {
- *   Session chat = model.newSession(4096);
- *   chat.append(model.tokenizer().encode("Hello", true));
- *   int[] reply = chat.generate(32, Sampler.greedy(), token -> {});
- * }
- * }</pre>
+ * {@snippet file="dev/flashattn4j/model/ModelSnippetsTest.java" region="generate"}
  */
 public final class Model implements AutoCloseable {
 

@@ -12,6 +12,8 @@ import java.util.function.IntConsumer;
  *
  * <p>A session and its forks share one cache, which one thread changes at a time: use them from one
  * thread. {@link #close()} frees the sequence's pages (those its forks still share stay).
+ *
+ * {@snippet file="dev/flashattn4j/model/ModelSnippetsTest.java" region="fork"}
  */
 public final class Session implements AutoCloseable {
 
