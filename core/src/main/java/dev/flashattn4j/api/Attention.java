@@ -147,6 +147,22 @@ public final class Attention {
   }
 
   /**
+   * One decode call for sequences with different numbers of new tokens, packed along N, on the
+   * default engine ({@link AttentionEngine#decode(PagedKvCache, int, int[], Tensor, int[],
+   * AttentionOptions)}): chunked prefill over a cached prefix, speculative steps and one-token
+   * steps together.
+   */
+  public static AttentionResult decode(
+      PagedKvCache cache,
+      int layer,
+      int[] seqIds,
+      Tensor q,
+      int[] cuSeqlensQ,
+      AttentionOptions options) {
+    return engine().decode(cache, layer, seqIds, q, cuSeqlensQ, options);
+  }
+
+  /**
    * The backward pass on all cores: dQ, dK, dV from the forward's inputs, its output O and LSE, and
    * dL/dO. See {@link AttentionEngine#backward}.
    *

@@ -280,6 +280,56 @@ public final class AttentionEngine implements AutoCloseable {
     return decode.decode(cache, layer, seqIds, q, options);
   }
 
+  /**
+   * One decode call for sequences with different numbers of new tokens, packed along N (as {@link
+   * #varlen} packs them): a speculative step that checks several tokens, a chunk of a long prompt
+   * prefilled over its cached prefix (chunked prefill, and a prompt whose prefix another request
+   * already cached), and plain one-token steps, all in one call on the engine's threads. Query i of
+   * sequence b's N_q(b) new tokens sits at position L_b − N_q(b) + i of its L_b cached tokens
+   * (bottom-right causal).
+   *
+   * @param q (H_q, total_q, d) or (1, H_q, total_q, d), any strides; rows [cu[b], cu[b + 1]) are
+   *     sequence b's new tokens, whose K and V the cache holds already
+   * @param cuSeqlensQ B + 1 offsets: 0, ..., total_q, never decreasing
+   * @return O (H_q, total_q, d_v) with the rank of q, and the LSE (H_q, total_q)
+   * @throws IllegalArgumentException for shapes or offsets that do not fit, or a mask (not taken
+   *     here)
+   */
+  public AttentionResult decode(
+      PagedKvCache cache,
+      int layer,
+      int[] seqIds,
+      Tensor q,
+      int[] cuSeqlensQ,
+      AttentionOptions options) {
+    if (q == null || cache == null) {
+      throw new IllegalArgumentException("cache and q must not be null");
+    }
+    int[] shape = {q.batch(), q.heads(), q.rows(), cache.valueDim()};
+    Tensor out = Tensor.zeros(java.util.Arrays.copyOfRange(shape, 4 - q.rank(), 4));
+    float[] lse = new float[Math.multiplyExact(q.batch() * q.heads(), q.rows())];
+    decode.decodeRagged(cache, layer, seqIds, q, cuSeqlensQ, options, out, lse);
+    return new AttentionResult(out, lse);
+  }
+
+  /**
+   * The ragged decode call into caller-owned buffers: no allocation once warmed up.
+   *
+   * @param out (1, H_q, total_q, d_v) (any rank that means it), any strides
+   * @param lse H_q·total_q floats, (H_q, total_q) row-major
+   */
+  public void decode(
+      PagedKvCache cache,
+      int layer,
+      int[] seqIds,
+      Tensor q,
+      int[] cuSeqlensQ,
+      AttentionOptions options,
+      Tensor out,
+      float[] lse) {
+    decode.decodeRagged(cache, layer, seqIds, q, cuSeqlensQ, options, out, lse);
+  }
+
   /** The decode step into caller-owned buffers: no allocation once warmed up. */
   public void decode(
       PagedKvCache cache,

@@ -99,18 +99,113 @@ public final class DecodeAttention implements AutoCloseable {
       Tensor out,
       float[] lse) {
     check(cache, layer, seqIds, q, options, out, lse);
+    run(cache, layer, seqIds, q, null, options, out, lse);
+  }
+
+  /**
+   * One decode call for sequences with different numbers of new tokens (a speculative step checks
+   * several, a chunk of a long prompt is prefilled over its cached prefix, others decode one): the
+   * new tokens' queries of all sequences packed along N, as varlen packs them. Query i of the
+   * N_q(b) = cuSeqlensQ[b + 1] − cuSeqlensQ[b] new tokens of sequence b sits at position L_b −
+   * N_q(b) + i of its L_b cached tokens (bottom-right: the new tokens' K and V are in the cache
+   * already).
+   *
+   * @param q (H_q, total_q, d) or (1, H_q, total_q, d), any strides; rows [cu[b], cu[b + 1]) are
+   *     sequence b's
+   * @param cuSeqlensQ B + 1 offsets: 0, ..., total_q, never decreasing (a sequence may have 0 rows)
+   * @param out (1, H_q, total_q, d_v) (any rank that means it), any strides, written
+   * @param lse H_q·total_q floats, (H_q, total_q) row-major, written
+   * @throws IllegalArgumentException for shapes or offsets that do not fit, a mask (not taken here:
+   *     a sequence's keys are its own, with no common column), or more new tokens than a sequence
+   *     holds
+   */
+  public void decodeRagged(
+      PagedKvCache cache,
+      int layer,
+      int[] seqIds,
+      Tensor q,
+      int[] cuSeqlensQ,
+      AttentionOptions options,
+      Tensor out,
+      float[] lse) {
+    checkRagged(cache, layer, seqIds, q, cuSeqlensQ, options, out, lse);
+    run(cache, layer, seqIds, q, cuSeqlensQ, options, out, lse);
+  }
+
+  private void run(
+      PagedKvCache cache,
+      int layer,
+      int[] seqIds,
+      Tensor q,
+      int[] cuSeqlensQ,
+      AttentionOptions options,
+      Tensor out,
+      float[] lse) {
     if (team.closed()) {
       throw new IllegalStateException("the engine was closed");
     }
     DecodePlan plan = calls.take();
     try {
       int threads = team.threads();
-      plan.prepare(cache, layer, seqIds, q, options, out, lse, simd, chunkKeys, splits, threads);
+      plan.prepare(
+          cache, layer, seqIds, q, cuSeqlensQ, options, out, lse, simd, chunkKeys, splits, threads);
       team.run(plan, plan.callerScratch, threads);
     } finally {
       plan.clear();
       calls.give(plan);
     }
+  }
+
+  private static void checkRagged(
+      PagedKvCache cache,
+      int layer,
+      int[] seqIds,
+      Tensor q,
+      int[] cu,
+      AttentionOptions options,
+      Tensor out,
+      float[] lse) {
+    if (cache == null || seqIds == null || q == null || cu == null || options == null) {
+      throw new IllegalArgumentException(
+          "cache, seqIds, q, cuSeqlensQ and options must not be null");
+    }
+    if (q.batch() != 1) {
+      throw new IllegalArgumentException(
+          "a ragged call packs the sequences along N: q must be (H_q, total_q, d) or (1, H_q,"
+              + " total_q, d), not "
+              + Arrays.toString(q.shape()));
+    }
+    if (cu.length != seqIds.length + 1 || cu[0] != 0 || cu[cu.length - 1] != q.rows()) {
+      throw new IllegalArgumentException(
+          "cuSeqlensQ must hold "
+              + (seqIds.length + 1)
+              + " offsets from 0 to total_q = "
+              + q.rows()
+              + ", not "
+              + Arrays.toString(cu));
+    }
+    for (int b = 0; b < seqIds.length; b++) {
+      if (cu[b + 1] < cu[b]) {
+        throw new IllegalArgumentException(
+            "cuSeqlensQ must never decrease: " + Arrays.toString(cu));
+      }
+      if (cache.contains(seqIds[b]) && cu[b + 1] - cu[b] > cache.length(seqIds[b])) {
+        throw new IllegalArgumentException(
+            "sequence "
+                + seqIds[b]
+                + " has "
+                + (cu[b + 1] - cu[b])
+                + " new tokens but holds "
+                + cache.length(seqIds[b])
+                + ": write the new tokens' K and V into the cache first");
+      }
+    }
+    if (options.mask() != null) {
+      throw new IllegalArgumentException(
+          "a ragged decode call takes no mask (causal, a window, ALiBi, a soft cap and sinks"
+              + " work): decode the sequences that need one with decode(...)");
+    }
+    check(cache, layer, seqIds, q, options, out, lse, seqIds.length);
   }
 
   private static void check(
@@ -121,6 +216,18 @@ public final class DecodeAttention implements AutoCloseable {
       AttentionOptions options,
       Tensor out,
       float[] lse) {
+    check(cache, layer, seqIds, q, options, out, lse, q == null ? 0 : q.batch());
+  }
+
+  private static void check(
+      PagedKvCache cache,
+      int layer,
+      int[] seqIds,
+      Tensor q,
+      AttentionOptions options,
+      Tensor out,
+      float[] lse,
+      int sequences) {
     if (cache == null || seqIds == null || q == null || options == null) {
       throw new IllegalArgumentException("cache, seqIds, q and options must not be null");
     }
@@ -131,7 +238,7 @@ public final class DecodeAttention implements AutoCloseable {
       throw new IllegalArgumentException(
           "layer " + layer + " is not in [0, " + cache.layers() + ")");
     }
-    if (seqIds.length != q.batch()) {
+    if (seqIds.length != sequences) {
       throw new IllegalArgumentException(
           seqIds.length
               + " sequence ids for a batch of "
@@ -139,6 +246,7 @@ public final class DecodeAttention implements AutoCloseable {
               + " in q "
               + Arrays.toString(q.shape()));
     }
+
     for (int id : seqIds) {
       if (!cache.contains(id)) {
         throw new IllegalArgumentException(

@@ -40,8 +40,9 @@ final class DecodePlan extends TeamJob {
   int queryHeads;
   int kvHeads;
   int group; // G = H_q / H_kv
-  int queryRows; // N_q
-  int rows; // R = G · N_q query rows per (b, g)
+  int queryRows; // the rows of q: N_q, or total_q of a ragged call
+  int maxRows; // the most query rows of one (b, g): G · max_b N_q(b)
+  boolean ragged; // q packs the sequences' rows along N (cu_seqlens), batch entry 0
   int headDim;
   int valueDim;
   int pageSize;
@@ -49,16 +50,21 @@ final class DecodePlan extends TeamJob {
   final ScorePipeline pipeline = new ScorePipeline(); // the score rule of every kernel
   AttentionOptions options; // ALiBi slopes and sinks
 
-  // Per sequence b.
+  // Per sequence b: its new tokens N_q(b) and their first row in q (0 unless ragged), its first
+  // entry in rowStart/rowEnd; its length and pages; its chunks and the float offset of its partial
+  // results.
+  int[] newTokens = new int[0];
+  int[] qBase = new int[0];
+  int[] rowBase = new int[0];
   int[] length = new int[0];
   int[] tableOffset = new int[0];
   int[] chunks = new int[0];
-  int[] partialBase = new int[0]; // record index of (b, g = 0, c = 0); (b, g, c) adds g·chunks + c
+  int[] partialBase = new int[0]; // float offset of (b, g = 0, c = 0); (b, g, c) adds records
   int[] tables = new int[0];
-  int[] rowStart = new int[0]; // [b·N_q + i]: first visible key of query row i
+  int[] rowStart = new int[0]; // [rowBase[b] + i]: first visible key of query row i of b
   int[] rowEnd = new int[0]; // one past the last
 
-  // Partial results: record r = (m[R], l[R], acc[R·d_v]).
+  // Partial results: record of (b, g, c) = (m[R_b], l[R_b], acc[R_b·d_v]), R_b = G · N_q(b).
   float[] partials = new float[0];
 
   // Tasks: (b, g, chunks [c0, c1)).
@@ -68,8 +74,24 @@ final class DecodePlan extends TeamJob {
   int[] taskTo = new int[0];
   AtomicIntegerArray remaining = new AtomicIntegerArray(0);
 
-  int recordSize() {
-    return rows * (valueDim + 2);
+  /** The query rows of (b, g): G · N_q(b). */
+  int rows(int b) {
+    return group * newTokens[b];
+  }
+
+  /** Floats of one partial result of sequence b. */
+  int recordSize(int b) {
+    return rows(b) * (valueDim + 2);
+  }
+
+  /** The float offset of the partial result of (b, g, c). */
+  int record(int b, int g, int c) {
+    return partialBase[b] + (g * chunks[b] + c) * recordSize(b);
+  }
+
+  /** Batch entry of q, out and the LSE for sequence b: b, or 0 when ragged. */
+  int qBatch(int b) {
+    return ragged ? 0 : b;
   }
 
   /** Lays out a call whose arguments have been checked. */
@@ -78,6 +100,7 @@ final class DecodePlan extends TeamJob {
       int layer,
       int[] seqIds,
       Tensor q,
+      int[] cuSeqlensQ,
       AttentionOptions options,
       Tensor out,
       float[] lse,
@@ -93,12 +116,12 @@ final class DecodePlan extends TeamJob {
     this.simd = simd;
     this.storage = cache.storage();
     this.halfWidth = storage != KvStorage.FLOAT32;
-    batch = q.batch();
+    ragged = cuSeqlensQ != null;
+    batch = ragged ? cuSeqlensQ.length - 1 : q.batch();
     queryHeads = q.heads();
     kvHeads = cache.kvHeads();
     group = queryHeads / kvHeads;
     queryRows = q.rows();
-    rows = group * queryRows;
     headDim = cache.headDim();
     valueDim = cache.valueDim();
     pageSize = cache.pageSize();
@@ -111,24 +134,35 @@ final class DecodePlan extends TeamJob {
       tableOffset = new int[batch];
       chunks = new int[batch];
       partialBase = new int[batch];
+      newTokens = new int[batch];
+      qBase = new int[batch];
+      rowBase = new int[batch];
     }
-    if (rowStart.length < batch * queryRows) {
-      rowStart = new int[batch * queryRows];
-      rowEnd = new int[batch * queryRows];
+    int totalRows = ragged ? queryRows : batch * queryRows;
+    if (rowStart.length < totalRows) {
+      rowStart = new int[totalRows];
+      rowEnd = new int[totalRows];
     }
     long tablePages = 0;
-    long records = 0;
+    long floats = 0;
+    maxRows = 0;
     for (int b = 0; b < batch; b++) {
       int len = cache.length(seqIds[b]);
+      int nq = ragged ? cuSeqlensQ[b + 1] - cuSeqlensQ[b] : queryRows;
+      newTokens[b] = nq;
+      qBase[b] = ragged ? cuSeqlensQ[b] : 0;
+      rowBase[b] = ragged ? cuSeqlensQ[b] : b * queryRows;
+      maxRows = Math.max(maxRows, group * nq);
       length[b] = len;
       tableOffset[b] = (int) tablePages;
       tablePages += (len + (long) pageSize - 1) / pageSize;
       chunks[b] = (int) ((len + (long) chunkKeys - 1) / chunkKeys);
-      partialBase[b] = (int) records;
-      records += (long) kvHeads * chunks[b];
-      for (int i = 0; i < queryRows; i++) {
-        rowStart[b * queryRows + i] = options.keyStart(i, queryRows, len);
-        rowEnd[b * queryRows + i] = options.keyEnd(i, queryRows, len);
+      partialBase[b] = Math.toIntExact(floats);
+      floats += (long) kvHeads * chunks[b] * recordSize(b);
+      // bottom-right: query i of the N_q new tokens sits at position L − N_q + i
+      for (int i = 0; i < nq; i++) {
+        rowStart[rowBase[b] + i] = options.keyStart(i, nq, len);
+        rowEnd[rowBase[b] + i] = options.keyEnd(i, nq, len);
       }
     }
     if (tables.length < tablePages) {
@@ -137,7 +171,6 @@ final class DecodePlan extends TeamJob {
     for (int b = 0; b < batch; b++) {
       cache.copyBlockTable(seqIds[b], tables, tableOffset[b]);
     }
-    long floats = records * recordSize();
     if (partials.length < floats) {
       partials = new float[Math.toIntExact(floats)];
     }

@@ -78,7 +78,7 @@ final class DecodeWorker implements Scratch.Sized {
   }
 
   private void ensureScratch() {
-    int r = plan.rows;
+    int r = plan.maxRows;
     if (qs.length < r * plan.headDim) {
       qs = new float[r * plan.headDim];
     }
@@ -109,9 +109,11 @@ final class DecodeWorker implements Scratch.Sized {
     int d = p.headDim;
     // The group's query rows, row r = (new token r / G, query head g·G + r % G): the heads of one
     // token are neighbours, and see the same keys.
-    for (int r = 0; r < p.rows; r++) {
+    int qb = p.qBatch(b);
+    int q0 = p.qBase[b];
+    for (int r = 0; r < p.rows(b); r++) {
       int h = g * p.group + r % p.group;
-      System.arraycopy(p.q.data(), p.q.rowOffset(b, h, r / p.group), qs, r * d, d);
+      System.arraycopy(p.q.data(), p.q.rowOffset(qb, h, q0 + r / p.group), qs, r * d, d);
     }
     for (int c = p.taskFrom[t]; c < p.taskTo[t]; c++) {
       chunk(b, g, c);
@@ -126,14 +128,14 @@ final class DecodeWorker implements Scratch.Sized {
     DecodePlan p = plan;
     boolean simd = p.simd;
     boolean quads = DecodeDots.scores4Applies(simd, p.headDim);
-    int rows = p.rows;
+    int rows = p.rows(b);
     int dv = p.valueDim;
     int k0 = c * p.chunkKeys;
     int k1 = Math.min(p.length[b], k0 + p.chunkKeys);
     int lo = k1;
     int hi = k0;
     for (int r = 0; r < rows; r++) {
-      int i = b * p.queryRows + r / p.group;
+      int i = p.rowBase[b] + r / p.group;
       first[r] = Math.max(k0, p.rowStart[i]);
       end[r] = Math.min(k1, p.rowEnd[i]);
       if (first[r] < end[r]) {
@@ -177,7 +179,7 @@ final class DecodeWorker implements Scratch.Sized {
         r += quad ? 4 : pair ? 2 : 1;
       }
     }
-    int at = (p.partialBase[b] + g * p.chunks[b] + c) * p.recordSize();
+    int at = p.record(b, g, c);
     System.arraycopy(m, 0, p.partials, at, rows);
     System.arraycopy(l, 0, p.partials, at + rows, rows);
     System.arraycopy(acc, 0, p.partials, at + 2 * rows, rows * dv);
@@ -275,7 +277,7 @@ final class DecodeWorker implements Scratch.Sized {
       int len = p.length[curB];
       blockMax = Float.NEGATIVE_INFINITY;
       for (int j = a; j < e; j++) {
-        float x = p.pipeline.score(sc[j], curB, h, i, curJ0 + j, p.queryRows, len);
+        float x = p.pipeline.score(sc[j], curB, h, i, curJ0 + j, p.newTokens[curB], len);
         sc[j] = x;
         blockMax = Math.max(blockMax, x);
       }
@@ -399,17 +401,18 @@ final class DecodeWorker implements Scratch.Sized {
    */
   private void merge(int b, int g) {
     DecodePlan p = plan;
-    int rows = p.rows;
+    int rows = p.rows(b);
     int dv = p.valueDim;
     int n = p.chunks[b];
-    int rec = p.recordSize();
-    int base = (p.partialBase[b] + g * n) * rec;
+    int rec = p.recordSize(b);
+    int base = p.record(b, g, 0);
+    int qb = p.qBatch(b);
     float[] part = p.partials;
     for (int r = 0; r < rows; r++) {
       int h = g * p.group + r % p.group;
-      int i = r / p.group;
-      int o = p.out.rowOffset(b, h, i);
-      int lseAt = (b * p.queryHeads + h) * p.queryRows + i;
+      int i = p.qBase[b] + r / p.group; // the row of out and of the LSE
+      int o = p.out.rowOffset(qb, h, i);
+      int lseAt = (qb * p.queryHeads + h) * p.queryRows + i;
       // an attention sink joins the merge as one more chunk: m = sink, l = 1, no value
       float sink = p.options.sink(h);
       float max = sink;
