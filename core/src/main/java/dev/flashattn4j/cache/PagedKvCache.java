@@ -3,8 +3,6 @@ package dev.flashattn4j.cache;
 import dev.flashattn4j.internal.Checks;
 import dev.flashattn4j.tensor.Tensor;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * Keys and values of every layer of a model for many sequences, in fixed-size pages from one shared
@@ -59,7 +57,7 @@ public final class PagedKvCache {
   private int[] freeList;
   private int freeCount;
 
-  private final Map<Integer, Sequence> sequences = new HashMap<>();
+  private final SequenceMap<Sequence> sequences = new SequenceMap<>();
   private int nextId;
 
   /** A sequence: its length in tokens and its block table. */
@@ -438,7 +436,11 @@ public final class PagedKvCache {
     Sequence s = sequences.get(seqId);
     if (s == null) {
       throw new IllegalArgumentException(
-          "sequence " + seqId + " is not in the cache (live: " + sequences.keySet() + ")");
+          "sequence "
+              + seqId
+              + " is not in the cache (live: "
+              + Arrays.toString(sequences.keys())
+              + ")");
     }
     return s;
   }
@@ -548,7 +550,7 @@ public final class PagedKvCache {
 
   /** Ids of the live sequences, ascending. */
   public int[] sequenceIds() {
-    return sequences.keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
+    return sequences.keys();
   }
 
   /** How many sequences share a page (0: free). */
