@@ -40,22 +40,8 @@ public final class PagedKvCache {
   private final int pages;
   private final KvStorage storage;
 
-  private final int keyLength;
-  private final int valueLength;
-
-  // [layer][page] -> K rows [head][slot][d] and V rows [head][slot][d_v]; one of the two kinds.
-  // Pages [0, allocated) have arrays; the outer arrays grow by doubling up to the capacity.
-  private float[][][] keys32;
-  private float[][][] values32;
-  private short[][][] keys16;
-  private short[][][] values16;
-  private int allocated;
-
-  // refCount[page] for the allocated pages; freeList[0, freeCount) the allocated pages no sequence
-  // holds (pages never allocated are free too: freePages() counts them)
-  private int[] refCount;
-  private int[] freeList;
-  private int freeCount;
+  // the pages themselves: their arrays, reference counts and free list
+  private final PagePool pool;
 
   private final SequenceMap<Sequence> sequences = new SequenceMap<>();
   private int nextId;
@@ -117,87 +103,7 @@ public final class PagedKvCache {
     this.pageSize = pageSize;
     this.pages = pages;
     this.storage = storage;
-    this.keyLength = kvHeads * pageSize * headDim;
-    this.valueLength = kvHeads * pageSize * valueDim;
-    int slots = Math.min(pages, 16);
-    if (storage == KvStorage.FLOAT32) {
-      keys32 = new float[layers][slots][];
-      values32 = new float[layers][slots][];
-    } else {
-      keys16 = new short[layers][slots][];
-      values16 = new short[layers][slots][];
-    }
-    refCount = new int[slots];
-    freeList = new int[slots];
-  }
-
-  /**
-   * Allocates pages [allocated, allocated + count) and puts them on the free list, lowest on top.
-   * Every array is made before a field changes, so running out of memory leaves the cache as it
-   * was.
-   */
-  private void allocatePages(int count) {
-    int newAllocated = allocated + count;
-    int slots = refCount.length;
-    while (slots < newAllocated) {
-      slots = (int) Math.min(pages, 2L * slots);
-    }
-    boolean wide = keys32 != null;
-    float[][][] k32 = null;
-    float[][][] v32 = null;
-    short[][][] k16 = null;
-    short[][][] v16 = null;
-    int[] counts;
-    int[] free;
-    try {
-      if (wide) {
-        k32 = new float[layers][][];
-        v32 = new float[layers][][];
-      } else {
-        k16 = new short[layers][][];
-        v16 = new short[layers][][];
-      }
-      for (int l = 0; l < layers; l++) {
-        if (wide) {
-          k32[l] = Arrays.copyOf(keys32[l], slots);
-          v32[l] = Arrays.copyOf(values32[l], slots);
-        } else {
-          k16[l] = Arrays.copyOf(keys16[l], slots);
-          v16[l] = Arrays.copyOf(values16[l], slots);
-        }
-        for (int p = allocated; p < newAllocated; p++) {
-          if (wide) {
-            k32[l][p] = new float[keyLength];
-            v32[l][p] = new float[valueLength];
-          } else {
-            k16[l][p] = new short[keyLength];
-            v16[l][p] = new short[valueLength];
-          }
-        }
-      }
-      counts = Arrays.copyOf(refCount, slots);
-      free = Arrays.copyOf(freeList, slots);
-    } catch (OutOfMemoryError e) {
-      throw new IllegalStateException(
-          "out of memory growing the KV cache from "
-              + allocated
-              + " to "
-              + newAllocated
-              + " pages of "
-              + bytesPerPage() / 1024
-              + " KiB: give the JVM more memory (-Xmx) or the cache fewer pages",
-          e);
-    }
-    keys32 = k32;
-    values32 = v32;
-    keys16 = k16;
-    values16 = v16;
-    refCount = counts;
-    freeList = free;
-    for (int p = newAllocated - 1; p >= allocated; p--) {
-      freeList[freeCount++] = p;
-    }
-    allocated = newAllocated;
+    this.pool = new PagePool(layers, kvHeads, headDim, valueDim, pageSize, pages, storage);
   }
 
   private static void positive(String name, int value) {
@@ -225,7 +131,7 @@ public final class PagedKvCache {
   public int fork(int seqId) {
     Sequence s = sequence(seqId);
     for (int i = 0; i < s.pageCount; i++) {
-      refCount[s.table[i]]++;
+      pool.refCount[s.table[i]]++;
     }
     int id = nextId++;
     sequences.put(id, new Sequence(Arrays.copyOf(s.table, s.table.length), s.pageCount, s.length));
@@ -237,7 +143,7 @@ public final class PagedKvCache {
     Sequence s = sequence(seqId);
     sequences.remove(seqId);
     for (int i = s.pageCount - 1; i >= 0; i--) {
-      release(s.table[i]);
+      pool.release(s.table[i]);
     }
   }
 
@@ -260,7 +166,7 @@ public final class PagedKvCache {
           "sequence " + seqId + " cannot grow to " + newLength + " tokens");
     }
     boolean copyLast =
-        tokens > 0 && s.length % pageSize != 0 && refCount[s.table[s.pageCount - 1]] > 1;
+        tokens > 0 && s.length % pageSize != 0 && pool.refCount[s.table[s.pageCount - 1]] > 1;
     return pagesFor((int) newLength) - s.pageCount + (copyLast ? 1 : 0);
   }
 
@@ -284,9 +190,9 @@ public final class PagedKvCache {
     }
     int needed = pagesFor((int) newLength) - s.pageCount;
     boolean copyLast =
-        tokens > 0 && s.length % pageSize != 0 && refCount[s.table[s.pageCount - 1]] > 1;
+        tokens > 0 && s.length % pageSize != 0 && pool.refCount[s.table[s.pageCount - 1]] > 1;
     int take = needed + (copyLast ? 1 : 0);
-    if (take > freePages()) {
+    if (take > pool.freePages()) {
       throw new IllegalStateException(
           "KV cache full: sequence "
               + seqId
@@ -299,27 +205,27 @@ public final class PagedKvCache {
               + " to "
               + newLength
               + " tokens, but "
-              + freePages()
+              + pool.freePages()
               + " of "
               + pages
               + " are free");
     }
-    if (take > freeCount) {
-      allocatePages(take - freeCount);
+    if (take > pool.freeCount) {
+      pool.allocatePages(take - pool.freeCount);
     }
     if (copyLast) {
       int old = s.table[s.pageCount - 1];
-      int copy = take();
-      copyPage(old, copy);
-      release(old);
+      int copy = pool.take();
+      pool.copyPage(old, copy);
+      pool.release(old);
       s.table[s.pageCount - 1] = copy;
     }
     if (s.table.length < s.pageCount + needed) {
       s.table = Arrays.copyOf(s.table, Math.max(s.pageCount + needed, 2 * s.table.length));
     }
     for (int i = 0; i < needed; i++) {
-      int p = take();
-      clearPage(p);
+      int p = pool.take();
+      pool.clearPage(p);
       s.table[s.pageCount++] = p;
     }
     int first = s.length;
@@ -360,7 +266,7 @@ public final class PagedKvCache {
     }
     for (int p = position; p < position + n; p += pageSize - p % pageSize) {
       int page = s.table[p / pageSize];
-      if (refCount[page] > 1) {
+      if (pool.refCount[page] > 1) {
         throw new IllegalStateException(
             "position "
                 + p
@@ -376,8 +282,8 @@ public final class PagedKvCache {
       int page = s.table[p / pageSize];
       int slot = p % pageSize;
       for (int h = 0; h < kvHeads; h++) {
-        store(layer, page, true, rowOffset(h, slot, headDim), k, h, t, headDim);
-        store(layer, page, false, rowOffset(h, slot, valueDim), v, h, t, valueDim);
+        pool.store(layer, page, true, rowOffset(h, slot, headDim), k, h, t, headDim);
+        pool.store(layer, page, false, rowOffset(h, slot, valueDim), v, h, t, valueDim);
       }
     }
   }
@@ -449,56 +355,6 @@ public final class PagedKvCache {
     return (int) (((long) tokens + pageSize - 1) / pageSize);
   }
 
-  private int take() {
-    int p = freeList[--freeCount];
-    refCount[p] = 1;
-    return p;
-  }
-
-  private void release(int page) {
-    if (--refCount[page] == 0) {
-      freeList[freeCount++] = page;
-    }
-  }
-
-  private void copyPage(int from, int to) {
-    for (int l = 0; l < layers; l++) {
-      if (keys32 != null) {
-        System.arraycopy(keys32[l][from], 0, keys32[l][to], 0, keys32[l][from].length);
-        System.arraycopy(values32[l][from], 0, values32[l][to], 0, values32[l][from].length);
-      } else {
-        System.arraycopy(keys16[l][from], 0, keys16[l][to], 0, keys16[l][from].length);
-        System.arraycopy(values16[l][from], 0, values16[l][to], 0, values16[l][from].length);
-      }
-    }
-  }
-
-  private void clearPage(int page) {
-    for (int l = 0; l < layers; l++) {
-      if (keys32 != null) {
-        Arrays.fill(keys32[l][page], 0f);
-        Arrays.fill(values32[l][page], 0f);
-      } else {
-        Arrays.fill(keys16[l][page], (short) 0);
-        Arrays.fill(values16[l][page], (short) 0);
-      }
-    }
-  }
-
-  private void store(int layer, int page, boolean key, int at, Tensor src, int h, int t, int cols) {
-    float[] from = src.data();
-    int o = src.rowOffset(0, h, t);
-    if (keys32 != null) {
-      float[] dst = key ? keys32[layer][page] : values32[layer][page];
-      System.arraycopy(from, o, dst, at, cols);
-    } else {
-      short[] dst = key ? keys16[layer][page] : values16[layer][page];
-      for (int c = 0; c < cols; c++) {
-        dst[at + c] = storage.encode(from[o + c]);
-      }
-    }
-  }
-
   private int rowOffset(int head, int slot, int cols) {
     return (head * pageSize + slot) * cols;
   }
@@ -558,7 +414,7 @@ public final class PagedKvCache {
     if (page < 0 || page >= pages) {
       throw new IllegalArgumentException("page " + page + " is not in [0, " + pages + ")");
     }
-    return page < allocated ? refCount[page] : 0;
+    return pool.refCount(page);
   }
 
   /**
@@ -589,12 +445,7 @@ public final class PagedKvCache {
     }
     int page = s.table[position / pageSize];
     int at = rowOffset(head, position % pageSize, cols);
-    for (int c = 0; c < cols; c++) {
-      out[c] =
-          keys32 != null
-              ? (key ? keys32 : values32)[layer][page][at + c]
-              : storage.decode((key ? keys16 : values16)[layer][page][at + c]);
-    }
+    pool.read(layer, page, key, at, cols, out);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -632,12 +483,12 @@ public final class PagedKvCache {
 
   /** Pages no sequence holds: freed ones, and those not allocated yet. */
   public int freePages() {
-    return freeCount + pages - allocated;
+    return pool.freePages();
   }
 
   /** Pages whose arrays exist: the most the cache has held at once, rounded to whole pages. */
   public int allocatedPages() {
-    return allocated;
+    return pool.allocated;
   }
 
   /** The element type K and V are stored in. */
@@ -652,12 +503,12 @@ public final class PagedKvCache {
 
   /** Bytes of K and V allocated so far (pages are allocated as sequences first need them). */
   public long bytesAllocated() {
-    return bytesPerPage() * allocated;
+    return bytesPerPage() * pool.allocated;
   }
 
   /** Bytes of K and V in pages some sequence uses. */
   public long bytesInUse() {
-    return bytesPerPage() * (allocated - freeCount);
+    return bytesPerPage() * (pool.allocated - pool.freeCount);
   }
 
   /** Bytes of K and V the cache would hold with every page allocated. */
@@ -670,42 +521,26 @@ public final class PagedKvCache {
 
   /** K rows of a page in one layer, {@code [head][slot][d]} (FLOAT32 storage only). */
   public float[] keyPage(int layer, int page) {
-    checkPage(layer, page, keys32 != null, "keyPage", "keyPage16");
-    return keys32[layer][page];
+    checkLayer(layer);
+    return pool.keyPage(layer, page);
   }
 
   /** V rows of a page in one layer, {@code [head][slot][d_v]} (FLOAT32 storage only). */
   public float[] valuePage(int layer, int page) {
-    checkPage(layer, page, values32 != null, "valuePage", "valuePage16");
-    return values32[layer][page];
+    checkLayer(layer);
+    return pool.valuePage(layer, page);
   }
 
   /** K rows of a page in one layer as 16-bit patterns (FLOAT16 or BFLOAT16 storage only). */
   public short[] keyPage16(int layer, int page) {
-    checkPage(layer, page, keys16 != null, "keyPage16", "keyPage");
-    return keys16[layer][page];
+    checkLayer(layer);
+    return pool.keyPage16(layer, page);
   }
 
   /** V rows of a page in one layer as 16-bit patterns (FLOAT16 or BFLOAT16 storage only). */
   public short[] valuePage16(int layer, int page) {
-    checkPage(layer, page, values16 != null, "valuePage16", "valuePage");
-    return values16[layer][page];
-  }
-
-  private void checkPage(int layer, int page, boolean stored, String method, String other) {
-    if (!stored) {
-      throw new IllegalStateException(
-          method
-              + ": this cache stores "
-              + storage.name().toLowerCase(java.util.Locale.ROOT)
-              + " elements; use "
-              + other);
-    }
     checkLayer(layer);
-    if (page < 0 || page >= allocated) {
-      throw new IllegalArgumentException(
-          "page " + page + " is not in [0, " + allocated + "), the pages allocated");
-    }
+    return pool.valuePage16(layer, page);
   }
 
   // ---------------------------------------------------------------------------------------------
