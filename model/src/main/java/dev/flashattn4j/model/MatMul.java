@@ -63,30 +63,63 @@ final class MatMul {
     if (workers.threads() == 1) {
       groups = 1;
     }
-    int g = groups;
-    workers.forEach(
-        chunks * groups,
-        task -> {
-          int c = task / g;
-          int gi = task % g;
-          int t0 = c * ROW_CHUNK;
-          int t1 = Math.min(rows, t0 + ROW_CHUNK);
-          int p0 = (int) ((long) panels * gi / g);
-          int p1 = (int) ((long) panels * (gi + 1) / g);
-          float[] tail = new float[2 * P];
-          for (int p = p0; p < p1; p++) {
-            int t = t0;
-            for (; t + ROWS <= t1; t += ROWS) {
-              panel(x, t, ROWS, w, p, y, bias, tail);
-            }
-            for (; t + 4 <= t1; t += 4) {
-              panel(x, t, 4, w, p, y, bias, tail);
-            }
-            for (; t < t1; t++) {
-              panel(x, t, 1, w, p, y, bias, tail);
-            }
-          }
-        });
+    Product job = workers.products().take();
+    try {
+      job.set(x, rows, w, bias, y, groups);
+      workers.run(job, chunks * groups);
+    } finally {
+      job.set(null, 0, null, null, null, 1);
+      workers.products().give(job);
+    }
+  }
+
+  /**
+   * One product's tasks, (72-row chunk of x, group of panels) each: a reusable call object (from
+   * the workers' pool), its scratch the 2-vector tail of a panel for each thread.
+   */
+  static final class Product extends Workers.Job {
+    private float[] x;
+    private int rows;
+    private PackedMatrix w;
+    private float[] bias;
+    private float[] y;
+    private int groups;
+
+    Product(int threads) {
+      super(threads, 2 * P);
+    }
+
+    private void set(float[] x, int rows, PackedMatrix w, float[] bias, float[] y, int groups) {
+      this.x = x;
+      this.rows = rows;
+      this.w = w;
+      this.bias = bias;
+      this.y = y;
+      this.groups = groups;
+    }
+
+    @Override
+    void run(int task, float[] tail) {
+      int panels = w.panels();
+      int c = task / groups;
+      int gi = task % groups;
+      int t0 = c * ROW_CHUNK;
+      int t1 = Math.min(rows, t0 + ROW_CHUNK);
+      int p0 = (int) ((long) panels * gi / groups);
+      int p1 = (int) ((long) panels * (gi + 1) / groups);
+      for (int p = p0; p < p1; p++) {
+        int t = t0;
+        for (; t + ROWS <= t1; t += ROWS) {
+          panel(x, t, ROWS, w, p, y, bias, tail);
+        }
+        for (; t + 4 <= t1; t += 4) {
+          panel(x, t, 4, w, p, y, bias, tail);
+        }
+        for (; t < t1; t++) {
+          panel(x, t, 1, w, p, y, bias, tail);
+        }
+      }
+    }
   }
 
   /** Rows [t, t + n) (n = 6, 4 or 1) of y, outputs of panel p ({@link MatMulPanels}). */
