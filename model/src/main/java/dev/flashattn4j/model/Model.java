@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -18,7 +19,8 @@ import java.util.Map;
  *
  * <p>The model owns its threads (the matrix products' workers and an {@link AttentionEngine}):
  * close it when done. It is re-entrant: calls from several threads may run at once on different
- * caches (a {@link PagedKvCache} itself is changed by one thread at a time). Nothing is global.
+ * caches (a {@link PagedKvCache} itself is changed by one thread at a time, and so is a {@link
+ * ForwardWorkspace}: each thread has its own). Nothing is global.
  *
  * {@snippet file="dev/flashattn4j/model/ModelSnippetsTest.java" region="generate"}
  */
@@ -137,6 +139,24 @@ public final class Model implements AutoCloseable {
   }
 
   /**
+   * A workspace for {@link #forward(PagedKvCache, int[], int[][], boolean, float[],
+   * ForwardWorkspace)}: the buffers of a step, reused by the next, for steps of up to {@value
+   * ForwardWorkspace#DEFAULT_KEEP_ROWS} new tokens. Use it from one thread at a time (like a
+   * cache); a {@link Session} has one of its own.
+   */
+  public ForwardWorkspace newWorkspace() {
+    return newWorkspace(ForwardWorkspace.DEFAULT_KEEP_ROWS);
+  }
+
+  /**
+   * A workspace that keeps the buffers of steps of up to {@code keepRows} new tokens (a step of
+   * more runs on buffers of its own, dropped when it returns).
+   */
+  public ForwardWorkspace newWorkspace(int keepRows) {
+    return new ForwardWorkspace(transformer, keepRows);
+  }
+
+  /**
    * One step of the model: appends {@code tokens[b]} to sequence {@code seqIds[b]} of the cache for
    * every b (prefill for empty sequences, decoding for the others) and returns the logits.
    *
@@ -150,14 +170,7 @@ public final class Model implements AutoCloseable {
    *     model was closed
    */
   public float[] forward(PagedKvCache cache, int[] seqIds, int[][] tokens, boolean allPositions) {
-    checkOpen();
-    return transformer.forward(cache, seqIds, tokens, allPositions, null);
-  }
-
-  private void checkOpen() {
-    if (closed) {
-      throw new IllegalStateException("the model was closed");
-    }
+    return forward(cache, seqIds, tokens, allPositions, (StepTimings) null);
   }
 
   /**
@@ -167,12 +180,72 @@ public final class Model implements AutoCloseable {
   public float[] forward(
       PagedKvCache cache, int[] seqIds, int[][] tokens, boolean allPositions, StepTimings timings) {
     checkOpen();
-    Transformer.Timings t = new Transformer.Timings();
-    float[] out = transformer.forward(cache, seqIds, tokens, allPositions, t);
-    if (timings != null) {
-      timings.add(t.totalNanos, t.attentionNanos);
+    float[] logits = new float[logitsLength(tokens, allPositions)];
+    transformer.forward(cache, seqIds, tokens, allPositions, logits, newWorkspace(), timings);
+    return logits;
+  }
+
+  /**
+   * As {@link #forward(PagedKvCache, int[], int[][], boolean)}, into the caller's arrays: the
+   * logits into {@code logits}, the step's activations in {@code workspace}. A warm decoding step
+   * (the same sequences, one new token each, as the step before) allocates nothing.
+   *
+   * @param logits at least rows × vocab floats: the logits, row-major from 0 (the rest untouched)
+   * @param workspace a workspace of this model ({@link #newWorkspace()}), not in use by another
+   *     thread
+   * @throws IllegalArgumentException for bad arguments (a too short {@code logits}, a workspace of
+   *     another model): nothing changes then
+   */
+  public void forward(
+      PagedKvCache cache,
+      int[] seqIds,
+      int[][] tokens,
+      boolean allPositions,
+      float[] logits,
+      ForwardWorkspace workspace) {
+    forward(cache, seqIds, tokens, allPositions, logits, workspace, null);
+  }
+
+  /**
+   * As {@link #forward(PagedKvCache, int[], int[][], boolean, float[], ForwardWorkspace)}, adding
+   * the time spent to {@code timings} (total, and in attention) when it is not null.
+   */
+  public void forward(
+      PagedKvCache cache,
+      int[] seqIds,
+      int[][] tokens,
+      boolean allPositions,
+      float[] logits,
+      ForwardWorkspace workspace,
+      StepTimings timings) {
+    checkOpen();
+    transformer.forward(cache, seqIds, tokens, allPositions, logits, workspace, timings);
+  }
+
+  /** rows × vocab of a step, 0 when the arguments are bad (the step's check then names them). */
+  private int logitsLength(int[][] tokens, boolean allPositions) {
+    if (tokens == null) {
+      return 0;
     }
-    return out;
+    long rows = tokens.length;
+    if (allPositions) {
+      rows = 0;
+      for (int[] t : tokens) {
+        rows += t == null ? 0 : t.length;
+      }
+    }
+    long n = rows * config().vocabSize();
+    if (n > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException(
+          rows + " rows of " + config().vocabSize() + " logits do not fit in one array");
+    }
+    return (int) n;
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("the model was closed");
+    }
   }
 
   /**
@@ -197,21 +270,8 @@ public final class Model implements AutoCloseable {
    * @return the new tokens of each prompt
    */
   public List<int[]> generate(List<int[]> prompts, int maxNewTokens, Sampler sampler) {
-    if (prompts == null || prompts.isEmpty() || sampler == null) {
-      throw new IllegalArgumentException("prompts (at least one) and sampler must be given");
-    }
-    if (maxNewTokens < 0) {
-      throw new IllegalArgumentException("maxNewTokens must be ≥ 0, not " + maxNewTokens);
-    }
+    PagedKvCache cache = newCache(roomToGenerate(prompts, maxNewTokens, sampler));
     int batch = prompts.size();
-    long room = 0;
-    for (int[] p : prompts) {
-      if (p == null || p.length == 0) {
-        throw new IllegalArgumentException("every prompt needs at least one token");
-      }
-      room += p.length + maxNewTokens + options.pageSize();
-    }
-    PagedKvCache cache = newCache(Math.toIntExact(room));
     int[] seq = new int[batch];
     Sampler[] samplers = new Sampler[batch];
     int[][] out = new int[batch][maxNewTokens];
@@ -221,46 +281,70 @@ public final class Model implements AutoCloseable {
       samplers[b] = sampler.forSequence(b);
     }
     int vocab = config().vocabSize();
-    float[] logits = forward(cache, seq, prompts.toArray(new int[0][]), false);
-    List<Integer> live = new ArrayList<>();
+    // the decode steps reuse one workspace, the logits array and the step's arrays (made anew only
+    // when a sequence stops): a step allocates nothing once warm
+    ForwardWorkspace workspace = newWorkspace(batch);
+    float[] logits = new float[batch * vocab];
+    forward(cache, seq, prompts.toArray(new int[0][]), false, logits, workspace);
+    int[] live = new int[batch]; // the sequences still going; live[i] has row i of the logits
     for (int b = 0; b < batch; b++) {
-      live.add(b);
+      live[b] = b;
     }
-    int[] row = new int[batch];
-    for (int b = 0; b < batch; b++) {
-      row[b] = b;
-    }
-    while (!live.isEmpty()) {
-      List<Integer> next = new ArrayList<>();
-      for (int b : live) {
+    int liveCount = batch;
+    int[][] lastToken = new int[batch][1];
+    int[] ids = seq;
+    int[][] step = null;
+    while (liveCount > 0) {
+      int next = 0;
+      for (int i = 0; i < liveCount; i++) {
+        int b = live[i];
         if (produced[b] == maxNewTokens) {
           continue;
         }
-        int token = samplers[b].next(logits, row[b] * vocab, vocab);
+        int token = samplers[b].next(logits, i * vocab, vocab);
         out[b][produced[b]++] = token;
+        lastToken[b][0] = token;
         if (!config().isEos(token) && produced[b] < maxNewTokens) {
-          next.add(b);
+          live[next++] = b;
         }
       }
-      live = next;
-      if (live.isEmpty()) {
+      if (next == 0) {
         break;
       }
-      int[] ids = new int[live.size()];
-      int[][] step = new int[live.size()][];
-      for (int i = 0; i < ids.length; i++) {
-        int b = live.get(i);
-        ids[i] = seq[b];
-        step[i] = new int[] {out[b][produced[b] - 1]};
-        row[b] = i;
+      if (step == null || next != liveCount) {
+        ids = new int[next];
+        step = new int[next][];
       }
-      logits = forward(cache, ids, step, false);
+      liveCount = next;
+      for (int i = 0; i < liveCount; i++) {
+        ids[i] = seq[live[i]];
+        step[i] = lastToken[live[i]];
+      }
+      forward(cache, ids, step, false, logits, workspace);
     }
     List<int[]> result = new ArrayList<>();
     for (int b = 0; b < batch; b++) {
-      result.add(java.util.Arrays.copyOf(out[b], produced[b]));
+      result.add(Arrays.copyOf(out[b], produced[b]));
     }
     return result;
+  }
+
+  /** Checks the arguments of {@link #generate}; returns the tokens its cache needs room for. */
+  private int roomToGenerate(List<int[]> prompts, int maxNewTokens, Sampler sampler) {
+    if (prompts == null || prompts.isEmpty() || sampler == null) {
+      throw new IllegalArgumentException("prompts (at least one) and sampler must be given");
+    }
+    if (maxNewTokens < 0) {
+      throw new IllegalArgumentException("maxNewTokens must be ≥ 0, not " + maxNewTokens);
+    }
+    long room = 0;
+    for (int[] p : prompts) {
+      if (p == null || p.length == 0) {
+        throw new IllegalArgumentException("every prompt needs at least one token");
+      }
+      room += p.length + maxNewTokens + options.pageSize();
+    }
+    return Math.toIntExact(room);
   }
 
   /** Forward pass internals for sessions. */

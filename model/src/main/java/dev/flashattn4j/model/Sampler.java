@@ -1,12 +1,14 @@
 package dev.flashattn4j.model;
 
-import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
  * Picks the next token from a row of logits: greedy (the largest logit, the lowest id on a tie, as
  * {@code torch.argmax}), or sampled at a temperature from the smallest set of tokens whose
  * probabilities add up to top-p (nucleus sampling), with a seeded generator.
+ *
+ * <p>A sampler holds its generator and the buffers of a sampling step, reused from token to token:
+ * use it from one thread at a time ({@link #forSequence} gives each sequence its own).
  */
 public final class Sampler {
 
@@ -14,6 +16,10 @@ public final class Sampler {
   private final float topP;
   private final long seed;
   private final SplittableRandom random;
+  // the sampling step's buffers, kept for the next token (vocab entries)
+  private double[] p = new double[0];
+  private int[] order = new int[0];
+  private int[] spare = new int[0];
 
   private Sampler(float temperature, float topP, long seed) {
     this.temperature = temperature;
@@ -69,23 +75,26 @@ public final class Sampler {
       }
       return best - offset;
     }
+    if (p.length != vocab) {
+      p = new double[vocab];
+      order = new int[vocab];
+      spare = new int[vocab];
+    }
     // softmax(logits / T) in double
     double max = Double.NEGATIVE_INFINITY;
     for (int i = 0; i < vocab; i++) {
       max = Math.max(max, logits[offset + i] / (double) temperature);
     }
-    double[] p = new double[vocab];
     double sum = 0;
     for (int i = 0; i < vocab; i++) {
       p[i] = Math.exp(logits[offset + i] / (double) temperature - max);
       sum += p[i];
     }
-    Integer[] order = new Integer[vocab];
     for (int i = 0; i < vocab; i++) {
       order[i] = i;
       p[i] /= sum;
     }
-    Arrays.sort(order, (a, b) -> p[a] != p[b] ? Double.compare(p[b], p[a]) : Integer.compare(a, b));
+    sortByProbability(vocab);
     // the nucleus: the most probable tokens until their mass reaches top-p
     double mass = 0;
     int keep = 0;
@@ -101,5 +110,37 @@ public final class Sampler {
       }
     }
     return order[keep - 1];
+  }
+
+  /**
+   * Sorts order[0, n) by probability, the largest first, the lower id first on a tie: a stable
+   * bottom-up merge sort through the spare array (no allocation), giving the one order that this
+   * comparison defines, whatever the sort.
+   */
+  private void sortByProbability(int n) {
+    int[] from = order;
+    int[] to = spare;
+    for (int width = 1; width < n; width *= 2) {
+      for (int lo = 0; lo < n; lo += 2 * width) {
+        int mid = Math.min(lo + width, n);
+        int hi = Math.min(lo + 2 * width, n);
+        int a = lo;
+        int b = mid;
+        for (int k = lo; k < hi; k++) {
+          to[k] = a < mid && (b >= hi || compare(from[a], from[b]) <= 0) ? from[a++] : from[b++];
+        }
+      }
+      int[] t = from;
+      from = to;
+      to = t;
+    }
+    if (from != order) {
+      System.arraycopy(from, 0, order, 0, n);
+    }
+  }
+
+  /** The larger probability first; on a tie the lower id. */
+  private int compare(int a, int b) {
+    return p[a] != p[b] ? Double.compare(p[b], p[a]) : Integer.compare(a, b);
   }
 }

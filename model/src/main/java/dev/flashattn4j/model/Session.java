@@ -13,6 +13,10 @@ import java.util.function.IntConsumer;
  * <p>A session and its forks share one cache, which one thread changes at a time: use them from one
  * thread. {@link #close()} frees the sequence's pages (those its forks still share stay).
  *
+ * <p>A decoding step ({@link #next}, each token of {@link #generate}) works in the session's own
+ * buffers (a {@link ForwardWorkspace}, shared with its forks, and the logits array, overwritten by
+ * each step): once warm it allocates nothing but the growth of the cache and of the token list.
+ *
  * {@snippet file="dev/flashattn4j/model/ModelSnippetsTest.java" region="fork"}
  */
 public final class Session implements AutoCloseable {
@@ -20,30 +24,46 @@ public final class Session implements AutoCloseable {
   private final Model model;
   private final PagedKvCache cache;
   private final int seq;
-  private int[] tokens;
-  private float[] lastLogits;
+  private final int[] seqIds; // {seq}: the step's argument
+  private final int[][] oneToken = {new int[1]}; // a decoding step's tokens
+  private final ForwardWorkspace workspace; // shared with the forks (same thread)
+  private int[] tokens; // the first `length` are the session's
+  private int length;
+  private float[] lastLogits; // vocab floats, overwritten by each step; null before any
   private boolean closed;
 
   Session(Model model, PagedKvCache cache) {
-    this(model, cache, cache.newSequence(), new int[0], null);
+    // the workspace keeps the buffers of one new token (a decoding step's); a turn of more runs on
+    // buffers of its own
+    this(model, cache, cache.newSequence(), new int[16], 0, null, model.newWorkspace(1));
   }
 
-  private Session(Model model, PagedKvCache cache, int seq, int[] tokens, float[] lastLogits) {
+  private Session(
+      Model model,
+      PagedKvCache cache,
+      int seq,
+      int[] tokens,
+      int length,
+      float[] lastLogits,
+      ForwardWorkspace workspace) {
     this.model = model;
     this.cache = cache;
     this.seq = seq;
+    this.seqIds = new int[] {seq};
     this.tokens = tokens;
+    this.length = length;
     this.lastLogits = lastLogits;
+    this.workspace = workspace;
   }
 
   /** The tokens so far. */
   public int[] tokens() {
-    return tokens.clone();
+    return Arrays.copyOf(tokens, length);
   }
 
   /** Number of tokens so far. */
   public int length() {
-    return tokens.length;
+    return length;
   }
 
   /** The cache this session (and its forks) lives in. */
@@ -73,13 +93,28 @@ public final class Session implements AutoCloseable {
     if (newTokens == null || newTokens.length == 0) {
       throw new IllegalArgumentException("append needs at least one token");
     }
-    float[] logits =
-        model.forward(cache, new int[] {seq}, new int[][] {newTokens.clone()}, false, timings);
-    int[] grown = Arrays.copyOf(tokens, tokens.length + newTokens.length);
-    System.arraycopy(newTokens, 0, grown, tokens.length, newTokens.length);
-    tokens = grown;
-    lastLogits = logits;
-    return logits.clone();
+    step(new int[][] {newTokens.clone()}, timings);
+    return lastLogits.clone();
+  }
+
+  /**
+   * One decoding step: picks the next token from the logits after the last one, appends it (its K
+   * and V to the cache, the logits after it kept) and returns it. Once warm, a step allocates
+   * nothing (with a greedy sampler; a sampling one reuses its buffers too), apart from the cache's
+   * growth: a new page every page size tokens, and the session's token list, which doubles.
+   *
+   * @throws IllegalStateException when the session holds no token yet, or as {@link #append}
+   */
+  public int next(Sampler sampler) {
+    return next(sampler, null);
+  }
+
+  /** As {@link #next(Sampler)}, adding the time spent to {@code timings}. */
+  public int next(Sampler sampler, StepTimings timings) {
+    checkCanSample(sampler);
+    int token = sampler.next(lastLogits, 0, lastLogits.length);
+    decode(token, timings);
+    return token;
   }
 
   /**
@@ -105,20 +140,17 @@ public final class Session implements AutoCloseable {
     if (maxNewTokens < 0) {
       throw new IllegalArgumentException("maxNewTokens must be ≥ 0, not " + maxNewTokens);
     }
-    if (lastLogits == null) {
-      throw new IllegalStateException("append a prompt before generating");
-    }
-    int vocab = model.config().vocabSize();
+    checkCanSample(sampler);
     int[] out = new int[maxNewTokens];
     int n = 0;
     while (n < maxNewTokens) {
-      int token = sampler.next(lastLogits, 0, vocab);
+      int token = sampler.next(lastLogits, 0, lastLogits.length);
       out[n++] = token;
       if (onToken != null) {
         onToken.accept(token);
       }
       // the token joins the conversation (its K and V in the cache, the logits after it kept)
-      append(new int[] {token}, timings);
+      decode(token, timings);
       if (model.config().isEos(token)) {
         break;
       }
@@ -126,7 +158,39 @@ public final class Session implements AutoCloseable {
     return Arrays.copyOf(out, n);
   }
 
-  /** A second conversation with the same tokens, sharing this one's cache pages (no copy now). */
+  private void checkCanSample(Sampler sampler) {
+    checkOpen();
+    if (sampler == null) {
+      throw new IllegalArgumentException("sampler must not be null");
+    }
+    if (lastLogits == null) {
+      throw new IllegalStateException("append a prompt before generating");
+    }
+  }
+
+  /** Appends one token: a decoding step into the session's arrays. */
+  private void decode(int token, StepTimings timings) {
+    oneToken[0][0] = token;
+    step(oneToken, timings);
+  }
+
+  /** A forward step of this session's sequence; on success the tokens join it. */
+  private void step(int[][] newTokens, StepTimings timings) {
+    float[] logits = lastLogits != null ? lastLogits : new float[model.config().vocabSize()];
+    model.forward(cache, seqIds, newTokens, false, logits, workspace, timings);
+    lastLogits = logits;
+    int[] added = newTokens[0];
+    if (length + added.length > tokens.length) {
+      tokens = Arrays.copyOf(tokens, Math.max(length + added.length, 2 * tokens.length));
+    }
+    System.arraycopy(added, 0, tokens, length, added.length);
+    length += added.length;
+  }
+
+  /**
+   * A second conversation with the same tokens, sharing this one's cache pages (no copy now) and
+   * its workspace (both are used from one thread).
+   */
   public Session fork() {
     checkOpen();
     return new Session(
@@ -134,7 +198,9 @@ public final class Session implements AutoCloseable {
         cache,
         cache.fork(seq),
         tokens.clone(),
-        lastLogits == null ? null : lastLogits.clone());
+        length,
+        lastLogits == null ? null : lastLogits.clone(),
+        workspace);
   }
 
   private void checkOpen() {

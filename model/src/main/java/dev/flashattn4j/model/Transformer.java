@@ -2,10 +2,6 @@ package dev.flashattn4j.model;
 
 import dev.flashattn4j.api.AttentionEngine;
 import dev.flashattn4j.cache.PagedKvCache;
-import dev.flashattn4j.tensor.Tensor;
-import dev.flashattn4j.values.AttentionOptions;
-import dev.flashattn4j.values.Causal;
-import java.util.Arrays;
 
 /**
  * The decoder's forward pass over a batch of sequences that each grow by some tokens: transformers'
@@ -22,6 +18,10 @@ import java.util.Arrays;
  *       of sequences adding the same number of tokens (1 when generating).
  * </ul>
  *
+ * <p>A step's activations live in a {@link ForwardWorkspace} that the caller keeps from step to
+ * step (a session's own), and its logits in the caller's array: a warm decoding step allocates
+ * nothing.
+ *
  * <p>Every row's arithmetic is the same whichever other rows share the call ({@link MatMul}, the
  * per-row norms and RoPE, attention per sequence), so a batch gives the bits of its prompts run one
  * by one.
@@ -34,12 +34,6 @@ final class Transformer {
   private final AttentionEngine engine;
   private final AttentionOptions[] attention;
   private final float[] invFreq;
-
-  /** Nanoseconds spent in attention (the library's kernels and cache writes), for benchmarks. */
-  static final class Timings {
-    long attentionNanos;
-    long totalNanos;
-  }
 
   Transformer(ModelConfig config, ModelWeights weights, Workers workers, AttentionEngine engine) {
     this.config = config;
@@ -63,32 +57,88 @@ final class Transformer {
   }
 
   /**
-   * Appends {@code tokens[b]} to sequence {@code seqIds[b]} of the cache for every b, and returns
-   * the logits.
+   * Appends {@code tokens[b]} to sequence {@code seqIds[b]} of the cache for every b, and writes
+   * the logits into {@code logits}.
    *
    * @param cache a cache of this model's layers, K/V heads and head dimension
    * @param seqIds B distinct live sequences of the cache
    * @param tokens B arrays of at least one token id each
    * @param allPositions true: the logits of every new token (Σ n_b rows, sequence after sequence);
    *     false: of the last new token of each sequence (B rows)
-   * @return rows × V logits, row-major
+   * @param logits at least rows × V floats: the logits, row-major from 0 (the rest is untouched)
+   * @param workspace a workspace of this model ({@link ForwardWorkspace#forStep})
+   * @param timings adds the step's time (total, in attention) when not null
    * @throws IllegalArgumentException for bad arguments, IllegalStateException when the cache is
    *     full; nothing has changed then
    */
-  float[] forward(
-      PagedKvCache cache, int[] seqIds, int[][] tokens, boolean allPositions, Timings timings) {
+  void forward(
+      PagedKvCache cache,
+      int[] seqIds,
+      int[][] tokens,
+      boolean allPositions,
+      float[] logits,
+      ForwardWorkspace workspace,
+      StepTimings timings) {
     long t0 = System.nanoTime();
     int batch = check(cache, seqIds, tokens);
-    int h = config.hidden();
-    int[] start = new int[batch];
-    int[] rowStart = new int[batch + 1];
+    if (workspace == null || workspace.owner != this) {
+      throw new IllegalArgumentException("the workspace must be one of this model's");
+    }
+    long total = 0;
+    for (int[] t : tokens) {
+      total += t.length;
+    }
+    int rows = Math.toIntExact(total);
+    int outRows = allPositions ? rows : batch;
+    int vocab = config.vocabSize();
+    if (logits == null || (long) outRows * vocab > logits.length) {
+      throw new IllegalArgumentException(
+          (logits == null ? "no logits array" : "logits of " + logits.length + " floats")
+              + " for "
+              + outRows
+              + " rows of "
+              + vocab
+              + " logits");
+    }
+    ForwardWorkspace ws = workspace.forStep(rows, batch);
+    int[] start = ws.start;
+    int[] rowStart = ws.rowStart;
+    rowStart[0] = 0;
     for (int b = 0; b < batch; b++) {
       start[b] = cache.length(seqIds[b]);
       rowStart[b + 1] = rowStart[b] + tokens[b].length;
     }
-    int rows = rowStart[batch];
+    reserve(cache, seqIds, tokens, rows);
+    ropeTables(tokens, ws);
+    embed(tokens, ws);
+    for (int l = 0; l < config.layers(); l++) {
+      layer(l, cache, seqIds, tokens, rows, ws, timings);
+    }
+
+    // the rows whose logits are wanted, normed, through the LM head
+    int h = config.hidden();
+    float[] last = ws.last;
+    for (int r = 0; r < outRows; r++) {
+      int src = allPositions ? r : rowStart[r + 1] - 1;
+      System.arraycopy(ws.x, src * h, last, r * h, h);
+    }
+    rmsNorm(last, outRows, weights.finalNorm, last);
+    MatMul.multiply(workers, last, outRows, weights.lmHead, null, logits);
+    float cap = config.finalSoftcap();
+    if (cap > 0) {
+      for (int i = 0, n = outRows * vocab; i < n; i++) {
+        logits[i] = (float) Math.tanh(logits[i] / cap) * cap;
+      }
+    }
+    if (timings != null) {
+      timings.add(System.nanoTime() - t0, 0);
+    }
+  }
+
+  /** Reserves every sequence's new positions, or none when the cache has too few free pages. */
+  private static void reserve(PagedKvCache cache, int[] seqIds, int[][] tokens, int rows) {
     long pages = 0;
-    for (int b = 0; b < batch; b++) {
+    for (int b = 0; b < seqIds.length; b++) {
       pages += cache.pagesToReserve(seqIds[b], tokens[b].length);
     }
     if (pages > cache.freePages()) {
@@ -105,88 +155,41 @@ final class Transformer {
               + cache.capacityPages()
               + " are free");
     }
-    for (int b = 0; b < batch; b++) {
+    for (int b = 0; b < seqIds.length; b++) {
       cache.reserve(seqIds[b], tokens[b].length);
     }
+  }
 
-    // cos/sin of every row's position: freqs = pos · inv_freq in float32, as transformers does
+  /** cos/sin of every row's position: freqs = pos · inv_freq in float32, as transformers does. */
+  private void ropeTables(int[][] tokens, ForwardWorkspace ws) {
     int half = config.headDim() / 2;
-    float[] cos = new float[rows * half];
-    float[] sin = new float[rows * half];
-    for (int b = 0; b < batch; b++) {
+    for (int b = 0; b < tokens.length; b++) {
       for (int i = 0; i < tokens[b].length; i++) {
-        float pos = start[b] + i;
-        int at = (rowStart[b] + i) * half;
+        float pos = ws.start[b] + i;
+        int at = (ws.rowStart[b] + i) * half;
         for (int f = 0; f < half; f++) {
           float angle = pos * invFreq[f];
-          cos[at + f] = (float) Math.cos(angle);
-          sin[at + f] = (float) Math.sin(angle);
+          ws.cos[at + f] = (float) Math.cos(angle);
+          ws.sin[at + f] = (float) Math.sin(angle);
         }
       }
     }
+  }
 
-    // x = embed(tokens) (· √hidden in Gemma, rounded to float32 as transformers' buffer is)
-    float[] x = new float[rows * h];
+  /** x = embed(tokens) (· √hidden in Gemma, rounded to float32 as transformers' buffer is). */
+  private void embed(int[][] tokens, ForwardWorkspace ws) {
+    int h = config.hidden();
     float scale = config.family() == ModelFamily.GEMMA2 ? (float) Math.sqrt(h) : 1f;
-    for (int b = 0; b < batch; b++) {
+    for (int b = 0; b < tokens.length; b++) {
       for (int i = 0; i < tokens[b].length; i++) {
-        int at = (rowStart[b] + i) * h;
-        weights.embed(tokens[b][i], x, at);
+        int at = (ws.rowStart[b] + i) * h;
+        weights.embed(tokens[b][i], ws.x, at);
         if (scale != 1f) {
           for (int c = 0; c < h; c++) {
-            x[at + c] *= scale;
+            ws.x[at + c] *= scale;
           }
         }
       }
-    }
-
-    Buffers buf = new Buffers(config, rows);
-    for (int l = 0; l < config.layers(); l++) {
-      layer(l, cache, seqIds, start, rowStart, tokens, x, buf, cos, sin, timings);
-    }
-
-    // the rows whose logits are wanted, normed, through the LM head
-    int outRows = allPositions ? rows : batch;
-    float[] last = new float[outRows * h];
-    for (int r = 0; r < outRows; r++) {
-      int src = allPositions ? r : rowStart[r + 1] - 1;
-      System.arraycopy(x, src * h, last, r * h, h);
-    }
-    rmsNorm(last, outRows, weights.finalNorm, last);
-    float[] logits = new float[outRows * config.vocabSize()];
-    MatMul.multiply(workers, last, outRows, weights.lmHead, null, logits);
-    float cap = config.finalSoftcap();
-    if (cap > 0) {
-      for (int i = 0; i < logits.length; i++) {
-        logits[i] = (float) Math.tanh(logits[i] / cap) * cap;
-      }
-    }
-    if (timings != null) {
-      timings.totalNanos += System.nanoTime() - t0;
-    }
-    return logits;
-  }
-
-  /** The activations of one call, sized for its rows. */
-  private static final class Buffers {
-    final float[] normed;
-    final float[] q;
-    final float[] k;
-    final float[] v;
-    final float[] attn;
-    final float[] proj;
-    final float[] gate;
-    final float[] up;
-
-    Buffers(ModelConfig c, int rows) {
-      normed = new float[rows * c.hidden()];
-      q = new float[rows * c.heads() * c.headDim()];
-      k = new float[rows * c.kvHeads() * c.headDim()];
-      v = new float[rows * c.kvHeads() * c.headDim()];
-      attn = new float[rows * c.heads() * c.headDim()];
-      proj = new float[rows * c.hidden()];
-      gate = new float[rows * c.intermediate()];
-      up = new float[rows * c.intermediate()];
     }
   }
 
@@ -194,62 +197,61 @@ final class Transformer {
       int l,
       PagedKvCache cache,
       int[] seqIds,
-      int[] start,
-      int[] rowStart,
       int[][] tokens,
-      float[] x,
-      Buffers buf,
-      float[] cos,
-      float[] sin,
-      Timings timings) {
+      int rows,
+      ForwardWorkspace ws,
+      StepTimings timings) {
     ModelWeights.Layer w = weights.layers[l];
-    int rows = rowStart[rowStart.length - 1];
     int d = config.headDim();
     int hq = config.heads();
     int hkv = config.kvHeads();
+    float[] x = ws.x;
 
     // attention block: x += o_proj(attention(rope(q), rope(k), v)) (Gemma: normed again)
-    rmsNorm(x, rows, w.inputNorm(), buf.normed);
-    MatMul.multiply(workers, buf.normed, rows, w.q().w(), w.q().bias(), buf.q);
-    MatMul.multiply(workers, buf.normed, rows, w.k().w(), w.k().bias(), buf.k);
-    MatMul.multiply(workers, buf.normed, rows, w.v().w(), w.v().bias(), buf.v);
-    rope(buf.q, rows, hq, cos, sin);
-    rope(buf.k, rows, hkv, cos, sin);
+    rmsNorm(x, rows, w.inputNorm(), ws.normed);
+    MatMul.multiply(workers, ws.normed, rows, w.q().w(), w.q().bias(), ws.q);
+    MatMul.multiply(workers, ws.normed, rows, w.k().w(), w.k().bias(), ws.k);
+    MatMul.multiply(workers, ws.normed, rows, w.v().w(), w.v().bias(), ws.v);
+    rope(ws.q, rows, hq, ws.cos, ws.sin);
+    rope(ws.k, rows, hkv, ws.cos, ws.sin);
     long a0 = System.nanoTime();
     for (int b = 0; b < seqIds.length; b++) {
       int n = tokens[b].length;
+      int off = ws.rowStart[b] * hkv * d;
       cache.write(
           l,
           seqIds[b],
-          start[b],
-          packed(buf.k, rowStart[b], n, hkv, d),
-          packed(buf.v, rowStart[b], n, hkv, d));
+          ws.start[b],
+          ws.view(ForwardWorkspace.WRITE_K, b, ws.k, off, 1, hkv, n, d),
+          ws.view(ForwardWorkspace.WRITE_V, b, ws.v, off, 1, hkv, n, d));
     }
-    attend(l, cache, seqIds, start, rowStart, tokens, buf);
+    attend(l, cache, seqIds, tokens, ws);
     if (timings != null) {
-      timings.attentionNanos += System.nanoTime() - a0;
+      timings.add(0, System.nanoTime() - a0);
     }
-    MatMul.multiply(workers, buf.attn, rows, w.o().w(), w.o().bias(), buf.proj);
+    MatMul.multiply(workers, ws.attn, rows, w.o().w(), w.o().bias(), ws.proj);
     if (w.preFeedforwardNorm() != null) {
-      rmsNorm(buf.proj, rows, w.postAttentionNorm(), buf.proj);
+      rmsNorm(ws.proj, rows, w.postAttentionNorm(), ws.proj);
     }
-    add(x, buf.proj, rows * config.hidden());
+    add(x, ws.proj, rows * config.hidden());
 
     // MLP block: x += down(act(gate(x̂)) ⊙ up(x̂)) (Gemma: normed before and after)
     float[] norm2 = w.preFeedforwardNorm() != null ? w.preFeedforwardNorm() : w.postAttentionNorm();
-    rmsNorm(x, rows, norm2, buf.normed);
-    MatMul.multiply(workers, buf.normed, rows, w.gate().w(), w.gate().bias(), buf.gate);
-    MatMul.multiply(workers, buf.normed, rows, w.up().w(), w.up().bias(), buf.up);
+    rmsNorm(x, rows, norm2, ws.normed);
+    MatMul.multiply(workers, ws.normed, rows, w.gate().w(), w.gate().bias(), ws.gate);
+    MatMul.multiply(workers, ws.normed, rows, w.up().w(), w.up().bias(), ws.up);
     Activation act = config.activation();
+    float[] gate = ws.gate;
+    float[] up = ws.up;
     int n = rows * config.intermediate();
     for (int i = 0; i < n; i++) {
-      buf.gate[i] = act.apply(buf.gate[i]) * buf.up[i];
+      gate[i] = act.apply(gate[i]) * up[i];
     }
-    MatMul.multiply(workers, buf.gate, rows, w.down().w(), w.down().bias(), buf.proj);
+    MatMul.multiply(workers, gate, rows, w.down().w(), w.down().bias(), ws.proj);
     if (w.postFeedforwardNorm() != null) {
-      rmsNorm(buf.proj, rows, w.postFeedforwardNorm(), buf.proj);
+      rmsNorm(ws.proj, rows, w.postFeedforwardNorm(), ws.proj);
     }
-    add(x, buf.proj, rows * config.hidden());
+    add(x, ws.proj, rows * config.hidden());
   }
 
   /**
@@ -257,17 +259,13 @@ final class Transformer {
    * sequences adding the same number of tokens through the decode step.
    */
   private void attend(
-      int l,
-      PagedKvCache cache,
-      int[] seqIds,
-      int[] start,
-      int[] rowStart,
-      int[][] tokens,
-      Buffers buf) {
+      int l, PagedKvCache cache, int[] seqIds, int[][] tokens, ForwardWorkspace ws) {
     int d = config.headDim();
     int hq = config.heads();
     int hkv = config.kvHeads();
     AttentionOptions options = attention[l];
+    int[] start = ws.start;
+    int[] rowStart = ws.rowStart;
     int batch = seqIds.length;
     for (int b0 = 0; b0 < batch; ) {
       int b1 = b0 + 1;
@@ -277,19 +275,20 @@ final class Transformer {
         }
         int r0 = rowStart[b0];
         int n = rowStart[b1] - r0;
-        int[] cu = new int[b1 - b0 + 1];
+        int[] cu = ws.cuSeqlens(b0, b1 - b0 + 1);
+        cu[0] = 0;
         for (int b = b0; b < b1; b++) {
           cu[b - b0 + 1] = rowStart[b + 1] - r0;
         }
         engine.varlen(
-            packed(buf.q, r0, n, hq, d),
-            packed(buf.k, r0, n, hkv, d),
-            packed(buf.v, r0, n, hkv, d),
+            ws.view(ForwardWorkspace.RUN_Q, b0, ws.q, r0 * hq * d, 1, hq, n, d),
+            ws.view(ForwardWorkspace.RUN_K, b0, ws.k, r0 * hkv * d, 1, hkv, n, d),
+            ws.view(ForwardWorkspace.RUN_V, b0, ws.v, r0 * hkv * d, 1, hkv, n, d),
             cu,
             cu,
             options,
-            packed(buf.attn, r0, n, hq, d),
-            new float[hq * n]);
+            ws.view(ForwardWorkspace.RUN_O, b0, ws.attn, r0 * hq * d, 1, hq, n, d),
+            ws.lse(b0, hq * n));
       } else {
         int n = tokens[b0].length;
         while (b1 < batch && start[b1] != 0 && tokens[b1].length == n) {
@@ -297,25 +296,17 @@ final class Transformer {
         }
         int count = b1 - b0;
         int off = rowStart[b0] * hq * d;
-        int[] shape = {count, hq, n, d};
-        int[] strides = {n * hq * d, d, hq * d};
         engine.decode(
             cache,
             l,
-            Arrays.copyOfRange(seqIds, b0, b1),
-            Tensor.view(buf.q, off, shape, strides),
+            ws.runIds(seqIds, b0, b1),
+            ws.view(ForwardWorkspace.RUN_Q, b0, ws.q, off, count, hq, n, d),
             options,
-            Tensor.view(buf.attn, off, shape, strides),
-            new float[count * hq * n]);
+            ws.view(ForwardWorkspace.RUN_O, b0, ws.attn, off, count, hq, n, d),
+            ws.lse(b0, count * hq * n));
       }
       b0 = b1;
     }
-  }
-
-  /** Rows [r0, r0 + n) of a token-major (rows, heads·d) buffer as a (1, heads, n, d) view. */
-  private static Tensor packed(float[] data, int r0, int n, int heads, int d) {
-    return Tensor.view(
-        data, r0 * heads * d, new int[] {1, heads, n, d}, new int[] {heads * n * d, d, heads * d});
   }
 
   /**
