@@ -2,6 +2,8 @@ package dev.flashattn4j.model;
 
 import dev.flashattn4j.api.AttentionEngine;
 import dev.flashattn4j.cache.PagedKvCache;
+import dev.flashattn4j.values.AttentionOptions;
+import dev.flashattn4j.values.Causal;
 
 /**
  * The decoder's forward pass over a batch of sequences that each grow by some tokens: transformers'
