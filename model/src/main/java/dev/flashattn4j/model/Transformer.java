@@ -16,8 +16,9 @@ import dev.flashattn4j.values.Causal;
  * <ul>
  *   <li>sequences that start empty (prefill) through the varlen forward kernel, as one packed batch
  *       with {@code cu_seqlens} (causal, the layer's window and soft cap);
- *   <li>sequences that already hold tokens through the decode step on the cache: one call for a run
- *       of sequences adding the same number of tokens (1 when generating).
+ *   <li>sequences that already hold tokens through one ragged decode call on the cache for a run of
+ *       them, whatever each one adds: 1 token when generating, a chunk of a long prompt over its
+ *       cached prefix (chunked prefill), several for a speculative step.
  * </ul>
  *
  * <p>A step's activations live in a {@link ForwardWorkspace} that the caller keeps from step to
@@ -257,8 +258,8 @@ final class Transformer {
   }
 
   /**
-   * Attention of every sequence's new rows: runs of empty sequences through varlen, runs of
-   * sequences adding the same number of tokens through the decode step.
+   * Attention of every sequence's new rows: runs of empty sequences through varlen (prefill), runs
+   * of sequences that hold tokens through one ragged decode call each (any number of new tokens).
    */
   private void attend(
       int l, PagedKvCache cache, int[] seqIds, int[][] tokens, ForwardWorkspace ws) {
@@ -292,20 +293,28 @@ final class Transformer {
             ws.view(ForwardWorkspace.RUN_O, b0, ws.attn, r0 * hq * d, 1, hq, n, d),
             ws.lse(b0, hq * n));
       } else {
-        int n = tokens[b0].length;
-        while (b1 < batch && start[b1] != 0 && tokens[b1].length == n) {
+        // every sequence that holds tokens already, whatever its number of new tokens (one when
+        // generating, a chunk of a long prompt, several for a speculative step): one ragged
+        // decode call over the cache, their rows packed as they lie
+        while (b1 < batch && start[b1] != 0) {
           b1++;
         }
-        int count = b1 - b0;
-        int off = rowStart[b0] * hq * d;
+        int r0 = rowStart[b0];
+        int n = rowStart[b1] - r0;
+        int[] cu = ws.cuSeqlens(b0, b1 - b0 + 1);
+        for (int b = b0; b <= b1; b++) {
+          cu[b - b0] = rowStart[b] - r0;
+        }
+        int off = r0 * hq * d;
         engine.decode(
             cache,
             l,
             ws.runIds(seqIds, b0, b1),
-            ws.view(ForwardWorkspace.RUN_Q, b0, ws.q, off, count, hq, n, d),
+            ws.view(ForwardWorkspace.RUN_Q, b0, ws.q, off, 1, hq, n, d),
+            cu,
             options,
-            ws.view(ForwardWorkspace.RUN_O, b0, ws.attn, off, count, hq, n, d),
-            ws.lse(b0, count * hq * n));
+            ws.view(ForwardWorkspace.RUN_O, b0, ws.attn, off, 1, hq, n, d),
+            ws.lse(b0, hq * n));
       }
       b0 = b1;
     }

@@ -122,6 +122,44 @@ class ModelTest {
     }
   }
 
+  /**
+   * Issue 21: one step for sequences that add different numbers of tokens (one generating, one a
+   * chunk of its prompt over its cached prefix, one a speculative three, one a new prompt) gives,
+   * row for row, the bits of each sequence stepped alone: one ragged decode call serves them all.
+   */
+  @Test
+  void oneStepOfMixedSequencesIsEachSequenceAlone() throws IOException {
+    for (String family : new String[] {"llama", "gemma2"}) {
+      try (Model m = load(family, ModelOptions.defaults().withThreads(2))) {
+        int vocab = m.config().vocabSize();
+        int[][] prompts = {{1, 5, 9, 13}, {2, 6}, {3, 7, 11, 15, 19, 23}, {}};
+        int[][] next = {{42}, {8, 10, 12, 14, 16, 18, 20}, {4, 44, 70}, {30, 31, 32}};
+        PagedKvCache together = m.newCache(256);
+        int[] ids = new int[4];
+        for (int b = 0; b < 4; b++) {
+          ids[b] = together.newSequence();
+          if (prompts[b].length > 0) {
+            m.forward(together, new int[] {ids[b]}, new int[][] {prompts[b]}, false);
+          }
+        }
+        float[] mixed = m.forward(together, ids, next, true);
+        int row = 0;
+        for (int b = 0; b < 4; b++) {
+          PagedKvCache alone = m.newCache(64);
+          int id = alone.newSequence();
+          if (prompts[b].length > 0) {
+            m.forward(alone, new int[] {id}, new int[][] {prompts[b]}, false);
+          }
+          float[] want = m.forward(alone, new int[] {id}, new int[][] {next[b]}, true);
+          float[] got =
+              java.util.Arrays.copyOfRange(mixed, row * vocab, (row + next[b].length) * vocab);
+          org.junit.jupiter.api.Assertions.assertArrayEquals(want, got, family + ", sequence " + b);
+          row += next[b].length;
+        }
+      }
+    }
+  }
+
   @Test
   void aFullCacheIsAnErrorThatChangesNothing() throws IOException {
     try (Model m = load("llama", ModelOptions.defaults().withThreads(1).withPageSize(4))) {
