@@ -40,7 +40,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
   @Option(
       names = "--storage",
       split = ",",
-      description = "float32, float16 and/or bfloat16 (default: ${DEFAULT-VALUE})",
+      description = "float32, float16, bfloat16 and/or int8 (default: ${DEFAULT-VALUE})",
       defaultValue = "float32,float16,bfloat16")
   String[] storages;
 
@@ -99,8 +99,10 @@ final class BenchDecodeCommand implements Callable<Integer> {
         case "float32", "f32" -> kinds.add(KvStorage.FLOAT32);
         case "float16", "f16" -> kinds.add(KvStorage.FLOAT16);
         case "bfloat16", "bf16" -> kinds.add(KvStorage.BFLOAT16);
+        case "int8" -> kinds.add(KvStorage.INT8);
         default ->
-            throw new BadInputException("--storage must be float32, float16 or bfloat16, not " + s);
+            throw new BadInputException(
+                "--storage must be float32, float16, bfloat16 or int8, not " + s);
       }
     }
     positive("--heads", heads);

@@ -340,9 +340,10 @@ final class DecodeBench {
   }
 
   private static void roundAsStored(KvStorage storage, Tensor t) {
+    // as the cache stores them, row by row (int8: a scale per row)
     float[] a = t.data();
-    for (int i = 0; i < a.length; i++) {
-      a[i] = storage.round(a[i]);
+    for (int i = 0; i < a.length; i += t.cols()) {
+      storage.roundRow(a, i, t.cols());
     }
   }
 

@@ -302,8 +302,11 @@ final class DecodeDemoCommand implements Callable<Integer> {
       for (int i = (h * capacity + from) * headDim; i < (h * capacity + from + n) * headDim; i++) {
         k[i] = (float) (random.nextDouble() * 2 - 1);
         v[i] = (float) (random.nextDouble() * 2 - 1);
-        k[i] = storage.round(k[i]);
-        v[i] = storage.round(v[i]);
+      }
+      // as the cache stores them (int8: a scale per row)
+      for (int row = h * capacity + from; row < h * capacity + from + n; row++) {
+        storage.roundRow(k, row * headDim, headDim);
+        storage.roundRow(v, row * headDim, headDim);
       }
     }
   }

@@ -203,7 +203,7 @@ class OutputsTest {
     assertRefused(Cli.run(grad), "--out-dq and --out-dv name the same file");
     assertFalse(Files.exists(dir.resolve("dk.npy")), "grad wrote dK although it refused");
 
-    Path both = dir.resolve("bench.out");
+    Path both = dir.resolve("bench.png");
     List<String> bench = new ArrayList<>(tinyBench());
     bench.addAll(List.of("--csv", both.toString(), "--plot", both.toString()));
     Cli r = Cli.run(bench);

@@ -29,7 +29,8 @@ class TrainDemoCommandTest {
     Cli r = Cli.run("train-demo", "--steps", "20", "--every", "20", "--plot", png.toString());
     assertEquals(0, r.exit(), r.toString());
     java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(png.toFile());
-    assertEquals(1000, img.getWidth());
+    // the loss curves, and beside them |ours − PyTorch| per step (issue 23)
+    assertEquals(2 * dev.flashattn4j.viz.chart.LossChart.WIDTH, img.getWidth());
   }
 
   @Test

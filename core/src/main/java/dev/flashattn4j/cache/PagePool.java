@@ -2,6 +2,7 @@ package dev.flashattn4j.cache;
 
 import dev.flashattn4j.tensor.Tensor;
 import java.util.Arrays;
+import java.util.function.Supplier;
 
 /**
  * The pages of a {@link PagedKvCache}: for every layer, K and V arrays of {@code pageSize} token
@@ -21,12 +22,17 @@ final class PagePool {
   private final int keyLength;
   private final int valueLength;
 
-  // [layer][page] -> K rows [head][slot][d] and V rows [head][slot][d_v]; one of the two kinds.
-  // Pages [0, allocated) have arrays; the outer arrays grow by doubling up to the capacity.
+  // [layer][page] -> K rows [head][slot][d] and V rows [head][slot][d_v], in one of three kinds:
+  // float32, 16-bit patterns, or int8 with one scale per (head, slot) in [layer][page][head·P +
+  // slot]. Pages [0, allocated) have arrays; the outer arrays grow by doubling up to the capacity.
   private float[][][] keys32;
   private float[][][] values32;
   private short[][][] keys16;
   private short[][][] values16;
+  private byte[][][] keys8;
+  private byte[][][] values8;
+  private float[][][] keyScales;
+  private float[][][] valueScales;
   int allocated;
 
   // refCount[page] for the allocated pages; freeList[0, freeCount) the allocated pages no sequence
@@ -53,12 +59,21 @@ final class PagePool {
     this.keyLength = kvHeads * pageSize * headDim;
     this.valueLength = kvHeads * pageSize * valueDim;
     int slots = Math.min(pages, 16);
-    if (storage == KvStorage.FLOAT32) {
-      keys32 = new float[layers][slots][];
-      values32 = new float[layers][slots][];
-    } else {
-      keys16 = new short[layers][slots][];
-      values16 = new short[layers][slots][];
+    switch (storage) {
+      case FLOAT32 -> {
+        keys32 = new float[layers][slots][];
+        values32 = new float[layers][slots][];
+      }
+      case FLOAT16, BFLOAT16 -> {
+        keys16 = new short[layers][slots][];
+        values16 = new short[layers][slots][];
+      }
+      case INT8 -> {
+        keys8 = new byte[layers][slots][];
+        values8 = new byte[layers][slots][];
+        keyScales = new float[layers][slots][];
+        valueScales = new float[layers][slots][];
+      }
     }
     refCount = new int[slots];
     freeList = new int[slots];
@@ -77,9 +92,13 @@ final class PagePool {
     return page < allocated ? refCount[page] : 0;
   }
 
-  /** Bytes of one page, all layers. */
-  private long bytesPerPage() {
-    return (long) layers * kvHeads * pageSize * (headDim + valueDim) * storage.bytesPerElement();
+  /** Bytes of one page, all layers (int8: with its two float32 scales a token and head). */
+  long bytesPerPage() {
+    long scales = storage == KvStorage.INT8 ? 2L * Float.BYTES : 0;
+    return (long) layers
+        * kvHeads
+        * pageSize
+        * ((headDim + valueDim) * (long) storage.bytesPerElement() + scales);
   }
 
   /**
@@ -93,39 +112,26 @@ final class PagePool {
     while (slots < newAllocated) {
       slots = (int) Math.min(pages, 2L * slots);
     }
-    boolean wide = keys32 != null;
-    float[][][] k32 = null;
-    float[][][] v32 = null;
-    short[][][] k16 = null;
-    short[][][] v16 = null;
+    int scales = kvHeads * pageSize;
+    float[][][] k32;
+    float[][][] v32;
+    short[][][] k16;
+    short[][][] v16;
+    byte[][][] k8;
+    byte[][][] v8;
+    float[][][] ks;
+    float[][][] vs;
     int[] counts;
     int[] free;
     try {
-      if (wide) {
-        k32 = new float[layers][][];
-        v32 = new float[layers][][];
-      } else {
-        k16 = new short[layers][][];
-        v16 = new short[layers][][];
-      }
-      for (int l = 0; l < layers; l++) {
-        if (wide) {
-          k32[l] = Arrays.copyOf(keys32[l], slots);
-          v32[l] = Arrays.copyOf(values32[l], slots);
-        } else {
-          k16[l] = Arrays.copyOf(keys16[l], slots);
-          v16[l] = Arrays.copyOf(values16[l], slots);
-        }
-        for (int p = allocated; p < newAllocated; p++) {
-          if (wide) {
-            k32[l][p] = new float[keyLength];
-            v32[l][p] = new float[valueLength];
-          } else {
-            k16[l][p] = new short[keyLength];
-            v16[l][p] = new short[valueLength];
-          }
-        }
-      }
+      k32 = grow(keys32, slots, newAllocated, () -> new float[keyLength]);
+      v32 = grow(values32, slots, newAllocated, () -> new float[valueLength]);
+      k16 = grow(keys16, slots, newAllocated, () -> new short[keyLength]);
+      v16 = grow(values16, slots, newAllocated, () -> new short[valueLength]);
+      k8 = grow(keys8, slots, newAllocated, () -> new byte[keyLength]);
+      v8 = grow(values8, slots, newAllocated, () -> new byte[valueLength]);
+      ks = grow(keyScales, slots, newAllocated, () -> new float[scales]);
+      vs = grow(valueScales, slots, newAllocated, () -> new float[scales]);
       counts = Arrays.copyOf(refCount, slots);
       free = Arrays.copyOf(freeList, slots);
     } catch (OutOfMemoryError e) {
@@ -143,12 +149,34 @@ final class PagePool {
     values32 = v32;
     keys16 = k16;
     values16 = v16;
+    keys8 = k8;
+    values8 = v8;
+    keyScales = ks;
+    valueScales = vs;
     refCount = counts;
     freeList = free;
     for (int p = newAllocated - 1; p >= allocated; p--) {
       freeList[freeCount++] = p;
     }
     allocated = newAllocated;
+  }
+
+  /**
+   * [layer][page] arrays of one kind with room for {@code slots} pages and pages [allocated,
+   * newAllocated) made; null for a kind this pool does not store. Nothing is changed in place.
+   */
+  private <A> A[][] grow(A[][] old, int slots, int newAllocated, Supplier<A> make) {
+    if (old == null) {
+      return null;
+    }
+    A[][] fresh = Arrays.copyOf(old, old.length);
+    for (int l = 0; l < layers; l++) {
+      fresh[l] = Arrays.copyOf(old[l], slots);
+      for (int p = allocated; p < newAllocated; p++) {
+        fresh[l][p] = make.get();
+      }
+    }
+    return fresh;
   }
 
   int take() {
@@ -165,49 +193,98 @@ final class PagePool {
 
   void copyPage(int from, int to) {
     for (int l = 0; l < layers; l++) {
-      if (keys32 != null) {
-        System.arraycopy(keys32[l][from], 0, keys32[l][to], 0, keys32[l][from].length);
-        System.arraycopy(values32[l][from], 0, values32[l][to], 0, values32[l][from].length);
-      } else {
-        System.arraycopy(keys16[l][from], 0, keys16[l][to], 0, keys16[l][from].length);
-        System.arraycopy(values16[l][from], 0, values16[l][to], 0, values16[l][from].length);
+      switch (storage) {
+        case FLOAT32 -> {
+          System.arraycopy(keys32[l][from], 0, keys32[l][to], 0, keyLength);
+          System.arraycopy(values32[l][from], 0, values32[l][to], 0, valueLength);
+        }
+        case FLOAT16, BFLOAT16 -> {
+          System.arraycopy(keys16[l][from], 0, keys16[l][to], 0, keyLength);
+          System.arraycopy(values16[l][from], 0, values16[l][to], 0, valueLength);
+        }
+        case INT8 -> {
+          System.arraycopy(keys8[l][from], 0, keys8[l][to], 0, keyLength);
+          System.arraycopy(values8[l][from], 0, values8[l][to], 0, valueLength);
+          System.arraycopy(keyScales[l][from], 0, keyScales[l][to], 0, kvHeads * pageSize);
+          System.arraycopy(valueScales[l][from], 0, valueScales[l][to], 0, kvHeads * pageSize);
+        }
       }
     }
   }
 
   void clearPage(int page) {
     for (int l = 0; l < layers; l++) {
-      if (keys32 != null) {
-        Arrays.fill(keys32[l][page], 0f);
-        Arrays.fill(values32[l][page], 0f);
-      } else {
-        Arrays.fill(keys16[l][page], (short) 0);
-        Arrays.fill(values16[l][page], (short) 0);
+      switch (storage) {
+        case FLOAT32 -> {
+          Arrays.fill(keys32[l][page], 0f);
+          Arrays.fill(values32[l][page], 0f);
+        }
+        case FLOAT16, BFLOAT16 -> {
+          Arrays.fill(keys16[l][page], (short) 0);
+          Arrays.fill(values16[l][page], (short) 0);
+        }
+        case INT8 -> {
+          Arrays.fill(keys8[l][page], (byte) 0);
+          Arrays.fill(values8[l][page], (byte) 0);
+          Arrays.fill(keyScales[l][page], 0f);
+          Arrays.fill(valueScales[l][page], 0f);
+        }
       }
     }
   }
 
-  void store(int layer, int page, boolean key, int at, Tensor src, int h, int t, int cols) {
+  /**
+   * Stores one row (token t of head h of {@code src}) at element {@code at} of a page: as it is, as
+   * 16-bit patterns, or as int8 with the row's scale at [head·P + slot].
+   */
+  void store(
+      int layer,
+      int page,
+      boolean key,
+      int at,
+      int head,
+      int slot,
+      Tensor src,
+      int h,
+      int t,
+      int cols) {
     float[] from = src.data();
     int o = src.rowOffset(0, h, t);
-    if (keys32 != null) {
-      float[] dst = key ? keys32[layer][page] : values32[layer][page];
-      System.arraycopy(from, o, dst, at, cols);
-    } else {
-      short[] dst = key ? keys16[layer][page] : values16[layer][page];
-      for (int c = 0; c < cols; c++) {
-        dst[at + c] = storage.encode(from[o + c]);
+    switch (storage) {
+      case FLOAT32 ->
+          System.arraycopy(from, o, key ? keys32[layer][page] : values32[layer][page], at, cols);
+      case FLOAT16, BFLOAT16 -> {
+        short[] dst = key ? keys16[layer][page] : values16[layer][page];
+        for (int c = 0; c < cols; c++) {
+          dst[at + c] = storage.encode(from[o + c]);
+        }
+      }
+      case INT8 -> {
+        float[] scales = key ? keyScales[layer][page] : valueScales[layer][page];
+        scales[head * pageSize + slot] =
+            KvStorage.quantize(from, o, cols, key ? keys8[layer][page] : values8[layer][page], at);
       }
     }
   }
 
   /** Elements [at, at + cols) of a page's K (or V) rows, converted to float32. */
-  void read(int layer, int page, boolean key, int at, int cols, float[] out) {
-    for (int c = 0; c < cols; c++) {
-      out[c] =
-          keys32 != null
-              ? (key ? keys32 : values32)[layer][page][at + c]
-              : storage.decode((key ? keys16 : values16)[layer][page][at + c]);
+  void read(int layer, int page, boolean key, int at, int head, int slot, int cols, float[] out) {
+    switch (storage) {
+      case FLOAT32 ->
+          System.arraycopy(key ? keys32[layer][page] : values32[layer][page], at, out, 0, cols);
+      case FLOAT16, BFLOAT16 -> {
+        short[] src = key ? keys16[layer][page] : values16[layer][page];
+        for (int c = 0; c < cols; c++) {
+          out[c] = storage.decode(src[at + c]);
+        }
+      }
+      case INT8 -> {
+        byte[] src = key ? keys8[layer][page] : values8[layer][page];
+        float scale = (key ? keyScales : valueScales)[layer][page][head * pageSize + slot];
+        for (int c = 0; c < cols; c++) {
+          out[c] = src[at + c] * scale;
+        }
+      }
     }
   }
 
@@ -233,6 +310,30 @@ final class PagePool {
   short[] valuePage16(int layer, int page) {
     checkPage(layer, page, values16 != null, "valuePage16", "valuePage");
     return values16[layer][page];
+  }
+
+  /** K rows of a page in one layer as int8 (INT8 storage only). */
+  byte[] keyPage8(int layer, int page) {
+    checkPage(layer, page, keys8 != null, "keyPage8", "keyPage or keyPage16");
+    return keys8[layer][page];
+  }
+
+  /** V rows of a page in one layer as int8 (INT8 storage only). */
+  byte[] valuePage8(int layer, int page) {
+    checkPage(layer, page, values8 != null, "valuePage8", "valuePage or valuePage16");
+    return values8[layer][page];
+  }
+
+  /** The scales of a page's K rows, [head·pageSize + slot] (INT8 storage only). */
+  float[] keyScales(int layer, int page) {
+    checkPage(layer, page, keyScales != null, "keyScales", "keyPage or keyPage16");
+    return keyScales[layer][page];
+  }
+
+  /** The scales of a page's V rows, [head·pageSize + slot] (INT8 storage only). */
+  float[] valueScales(int layer, int page) {
+    checkPage(layer, page, valueScales != null, "valueScales", "valuePage or valuePage16");
+    return valueScales[layer][page];
   }
 
   private void checkPage(int layer, int page, boolean stored, String method, String other) {

@@ -282,8 +282,8 @@ public final class PagedKvCache {
       int page = s.table[p / pageSize];
       int slot = p % pageSize;
       for (int h = 0; h < kvHeads; h++) {
-        pool.store(layer, page, true, rowOffset(h, slot, headDim), k, h, t, headDim);
-        pool.store(layer, page, false, rowOffset(h, slot, valueDim), v, h, t, valueDim);
+        pool.store(layer, page, true, rowOffset(h, slot, headDim), h, slot, k, h, t, headDim);
+        pool.store(layer, page, false, rowOffset(h, slot, valueDim), h, slot, v, h, t, valueDim);
       }
     }
   }
@@ -445,7 +445,7 @@ public final class PagedKvCache {
     }
     int page = s.table[position / pageSize];
     int at = rowOffset(head, position % pageSize, cols);
-    pool.read(layer, page, key, at, cols, out);
+    pool.read(layer, page, key, at, head, position % pageSize, cols, out);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -498,7 +498,7 @@ public final class PagedKvCache {
 
   /** Bytes of K and V in one page, all layers. */
   public long bytesPerPage() {
-    return (long) layers * kvHeads * pageSize * (headDim + valueDim) * storage.bytesPerElement();
+    return pool.bytesPerPage();
   }
 
   /** Bytes of K and V allocated so far (pages are allocated as sequences first need them). */
@@ -541,6 +541,33 @@ public final class PagedKvCache {
   public short[] valuePage16(int layer, int page) {
     checkLayer(layer);
     return pool.valuePage16(layer, page);
+  }
+
+  /** K rows of a page in one layer as int8, {@code [head][slot][d]} (INT8 storage only). */
+  public byte[] keyPage8(int layer, int page) {
+    checkLayer(layer);
+    return pool.keyPage8(layer, page);
+  }
+
+  /** V rows of a page in one layer as int8, {@code [head][slot][d_v]} (INT8 storage only). */
+  public byte[] valuePage8(int layer, int page) {
+    checkLayer(layer);
+    return pool.valuePage8(layer, page);
+  }
+
+  /**
+   * The scales of a page's int8 K rows: element c of row (head, slot) is {@code keyPage8[(head·P +
+   * slot)·d + c] · keyScales[head·P + slot]} (INT8 storage only).
+   */
+  public float[] keyScales(int layer, int page) {
+    checkLayer(layer);
+    return pool.keyScales(layer, page);
+  }
+
+  /** The scales of a page's int8 V rows, as {@link #keyScales} (INT8 storage only). */
+  public float[] valueScales(int layer, int page) {
+    checkLayer(layer);
+    return pool.valueScales(layer, page);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ final class DecodePlan extends TeamJob {
   Tensor out;
   float[] lse;
   boolean simd;
-  boolean halfWidth;
+  boolean halfWidth; // K and V are widened to float32 block by block (16-bit or int8 pages)
   KvStorage storage;
 
   // Sizes.

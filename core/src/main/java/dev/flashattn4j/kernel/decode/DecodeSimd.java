@@ -175,6 +175,14 @@ final class DecodeSimd {
   //    vectorises the loop (one vcvtph2ps per 8 elements with F16C). bfloat16: the pattern is the
   //    float's top half, so a widening load and a shift by 16 (C2 does not vectorise that loop).
 
+  /** dst[dOff + j] = src[so + j] · scale for j in [0, n): one row of an int8 page. */
+  static void widen8(byte[] src, int so, float scale, float[] dst, int dOff, int n) {
+    int j = VECTOR_BY_DEFAULT ? DecodeVectors.widenInt8(src, so, scale, dst, dOff, n) : 0;
+    for (; j < n; j++) {
+      dst[dOff + j] = src[so + j] * scale;
+    }
+  }
+
   static void widen(KvStorage storage, short[] src, int so, float[] dst, int dOff, int n) {
     if (storage == KvStorage.BFLOAT16) {
       int j = VECTOR_BY_DEFAULT ? DecodeVectors.widenBfloat16(src, so, dst, dOff, n) : 0;

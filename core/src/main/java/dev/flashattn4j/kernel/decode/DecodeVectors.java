@@ -3,6 +3,7 @@ package dev.flashattn4j.kernel.decode;
 import dev.flashattn4j.config.MicroKernel;
 import dev.flashattn4j.internal.Simd;
 import dev.flashattn4j.internal.Softmax;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -568,6 +569,34 @@ final class DecodeVectors {
                   .convertShape(VectorOperators.S2I, INT_SPECIES, 0));
       FLOATS
           .cast(wide.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats())
+          .intoArray(dst, dOff + j);
+    }
+    return j;
+  }
+
+  // 7. dst[dOff + j] = src[so + j] · scale for j in the whole vectors of [0, n): int8 pages, one
+  //    widening load (B2F) and a multiply; returns where the tail starts (0 below 256-bit vectors,
+  //    where no byte vector has the float vector's lane count).
+
+  /** Bytes of int8 pages, as many as {@link #SPECIES} has floats (from 256-bit vectors on). */
+  private static final VectorSpecies<Byte> BYTE_SPECIES =
+      VectorSpecies.of(
+          byte.class, VectorShape.forBitSize(Math.max(64, SPECIES.vectorBitSize() / 4)));
+
+  private static final boolean BYTES_FIT = BYTE_SPECIES.length() == LANES;
+
+  static int widenInt8(byte[] src, int so, float scale, float[] dst, int dOff, int n) {
+    if (!BYTES_FIT) {
+      return 0;
+    }
+    int j = 0;
+    for (; j + LANES <= n; j += LANES) {
+      // a conversion's result cast to its concrete class: see Simd.FLOATS
+      FLOATS
+          .cast(
+              ByteVector.fromArray(BYTE_SPECIES, src, so + j)
+                  .convertShape(VectorOperators.B2F, SPECIES, 0))
+          .mul(scale)
           .intoArray(dst, dOff + j);
     }
     return j;

@@ -1,5 +1,6 @@
 package dev.flashattn4j.kernel.decode;
 
+import dev.flashattn4j.cache.KvStorage;
 import dev.flashattn4j.cache.PagedKvCache;
 import dev.flashattn4j.internal.Scratch;
 import dev.flashattn4j.internal.Softmax;
@@ -322,7 +323,21 @@ final class DecodeWorker implements Scratch.Sized {
       int run = Math.min(n - j, ps - slot); // consecutive slots of one page are contiguous
       int kAt = (g * ps + slot) * d;
       int vAt = (g * ps + slot) * dv;
-      if (p.halfWidth) {
+      if (p.storage == KvStorage.INT8) {
+        byte[] kPage = cache.keyPage8(p.layer, page);
+        byte[] vPage = cache.valuePage8(p.layer, page);
+        float[] kScale = cache.keyScales(p.layer, page);
+        float[] vScale = cache.valueScales(p.layer, page);
+        for (int x = 0; x < run; x++) {
+          int at = g * ps + slot + x;
+          DecodeSimd.widen8(kPage, kAt + x * d, kScale[at], kWide, (j + x) * d, d);
+          DecodeSimd.widen8(vPage, vAt + x * dv, vScale[at], vWide, (j + x) * dv, dv);
+          kRows[j + x] = kWide;
+          kOff[j + x] = (j + x) * d;
+          vRows[j + x] = vWide;
+          vOff[j + x] = (j + x) * dv;
+        }
+      } else if (p.halfWidth) {
         short[] kPage = cache.keyPage16(p.layer, page);
         short[] vPage = cache.valuePage16(p.layer, page);
         touch(kPage, kAt, run * d);

@@ -66,12 +66,10 @@ final class CacheFixture {
       float[] row = new float[t.heads() * t.cols()];
       for (int h = 0; h < t.heads(); h++) {
         for (int c = 0; c < t.cols(); c++) {
-          float x = t.get(0, h, n, c);
-          if (cache.storage() != KvStorage.FLOAT32) {
-            x = cache.storage().round(x);
-          }
-          row[h * t.cols() + c] = x;
+          row[h * t.cols() + c] = t.get(0, h, n, c);
         }
+        // as stored: a 16-bit element alone, an int8 row with its scale
+        cache.storage().roundRow(row, h * t.cols(), t.cols());
       }
       list.add(row);
     }
