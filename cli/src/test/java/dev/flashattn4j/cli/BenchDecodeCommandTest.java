@@ -110,7 +110,7 @@ class BenchDecodeCommandTest {
 
   @Test
   void badFlags() {
-    assertEquals(2, Cli.run("bench-decode", "--storage", "int8").exit());
+    assertEquals(2, Cli.run("bench-decode", "--storage", "int4").exit());
     assertEquals(2, Cli.run("bench-decode", "--heads", "6", "--kv-heads", "4").exit());
   }
 

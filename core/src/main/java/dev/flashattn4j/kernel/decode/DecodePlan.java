@@ -175,6 +175,14 @@ final class DecodePlan extends TeamJob {
       partials = new float[Math.toIntExact(floats)];
     }
 
+    layOutTasks(splits, threads);
+  }
+
+  /**
+   * The tasks: for every (b, g), its chunks cut into runs of consecutive chunks (one task each),
+   * and the count of tasks that merges the last.
+   */
+  private void layOutTasks(int splits, int threads) {
     // Splits per (b, g): as asked, or enough for ~16 tasks per thread (small tasks even out the
     // threads when one is slowed); never more than its chunks.
     int pairs = batch * kvHeads;

@@ -19,7 +19,6 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.params.provider.ValueSource;
 
 /** The decode step against the oracle on the whole sequence, and its invariances. */
 class DecodeAttentionTest {
@@ -439,13 +438,19 @@ class DecodeAttentionTest {
 
   @org.junit.jupiter.api.Tag("allocation") // run alone in a fresh JVM: see core/pom.xml
   @ParameterizedTest
-  @ValueSource(ints = {1, 2})
-  void aWarmStepIntoBuffersAllocatesNothing(int threads) {
+  @org.junit.jupiter.params.provider.CsvSource({
+    "1, FLOAT32",
+    "2, FLOAT32",
+    "2, BFLOAT16",
+    "1, INT8",
+    "2, INT8"
+  })
+  void aWarmStepIntoBuffersAllocatesNothing(int threads, KvStorage storage) {
     com.sun.management.ThreadMXBean mx =
         (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
     assertTrue(mx.isThreadAllocatedMemorySupported());
     mx.setThreadAllocatedMemoryEnabled(true);
-    CacheFixture f = new CacheFixture(2, 32, 32, 16, 20, KvStorage.FLOAT32, 59);
+    CacheFixture f = new CacheFixture(2, 32, 32, 16, 20, storage, 59);
     int[] ids = {f.newSequence(), f.newSequence()};
     f.append(ids[0], 70, 1f);
     f.append(ids[1], 21, 1f);
@@ -483,7 +488,12 @@ class DecodeAttentionTest {
         assertEquals(
             0,
             allocated,
-            "bytes allocated by 50 warm steps, vector " + vector + ", threads " + threads);
+            "bytes allocated by 50 warm steps, vector "
+                + vector
+                + ", threads "
+                + threads
+                + ", "
+                + storage);
       }
     }
   }
