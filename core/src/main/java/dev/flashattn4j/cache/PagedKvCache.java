@@ -138,6 +138,28 @@ public final class PagedKvCache {
     return id;
   }
 
+  /**
+   * Shortens a sequence to its first {@code length} tokens: pages past them go back to the pool (or
+   * stay with the forks that share them). With {@link #fork} this is prefix caching: a fork of a
+   * cached prompt cut to the prefix a new prompt shares with it holds that prefix's K and V without
+   * a copy; a shared, partly filled last page is copied when the fork grows into it.
+   *
+   * @throws IllegalArgumentException for an unknown sequence or a length outside [0, its length]
+   */
+  public void truncate(int seqId, int length) {
+    Sequence s = sequence(seqId);
+    if (length < 0 || length > s.length) {
+      throw new IllegalArgumentException(
+          "cannot cut sequence " + seqId + " of " + s.length + " tokens to " + length);
+    }
+    int keep = pagesFor(length);
+    for (int i = s.pageCount - 1; i >= keep; i--) {
+      pool.release(s.table[i]);
+    }
+    s.pageCount = keep;
+    s.length = length;
+  }
+
   /** Forgets a sequence; pages no other sequence shares go back to the pool. */
   public void free(int seqId) {
     Sequence s = sequence(seqId);

@@ -119,6 +119,39 @@ class PagedKvCacheTest {
     assertEquals(1, c.refCount(1));
   }
 
+  /**
+   * Issue 21's prefix caching: a fork cut to a prefix shares the prefix's pages, frees nothing the
+   * original holds, copies the shared partly filled page when it grows, and leaves the original's
+   * tokens as they were.
+   */
+  @Test
+  void aForkCutToAPrefixSharesItsPagesAndCopiesOnWrite() {
+    PagedKvCache c = cache(8);
+    int a = c.newSequence();
+    c.append(a, tokens(10, D, 0), tokens(10, DV, 1000)); // pages 0, 1, 2 (2 tokens in page 2)
+    int b = c.fork(a);
+    c.truncate(b, 6); // pages 0 and 1 (page 1 half full), page 2 stays a's alone
+    assertEquals(6, c.length(b));
+    assertArrayEquals(new int[] {0, 1}, c.blockTable(b));
+    assertEquals(2, c.refCount(0));
+    assertEquals(2, c.refCount(1));
+    assertEquals(1, c.refCount(2));
+    assertEquals(5, c.freePages());
+    c.append(b, tokens(3, D, 7000), tokens(3, DV, 8000)); // grows into the shared page 1: copied
+    assertEquals(9, c.length(b));
+    assertEquals(1, c.refCount(1));
+    assertArrayEquals(new float[] {160, 161, 162}, key(c, a, 6, 1), "a's own tokens stay");
+    assertArrayEquals(new float[] {7100, 7101, 7102}, key(c, b, 6, 1));
+    assertArrayEquals(key(c, a, 5, 0), key(c, b, 5, 0), "the prefix is the same K");
+    c.truncate(a, 0);
+    assertEquals(0, c.length(a));
+    assertThrows(IllegalArgumentException.class, () -> c.truncate(a, 1));
+    assertThrows(IllegalArgumentException.class, () -> c.truncate(b, -1));
+    c.free(a);
+    c.free(b);
+    assertEquals(8, c.freePages());
+  }
+
   @Test
   void appendFillsPagesInOrderAndReadsBack() {
     PagedKvCache c = cache(8);

@@ -61,6 +61,11 @@ public final class Session implements AutoCloseable {
     return Arrays.copyOf(tokens, length);
   }
 
+  /** The token array, valid up to {@link #length()} (no copy: for the prefix cache). */
+  int[] tokensView() {
+    return tokens;
+  }
+
   /** Number of tokens so far. */
   public int length() {
     return length;
@@ -201,6 +206,25 @@ public final class Session implements AutoCloseable {
         length,
         lastLogits == null ? null : lastLogits.clone(),
         workspace);
+  }
+
+  /**
+   * A new conversation holding this one's first {@code keep} tokens, sharing their pages (prefix
+   * caching: see {@link PrefixCache}). It has no logits until its first {@link #append}, so at
+   * least one token of a new prompt must follow the shared prefix.
+   *
+   * @param keep 1 to {@link #length()}
+   */
+  public Session fork(int keep) {
+    checkOpen();
+    if (keep < 1 || keep > length) {
+      throw new IllegalArgumentException(
+          "a fork keeps 1 to " + length + " tokens of this session, not " + keep);
+    }
+    int copy = cache.fork(seq);
+    cache.truncate(copy, keep);
+    return new Session(
+        model, cache, copy, Arrays.copyOf(tokens, Math.max(16, keep)), keep, null, workspace);
   }
 
   private void checkOpen() {
