@@ -91,6 +91,13 @@ final class GenerateCommand implements Callable<Integer> {
   Integer threads;
 
   @Option(
+      names = "--truncate-prompt",
+      description =
+          "when the prompt and --max-new-tokens need more positions than the model has, drop the"
+              + " prompt's oldest tokens (a note says how many) instead of refusing")
+  boolean truncatePrompt;
+
+  @Option(
       names = "--weights",
       description =
           "weights in memory: as-stored (bf16 stays bf16), float32, bfloat16 (default: ${DEFAULT-VALUE})",
@@ -122,6 +129,19 @@ final class GenerateCommand implements Callable<Integer> {
       // in long: a prompt and 2^31 − 1 new tokens must be refused, not wrap around
       long positions = (long) ids.length + maxNewTokens;
       int max = m.config().maxPositions();
+      if (positions > max && truncatePrompt && maxNewTokens < max) {
+        // keep the prompt's last tokens (the oldest go, as truncation_side="left" does)
+        int keep = max - maxNewTokens;
+        spec.commandLine()
+            .getErr()
+            .printf(
+                "note: the prompt's %d tokens and %d new ones need %d positions; the model has %d:"
+                    + " the prompt's first %d tokens are dropped%n",
+                ids.length, maxNewTokens, positions, max, ids.length - keep);
+        ids = java.util.Arrays.copyOfRange(ids, ids.length - keep, ids.length);
+        prompt = m.tokenizer().decode(ids, false);
+        positions = (long) ids.length + maxNewTokens;
+      }
       if (positions > max) {
         throw new BadInputException(
             "the prompt's "
@@ -132,7 +152,8 @@ final class GenerateCommand implements Callable<Integer> {
                 + positions
                 + " positions; the model has "
                 + max
-                + " (max_position_embeddings in config.json)");
+                + " (max_position_embeddings in config.json); --truncate-prompt drops the"
+                + " prompt's oldest tokens");
       }
       int room = (int) positions + 1;
       Session session = m.newSession(room);

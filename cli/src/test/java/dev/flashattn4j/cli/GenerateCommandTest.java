@@ -104,6 +104,43 @@ class GenerateCommandTest {
     }
   }
 
+  /**
+   * Issue 21: a prompt longer than the model's positions was accepted without a word; it is refused
+   * with the way out, and --truncate-prompt keeps its last tokens instead, with a note.
+   */
+  @Test
+  void aPromptBeyondThePositionsIsRefusedOrTruncatedOnRequest() {
+    String longPrompt = "once upon a time there was a tiny model ".repeat(40);
+    Cli refused =
+        Cli.run(
+            "generate",
+            "--model",
+            LLAMA.toString(),
+            "--prompt",
+            longPrompt,
+            "--max-new-tokens",
+            "4",
+            "--threads",
+            "1");
+    assertEquals(2, refused.exit(), refused.toString());
+    assertTrue(refused.err().contains("--truncate-prompt"), refused.err());
+    Cli cut =
+        Cli.run(
+            "generate",
+            "--model",
+            LLAMA.toString(),
+            "--prompt",
+            longPrompt,
+            "--max-new-tokens",
+            "4",
+            "--threads",
+            "1",
+            "--truncate-prompt");
+    assertEquals(0, cut.exit(), cut.toString());
+    assertTrue(cut.err().contains("are dropped"), cut.err());
+    assertTrue(cut.err().contains("decode: 4 tokens"), cut.err());
+  }
+
   @Test
   void aPromptFromAFileOrStandardInputIsReadAsUtf8() throws IOException {
     // issue 19: no way to give a prompt from a file or standard input; under LANG=C a command

@@ -415,6 +415,20 @@ final class Transformer {
               "token " + t + " is not in the vocabulary [0, " + config.vocabSize() + ")");
         }
       }
+      long positions = (long) cache.length(seqIds[b]) + tokens[b].length;
+      if (positions > config.maxPositions()) {
+        // positions past max_position_embeddings were never trained (RoPE's angles, or the
+        // scaling's range, end there): refused, not silently computed
+        throw new IllegalArgumentException(
+            "sequence "
+                + seqIds[b]
+                + " would hold "
+                + positions
+                + " tokens; the model has "
+                + config.maxPositions()
+                + " positions (max_position_embeddings): shorten the prompt, or drop its oldest"
+                + " tokens");
+      }
     }
     return seqIds.length;
   }

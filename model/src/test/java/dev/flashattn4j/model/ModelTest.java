@@ -160,6 +160,27 @@ class ModelTest {
     }
   }
 
+  /** Issue 21: positions past max_position_embeddings are refused before anything changes. */
+  @Test
+  void positionsPastTheModelsAreRefusedAndChangeNothing() throws IOException {
+    try (Model m = load("llama", ModelOptions.defaults().withThreads(1))) {
+      int max = m.config().maxPositions();
+      PagedKvCache cache = m.newCache(max + 64);
+      int seq = cache.newSequence();
+      int[] prompt = new int[max - 2];
+      java.util.Arrays.fill(prompt, 5);
+      m.forward(cache, new int[] {seq}, new int[][] {prompt}, false);
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> m.forward(cache, new int[] {seq}, new int[][] {{1, 2, 3}}, false));
+      assertTrue(e.getMessage().contains("max_position_embeddings"), e.getMessage());
+      assertEquals(max - 2, cache.length(seq));
+      m.forward(cache, new int[] {seq}, new int[][] {{1, 2}}, false); // exactly max: fine
+      assertEquals(max, cache.length(seq));
+    }
+  }
+
   @Test
   void aFullCacheIsAnErrorThatChangesNothing() throws IOException {
     try (Model m = load("llama", ModelOptions.defaults().withThreads(1).withPageSize(4))) {
