@@ -14,8 +14,9 @@ fi
 : "${JAVA_HOME:?JAVA_HOME must point to a JDK 25}"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-# --offline: the library comes from ~/.m2 and has no dependencies to fetch
-if ! gradle --offline -q --project-cache-dir "${TMPDIR:-/tmp}/flashattn4j-gradle-cache" \
+# --offline: the library comes from ~/.m2 and has no dependencies to fetch; --no-daemon: nothing
+# of Gradle outlives the build (a daemon left running would hold a CI job open)
+if ! gradle --offline -q --no-daemon --project-cache-dir "${TMPDIR:-/tmp}/flashattn4j-gradle-cache" \
     -Pflashattn4jVersion="$version" run >"$out" 2>&1; then
   cat "$out" >&2
   echo "gradle-consumer: FAILED: gradle run" >&2
