@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.flashattn4j.cli.OutputsTest.assertRefused;
 
 import dev.flashattn4j.cli.bench.BenchCase;
 import dev.flashattn4j.cli.bench.BenchReport;
@@ -118,11 +119,5 @@ class HonestOutputTest {
     assertEquals(0, r.exit(), r.toString());
     assertFalse(r.err().contains("\r"), r.err());
     assertFalse(r.err().contains("bench "), r.err());
-  }
-
-  private static void assertRefused(Cli r, String part) {
-    assertEquals(2, r.exit(), r.toString());
-    assertTrue(r.err().contains(part), r.err());
-    assertEquals(1, r.err().strip().lines().count(), r.err());
   }
 }
