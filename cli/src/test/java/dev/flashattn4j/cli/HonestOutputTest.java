@@ -1,10 +1,10 @@
 package dev.flashattn4j.cli;
 
+import static dev.flashattn4j.cli.OutputsTest.assertRefused;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static dev.flashattn4j.cli.OutputsTest.assertRefused;
 
 import dev.flashattn4j.cli.bench.BenchCase;
 import dev.flashattn4j.cli.bench.BenchReport;
