@@ -32,6 +32,7 @@ public final class Model implements AutoCloseable {
   private final Workers workers;
   private final AttentionEngine engine;
   private final Transformer transformer;
+  private final ChatTemplate chatTemplate; // null when the model has none
   private volatile boolean closed;
 
   private Model(
@@ -40,8 +41,10 @@ public final class Model implements AutoCloseable {
       Tokenizer tokenizer,
       Workers workers,
       AttentionEngine engine,
-      Transformer transformer) {
+      Transformer transformer,
+      ChatTemplate chatTemplate) {
     this.dir = dir;
+    this.chatTemplate = chatTemplate;
     this.options = options;
     this.tokenizer = tokenizer;
     this.workers = workers;
@@ -82,6 +85,7 @@ public final class Model implements AutoCloseable {
       throw new NoSuchFileException(
           dir.resolve("tokenizer.json").toString(), null, "no tokenizer.json");
     }
+    ChatTemplate chatTemplate = ChatTemplate.load(dir).orElse(null);
     ModelWeights weights = ModelWeights.load(files, config, options.weights());
     Tokenizer tokenizer = Tokenizer.load(dir.resolve("tokenizer.json"), config.vocabSize());
     Workers workers = new Workers(options.threads());
@@ -92,7 +96,8 @@ public final class Model implements AutoCloseable {
         tokenizer,
         workers,
         engine,
-        new Transformer(config, weights, workers, engine));
+        new Transformer(config, weights, workers, engine),
+        chatTemplate);
   }
 
   public Path directory() {
@@ -109,6 +114,14 @@ public final class Model implements AutoCloseable {
 
   public Tokenizer tokenizer() {
     return tokenizer;
+  }
+
+  /**
+   * The chat template of {@code tokenizer_config.json} (or {@code chat_template.jinja}), empty when
+   * the model has none (a base model).
+   */
+  public java.util.Optional<ChatTemplate> chatTemplate() {
+    return java.util.Optional.ofNullable(chatTemplate);
   }
 
   /** Threads a call runs on (the attention engine caps them at the cores). */
