@@ -31,7 +31,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
       ExplainCommand.class,
       DecodeDemoCommand.class,
       BenchDecodeCommand.class,
-      GenerateCommand.class
+      GenerateCommand.class,
+      ServeCommand.class
     })
 public final class Main implements Runnable {
 

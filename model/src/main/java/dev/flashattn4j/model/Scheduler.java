@@ -174,6 +174,7 @@ public final class Scheduler implements AutoCloseable {
    * @param cachedTokens of those, tokens taken from the prefix cache
    * @param generatedTokens tokens generated
    * @param finished requests ended (any reason)
+   * @param cancelled of those, the ones cancelled ({@link Handle#cancel}, a listener that threw)
    */
   public record Stats(
       int running,
@@ -186,7 +187,8 @@ public final class Scheduler implements AutoCloseable {
       long promptTokens,
       long cachedTokens,
       long generatedTokens,
-      long finished) {}
+      long finished,
+      long cancelled) {}
 
   /** A submitted request: cancel it from any thread. */
   public static final class Handle {
@@ -272,6 +274,7 @@ public final class Scheduler implements AutoCloseable {
   private long cachedTokens;
   private long generatedTokens;
   private long finished;
+  private long cancelled;
 
   /** Starts a scheduler (and its thread) for {@code model}; close it to stop. */
   public Scheduler(Model model, Options options) {
@@ -593,6 +596,9 @@ public final class Scheduler implements AutoCloseable {
     a.seq = -1;
     pending.decrementAndGet();
     finished++;
+    if (reason == FinishReason.CANCELLED) {
+      cancelled++;
+    }
     a.handle.done = true;
     try {
       a.listener.onFinish(new Finish(reason, a.prompt.length, a.cached, a.generated, error));
@@ -620,7 +626,8 @@ public final class Scheduler implements AutoCloseable {
             promptTokens,
             cachedTokens,
             generatedTokens,
-            finished);
+            finished,
+            cancelled);
   }
 
   /** Ends every request (cancelled) and frees the cache. Scheduler thread. */
