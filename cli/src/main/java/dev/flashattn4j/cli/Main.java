@@ -32,7 +32,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
       DecodeDemoCommand.class,
       BenchDecodeCommand.class,
       GenerateCommand.class,
-      ServeCommand.class
+      ServeCommand.class,
+      BenchServeCommand.class
     })
 public final class Main implements Runnable {
 
