@@ -510,14 +510,19 @@ class OpenAiServerTest {
   }
 
   static Scheduler.Stats awaitIdle() throws Exception {
+    return awaitIdle(server.scheduler());
+  }
+
+  /** The scheduler's stats once no request runs or waits (the stats follow each step). */
+  static Scheduler.Stats awaitIdle(Scheduler scheduler) throws Exception {
     long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    Scheduler.Stats st = server.scheduler().stats();
+    Scheduler.Stats st = scheduler.stats();
     while ((st.running() > 0 || st.waiting() > 0) && System.nanoTime() < end) {
       Thread.sleep(10);
-      st = server.scheduler().stats();
+      st = scheduler.stats();
     }
     Thread.sleep(50);
-    return server.scheduler().stats();
+    return scheduler.stats();
   }
 
   @Test
