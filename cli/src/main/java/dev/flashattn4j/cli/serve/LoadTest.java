@@ -26,10 +26,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * Clients of an OpenAI-compatible server, for throughput and for faults: each of {@code clients}
  * threads sends streamed completion requests one after another (each prompt its own, {@code
  * ignore_eos} so that every request asks for exactly {@code maxTokens} tokens), for a number of
- * requests or a time, and hangs up on a share of them after a random number of events. Every
- * response read to its end is checked whole: its events parse, one finish reason, {@code [DONE]}
- * last, the text of the usage's token count. The server's own answers count too: an error object is
- * a failure.
+ * requests or a time, and hangs up on a share of them after a random number of tokens. Every
+ * response read to its end is checked whole: its events parse, an event per token as many as the
+ * usage counts and {@code max_tokens} asked, one finish reason, {@code [DONE]} last. The server's
+ * own answers count too: an error object is a failure.
  */
 public final class LoadTest {
 
@@ -65,8 +65,7 @@ public final class LoadTest {
    * @param failed responses that were not whole, or errors (the first few in {@code problems})
    * @param tokens tokens received (whole responses' usage, and the events read before hanging up)
    * @param seconds wall time
-   * @param firstTokenMedianMs median time to the first event of the whole responses (the first
-   *     text; a token whose text is held back, as part of a character, sends none)
+   * @param firstTokenMedianMs median time to the first token's event of the whole responses
    * @param requestMedianMs median time of the whole responses
    * @param problems the first failures' descriptions
    */
@@ -267,14 +266,13 @@ public final class LoadTest {
             continue;
           }
           JsonNode choice = o.get("choices").get(0);
-          if (first < 0) {
-            first = (System.nanoTime() - t0) / 1e6; // the first text (or the end, if none)
-          }
           if (!choice.get("finish_reason").isNull()) {
             finishes++;
+            continue;
           }
-          if (!choice.get("text").asText().isEmpty()) {
-            events++;
+          events++; // the server sends an event per token
+          if (first < 0) {
+            first = (System.nanoTime() - t0) / 1e6;
           }
           if (hangUpAfter > 0 && events == hangUpAfter) {
             tokens.addAndGet(events);
@@ -282,7 +280,7 @@ public final class LoadTest {
             return; // closing the stream hangs up
           }
         }
-        if (!done || finishes != 1 || usage != plan.maxTokens() || events > usage) {
+        if (!done || finishes != 1 || usage != plan.maxTokens() || events != usage) {
           throw new IOException(
               "not whole: [DONE] "
                   + done
@@ -294,7 +292,7 @@ public final class LoadTest {
                   + plan.maxTokens()
                   + " tokens, "
                   + events
-                  + " text events");
+                  + " token events");
         }
         tokens.addAndGet(usage);
         completed.incrementAndGet();

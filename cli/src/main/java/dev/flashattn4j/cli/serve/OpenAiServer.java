@@ -301,6 +301,19 @@ public final class OpenAiServer implements AutoCloseable {
     }
     Params params = Params.of(body, chat ? "max_completion_tokens" : "max_tokens");
     List<int[]> prompts = chat ? List.of(chatPrompt(body)) : completionPrompts(body);
+    Integer keep = Params.optionalInt(body, "truncate_prompt_tokens");
+    if (keep != null) {
+      // vLLM's extension: keep the prompt's last tokens (the oldest go)
+      if (keep < 1) {
+        throw ApiError.invalid(
+            "truncate_prompt_tokens must be at least 1, not " + keep, "truncate_prompt_tokens");
+      }
+      List<int[]> kept = new ArrayList<>();
+      for (int[] p : prompts) {
+        kept.add(p.length <= keep ? p : java.util.Arrays.copyOfRange(p, p.length - keep, p.length));
+      }
+      prompts = kept;
+    }
     int positions = model.config().maxPositions();
     int[] maxNew = new int[prompts.size()];
     for (int i = 0; i < prompts.size(); i++) {
@@ -555,7 +568,7 @@ public final class OpenAiServer implements AutoCloseable {
             }
           }
           whole[c].append(out);
-          if (params.stream() && (!out.isEmpty() || e.finish != null)) {
+          if (params.stream()) { // an event per token, even when its text is held back
             send(
                 params.stream() && chat
                     ? chatChunk(c, out, e.finish == null ? null : finish[c])

@@ -165,14 +165,18 @@ class OpenAiServerTest {
     assertEquals("[DONE]", events.get(events.size() - 1));
     StringBuilder text = new StringBuilder();
     String finish = null;
+    int tokenEvents = 0;
     for (String e : events.subList(0, events.size() - 2)) {
       JsonNode c = JSON.readTree(e).get("choices").get(0);
       text.append(c.get("text").asText());
       if (!c.get("finish_reason").isNull()) {
         finish = c.get("finish_reason").asText();
+      } else {
+        tokenEvents++;
       }
     }
     assertEquals(expected, text.toString());
+    assertEquals(produced, tokenEvents, "an event per token");
     assertEquals(choice.get("finish_reason").asText(), finish);
     JsonNode usage = JSON.readTree(events.get(events.size() - 2)).get("usage");
     assertEquals(produced, usage.get("completion_tokens").asInt());
@@ -436,6 +440,27 @@ class OpenAiServerTest {
       assertEquals(param, error.get("param").asText(), r.body());
     }
     assertFalse(r.body().contains("Exception") || r.body().contains("\tat "), r.body());
+  }
+
+  /** A prompt too long for the model's positions is refused, or truncated when asked. */
+  @Test
+  void aLongPromptIsRefusedOrTruncatedWhenAsked() throws Exception {
+    int positions = model.config().maxPositions();
+    StringBuilder ids = new StringBuilder("[1");
+    for (int i = 1; i < positions + 40; i++) {
+      ids.append(", ").append(3 + i % 200);
+    }
+    ids.append(']');
+    String body =
+        "{\"model\": \"tiny\", \"prompt\": " + ids + ", \"max_tokens\": 8, \"temperature\": 0";
+    HttpResponse<String> refused = post("/completions", body + "}");
+    assertEquals(400, refused.statusCode());
+    JsonNode error = JSON.readTree(refused.body()).get("error");
+    assertEquals("context_length_exceeded", error.get("code").asText());
+    assertTrue(error.get("message").asText().contains("maximum context length is " + positions));
+    HttpResponse<String> cut = post("/completions", body + ", \"truncate_prompt_tokens\": 100}");
+    assertEquals(200, cut.statusCode(), cut.body());
+    assertEquals(100, JSON.readTree(cut.body()).get("usage").get("prompt_tokens").asInt());
   }
 
   @Test
