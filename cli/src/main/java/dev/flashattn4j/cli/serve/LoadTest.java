@@ -243,8 +243,8 @@ public final class LoadTest {
         double first = -1;
         String line;
         while ((line = lines.readLine()) != null) {
-          if (line.isEmpty()) {
-            continue;
+          if (line.isEmpty() || line.startsWith(":")) {
+            continue; // a comment: the server's heartbeat
           }
           if (!line.startsWith("data: ")) {
             throw new IOException("not an event: " + line);

@@ -22,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
@@ -53,6 +54,13 @@ public final class OpenAiServer implements AutoCloseable {
 
   /** The most bytes of a too long body read (and dropped) before it is refused. */
   static final long DRAIN = 64L << 20;
+
+  /**
+   * How long a request goes without writing before it writes a heartbeat (an SSE comment, or a
+   * space before a JSON body): a client that has gone is found by the failed write, and its request
+   * cancelled, instead of generating to {@code max_tokens} for nobody.
+   */
+  static final long HEARTBEAT_NANOS = 1_000_000_000L;
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final SecureRandom IDS = new SecureRandom();
@@ -536,8 +544,15 @@ public final class OpenAiServer implements AutoCloseable {
             }
           }
         }
+        long lastWrite = System.nanoTime();
         while (open > 0) {
-          Event e = events.take();
+          long wait = HEARTBEAT_NANOS - (System.nanoTime() - lastWrite);
+          Event e = wait > 0 ? events.poll(wait, TimeUnit.NANOSECONDS) : null;
+          if (e == null) {
+            heartbeat(); // fails with an IOException when the client has gone
+            lastWrite = System.nanoTime();
+            continue;
+          }
           int c = e.choice;
           String out;
           if (e.finish == null) {
@@ -569,6 +584,7 @@ public final class OpenAiServer implements AutoCloseable {
           }
           whole[c].append(out);
           if (params.stream()) { // an event per token, even when its text is held back
+            lastWrite = System.nanoTime();
             send(
                 params.stream() && chat
                     ? chatChunk(c, out, e.finish == null ? null : finish[c])
@@ -594,6 +610,10 @@ public final class OpenAiServer implements AutoCloseable {
           }
           send("data: [DONE]\n\n", true);
           callback.succeeded();
+        } else if (response.isCommitted()) {
+          // heartbeats went first: the object follows them in the same body
+          send(whole(text, finish, tokens).toString(), true);
+          callback.succeeded();
         } else {
           sendJson(response, callback, 200, whole(text, finish, tokens));
         }
@@ -606,7 +626,17 @@ public final class OpenAiServer implements AutoCloseable {
         callback.failed(e);
       } catch (ApiError e) {
         cancelAll();
-        sendError(response, callback, e);
+        if (response.isCommitted() && !params.stream()) {
+          // after heartbeats the status is sent: the error object is the body
+          try {
+            send(errorObject(e).toString(), true);
+            callback.succeeded();
+          } catch (IOException x) {
+            callback.failed(x);
+          }
+        } else {
+          sendError(response, callback, e);
+        }
       } catch (RuntimeException e) {
         cancelAll();
         throw e;
@@ -689,6 +719,23 @@ public final class OpenAiServer implements AutoCloseable {
       choice.putNull("logprobs");
       choice.put("finish_reason", finish);
       return "data: " + o + "\n\n";
+    }
+
+    /**
+     * Writes something the client ignores, so that a client that has gone is found (the write
+     * fails) while its request waits or generates: an SSE comment in a stream; before a JSON body,
+     * a space (JSON allows leading whitespace), which sends the 200 status first.
+     */
+    void heartbeat() throws IOException {
+      if (params.stream()) {
+        send(": keep-alive\n\n");
+        return;
+      }
+      if (!response.isCommitted()) {
+        response.setStatus(200);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+      }
+      send(" ");
     }
 
     void send(String event) throws IOException {

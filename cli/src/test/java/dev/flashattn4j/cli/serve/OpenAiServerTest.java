@@ -116,7 +116,7 @@ class OpenAiServerTest {
   static List<String> events(String body) {
     List<String> out = new ArrayList<>();
     for (String block : body.split("\n\n")) {
-      if (!block.isBlank()) {
+      if (!block.isBlank() && !block.startsWith(":")) { // ":" begins a heartbeat comment
         assertTrue(block.startsWith("data: "), block);
         out.add(block.substring(6));
       }
@@ -481,26 +481,7 @@ class OpenAiServerTest {
   void aClientThatHangsUpGivesItsPagesBack() throws Exception {
     java.util.concurrent.atomic.AtomicBoolean slow =
         new java.util.concurrent.atomic.AtomicBoolean(true);
-    Scheduler.Handle brake =
-        server
-            .scheduler()
-            .submit(
-                new Scheduler.Request(new int[] {1, 7}, 250, Sampler.greedy(), true),
-                new Scheduler.Listener() {
-                  @Override
-                  public void onToken(int token) {
-                    if (slow.get()) {
-                      try {
-                        Thread.sleep(5);
-                      } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                      }
-                    }
-                  }
-
-                  @Override
-                  public void onFinish(Scheduler.Finish finish) {}
-                });
+    Scheduler.Handle brake = brake(slow, 5);
     Scheduler.Stats before = server.scheduler().stats();
     List<InputStream> streams = new ArrayList<>();
     int clients = 6;
@@ -532,6 +513,76 @@ class OpenAiServerTest {
     assertEquals(
         st.capacityPages() - st.prefixPages(), st.freePages(), "only kept prompts hold pages");
     assertEquals(clients + 1, st.cancelled() - before.cancelled(), "every one was cancelled");
+  }
+
+  /**
+   * A request beside the others whose listener sleeps {@code ms} at each token while {@code slow}
+   * holds: every step then takes that long, so that a test's requests are surely still running when
+   * its clients hang up.
+   */
+  static Scheduler.Handle brake(java.util.concurrent.atomic.AtomicBoolean slow, int ms) {
+    return server
+        .scheduler()
+        .submit(
+            new Scheduler.Request(new int[] {1, 7}, 250, Sampler.greedy(), true),
+            new Scheduler.Listener() {
+              @Override
+              public void onToken(int token) {
+                if (slow.get()) {
+                  try {
+                    Thread.sleep(ms);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                }
+              }
+
+              @Override
+              public void onFinish(Scheduler.Finish finish) {}
+            });
+  }
+
+  /**
+   * A client that gives up on a request that is not streamed (its connection closed while the
+   * server generates): the server's heartbeat (a space before the JSON, each second) finds it gone
+   * and the request is cancelled, not generated to max_tokens for nobody.
+   */
+  @Test
+  void aClientThatGivesUpOnAWholeResponseIsFoundGone() throws Exception {
+    java.util.concurrent.atomic.AtomicBoolean slow =
+        new java.util.concurrent.atomic.AtomicBoolean(true);
+    Scheduler.Handle brake = brake(slow, 10);
+    Scheduler.Stats before = server.scheduler().stats();
+    String body =
+        "{\"model\": \"tiny\", \"prompt\": \"give up\", \"max_tokens\": 240,"
+            + " \"temperature\": 0, \"ignore_eos\": true}";
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
+      byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+      socket
+          .getOutputStream()
+          .write(
+              ("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      + "Content-Length: "
+                      + bytes.length
+                      + "\r\n\r\n")
+                  .getBytes(StandardCharsets.US_ASCII));
+      socket.getOutputStream().write(bytes);
+      socket.getOutputStream().flush();
+      Thread.sleep(300); // the request runs
+    } // the client hangs up
+    long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (server.scheduler().stats().cancelled() == before.cancelled()
+        && System.nanoTime() < end) {
+      Thread.sleep(20);
+    }
+    Scheduler.Stats after = server.scheduler().stats();
+    slow.set(false);
+    brake.cancel();
+    assertEquals(before.cancelled() + 1, after.cancelled(), "the request was cancelled");
+    assertTrue(
+        after.generatedTokens() - before.generatedTokens() < 2 * 240,
+        "it stopped before its 240 tokens");
+    awaitIdle();
   }
 
   static Scheduler.Stats awaitIdle() throws Exception {
