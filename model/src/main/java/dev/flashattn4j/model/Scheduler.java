@@ -383,6 +383,7 @@ public final class Scheduler implements AutoCloseable {
         publish();
       }
     } finally {
+      closing = true; // also when the loop died: later submits are refused, not left waiting
       shutDown();
     }
   }
@@ -527,7 +528,8 @@ public final class Scheduler implements AutoCloseable {
     }
     try {
       model.forward(cache, seqIds, tokens, false, logits, workspace);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | OutOfMemoryError e) {
+      // the step's requests end with the error; the others, and the scheduler, go on
       String why = e.getMessage() == null ? e.toString() : e.getMessage();
       for (int i = 0; i < count; i++) {
         running.remove(rows[i]);
