@@ -22,12 +22,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * the longest common prefix, so that only the rest is computed (prefix caching). Kept prompts are
  * let go, least recently used first, when a new request needs their pages.
  *
- * <p>A request is admitted when the pages it may need at most (prompt and every new token) are free
- * beside what the running requests may still take, so a running request never finds the cache full;
- * the others wait, first come first served. One thread, the scheduler's own, owns the cache and the
- * model's steps; {@link #submit} and {@link Handle#cancel} may be called from any thread. The
- * listener's methods run on the scheduler's thread, between steps: they must return quickly (hand
- * the token to a queue) and never block.
+ * <p>A request is admitted when the pages of its prompt are free beside a page for each running
+ * request's next growth; the others wait, first come first served. When the running requests'
+ * growth outruns the cache, the youngest is preempted: its pages are freed, and it is prefilled
+ * again (prompt and tokens so far) when pages are back, unseen by its listener. One thread, the
+ * scheduler's own, owns the cache and the model's steps; {@link #submit} and {@link Handle#cancel}
+ * may be called from any thread. The listener's methods run on the scheduler's thread, between
+ * steps: they must return quickly (hand the token to a queue) and never block.
  *
  * <p>With greedy sampling a request gets the tokens it gets alone: the matrix products do not
  * depend on which rows share a step, and the ragged decode kernel gives each sequence the bits of
@@ -175,6 +176,8 @@ public final class Scheduler implements AutoCloseable {
    * @param generatedTokens tokens generated
    * @param finished requests ended (any reason)
    * @param cancelled of those, the ones cancelled ({@link Handle#cancel}, a listener that threw)
+   * @param preempted preemptions: a request's pages freed for older requests, its tokens computed
+   *     again later
    */
   public record Stats(
       int running,
@@ -188,7 +191,8 @@ public final class Scheduler implements AutoCloseable {
       long cachedTokens,
       long generatedTokens,
       long finished,
-      long cancelled) {}
+      long cancelled,
+      long preempted) {}
 
   /** A submitted request: cancel it from any thread. */
   public static final class Handle {
@@ -218,32 +222,50 @@ public final class Scheduler implements AutoCloseable {
     final Listener listener;
     final Handle handle;
     int seq = -1;
-    int prefilled; // prompt tokens whose K and V are in the cache
-    int cached; // of those, from the prefix cache
+    // the tokens to prefill: the prompt, and after a preemption the prompt and the tokens
+    // generated so far (which are computed again)
+    int[] prefill;
+    int prefilled; // tokens of `prefill` whose K and V are in the cache
+    int cached; // of the prompt's, the ones taken from the prefix cache (the first time)
     int generated;
+    int[] tokens; // the generated tokens (the first `generated`)
     final int[] lastToken = new int[1];
-    int reservePages; // the most pages it may take beyond what it holds, before it started
+    boolean started; // admitted once (counted in the stats)
 
     Active(Request request, Listener listener, Handle handle) {
       this.request = request;
       this.prompt = request.prompt;
+      this.prefill = prompt;
       this.listener = listener;
       this.handle = handle;
+      this.tokens = new int[Math.min(16, Math.max(1, request.maxNewTokens))];
     }
 
     boolean prefilling() {
-      return prefilled < prompt.length;
+      return prefilled < prefill.length;
     }
 
-    /** Tokens in its sequence when it ends at the latest. */
-    int finalLength() {
-      return prompt.length + request.maxNewTokens;
+    void generated(int token) {
+      if (generated == tokens.length) {
+        tokens = Arrays.copyOf(tokens, Math.min(request.maxNewTokens, 2 * generated));
+      }
+      tokens[generated++] = token;
+      lastToken[0] = token;
+    }
+
+    /** After a preemption: all its tokens are prefilled again, then it goes on. */
+    void restart() {
+      seq = -1;
+      prefilled = 0;
+      prefill = Arrays.copyOf(prompt, prompt.length + generated);
+      System.arraycopy(tokens, 0, prefill, prompt.length, generated);
     }
   }
 
   /**
    * Pages a request may take beyond its tokens': the copies of a shared, partly filled last page
-   * (when it starts from a kept prompt, and again when its own prompt is kept).
+   * (when it starts from a kept prompt, and again when its own prompt is kept). A request alone
+   * must fit its tokens and these.
    */
   private static final int COPIES = 2;
 
@@ -275,6 +297,7 @@ public final class Scheduler implements AutoCloseable {
   private long generatedTokens;
   private long finished;
   private long cancelled;
+  private long preempted;
 
   /** Starts a scheduler (and its thread) for {@code model}; close it to stop. */
   public Scheduler(Model model, Options options) {
@@ -337,8 +360,8 @@ public final class Scheduler implements AutoCloseable {
         throw new IllegalArgumentException("token " + t + " is outside the vocabulary of " + vocab);
       }
     }
-    int need = pagesFor(total) + COPIES;
-    if (need > cache.capacityPages()) {
+    if (total > maxTokensPerRequest()) {
+      int need = pagesFor(total) + COPIES;
       throw new IllegalArgumentException(
           "the request may need "
               + need
@@ -358,6 +381,14 @@ public final class Scheduler implements AutoCloseable {
     Handle handle = new Handle();
     incoming.add(new Active(request, listener, handle));
     return handle;
+  }
+
+  /**
+   * The most tokens (prompt and new ones) one request may hold: the cache's pages, less the copies
+   * of shared pages it may make.
+   */
+  public int maxTokensPerRequest() {
+    return (cache.capacityPages() - COPIES) * cache.pageSize();
   }
 
   private int pagesFor(long tokens) {
@@ -427,7 +458,13 @@ public final class Scheduler implements AutoCloseable {
         });
   }
 
-  /** Starts waiting requests, first come first served, while the batch and the pages allow. */
+  /**
+   * Starts waiting requests, first come first served, while the batch allows and the pages of the
+   * request's prefill are free beside a page for each running request's next growth (kept prompts
+   * are let go for them, least recently used first). Optimistic, as vLLM's: a request does not hold
+   * the pages of its whole answer from the start; when the cache runs short, the youngest request
+   * is preempted ({@link #step}).
+   */
   private void admit() {
     while (!waiting.isEmpty() && running.size() < options.maxRunning()) {
       Active a = waiting.peek();
@@ -437,41 +474,32 @@ public final class Scheduler implements AutoCloseable {
         end(a, FinishReason.LENGTH, null);
         continue;
       }
-      int need = pagesFor(a.finalLength()) + COPIES;
-      while (need > cache.freePages() - promised() && !kept.isEmpty()) {
+      int need = pagesFor(a.prefill.length) + COPIES + running.size();
+      while (need > cache.freePages() && !kept.isEmpty()) {
         cache.free(kept.remove(0).seq); // the least recently used kept prompt
       }
-      if (need > cache.freePages() - promised()) {
-        return; // it waits for running requests to end
+      if (need > cache.freePages()) {
+        return; // it waits for pages
       }
       waiting.poll();
-      start(a, need);
+      start(a);
       running.add(a);
     }
   }
 
-  /** Pages the running requests may still take. */
-  private int promised() {
-    int sum = 0;
-    for (Active a : running) {
-      sum += Math.max(0, a.reservePages - (pagesFor(cache.length(a.seq)) - pagesFor(a.cached)));
-    }
-    return sum;
-  }
-
   /** Gives a request its sequence: a fork of the kept prompt sharing most of it, or a new one. */
-  private void start(Active a, int need) {
+  private void start(Active a) {
     Kept best = null;
     int shared = 0;
     for (Kept k : kept) {
-      int n = commonPrefix(k.tokens, a.prompt);
+      int n = commonPrefix(k.tokens, a.prefill);
       if (n > shared) {
         shared = n;
         best = k;
       }
     }
-    // the last prompt token is always computed: its logits pick the first new token
-    shared = Math.min(shared, a.prompt.length - 1);
+    // the last token is always computed: its logits pick the next token
+    shared = Math.min(shared, a.prefill.length - 1);
     if (best != null && shared > 0) {
       a.seq = cache.fork(best.seq);
       cache.truncate(a.seq, shared);
@@ -482,10 +510,12 @@ public final class Scheduler implements AutoCloseable {
       a.seq = cache.newSequence();
     }
     a.prefilled = shared;
-    a.cached = shared;
-    a.reservePages = need;
-    promptTokens += a.prompt.length;
-    cachedTokens += shared;
+    if (!a.started) {
+      a.started = true;
+      a.cached = Math.min(shared, a.prompt.length);
+      promptTokens += a.prompt.length;
+      cachedTokens += a.cached;
+    }
   }
 
   private static int commonPrefix(int[] a, int[] b) {
@@ -494,33 +524,44 @@ public final class Scheduler implements AutoCloseable {
     return i < 0 ? n : i;
   }
 
-  /** One forward step: a token for each decoding request, prefill chunks within the budget. */
+  /**
+   * One forward step: a token for each decoding request, prefill chunks within the budget.
+   *
+   * <p>Admission is optimistic, as vLLM's: a request does not hold the pages of its whole answer
+   * from the start. When the step's pages exceed the free ones, a kept prompt is let go, else the
+   * youngest running request is preempted: its pages are freed and it waits at the head of the
+   * queue, to prefill its prompt and its tokens again (its listener sees nothing of it). The oldest
+   * request always runs, and alone it fits (checked at submit), so every request ends.
+   */
   private void step() {
-    int budget = options.stepTokens();
-    for (Active a : running) {
-      if (!a.prefilling()) {
-        budget--;
+    int[] seqIds;
+    int[][] tokens;
+    Active[] rows;
+    int count;
+    while (true) {
+      seqIds = new int[running.size()];
+      tokens = new int[running.size()][];
+      rows = new Active[running.size()];
+      count = plan(seqIds, tokens, rows);
+      int need = 0;
+      for (int i = 0; i < count; i++) {
+        need += cache.pagesToReserve(seqIds[i], tokens[i].length);
       }
-    }
-    int count = 0;
-    int[] seqIds = new int[running.size()];
-    int[][] tokens = new int[running.size()][];
-    Active[] rows = new Active[running.size()];
-    for (Active a : running) {
-      int[] t;
-      if (!a.prefilling()) {
-        t = a.lastToken;
-      } else {
-        int chunk = Math.min(a.prompt.length - a.prefilled, budget);
-        if (chunk == 0) {
-          continue;
-        }
-        budget -= chunk;
-        t = Arrays.copyOfRange(a.prompt, a.prefilled, a.prefilled + chunk);
+      if (need <= cache.freePages()) {
+        break;
       }
-      seqIds[count] = a.seq;
-      tokens[count] = t;
-      rows[count++] = a;
+      if (!kept.isEmpty()) {
+        cache.free(kept.remove(0).seq); // the least recently used kept prompt
+        continue;
+      }
+      if (running.size() == 1) {
+        break; // one request alone fits (checked at submit); if not, the step's error says why
+      }
+      Active victim = running.remove(running.size() - 1);
+      cache.free(victim.seq);
+      victim.restart();
+      waiting.addFirst(victim);
+      preempted++;
     }
     if (count < seqIds.length) {
       seqIds = Arrays.copyOf(seqIds, count);
@@ -545,12 +586,13 @@ public final class Scheduler implements AutoCloseable {
         if (a.prefilling()) {
           continue; // a chunk that is not the prompt's last: its logits are not needed
         }
-        keep(a);
+        if (a.generated == 0) {
+          keep(a);
+        }
       }
       int token = a.request.sampler.next(logits, i * vocab, vocab);
-      a.generated++;
+      a.generated(token);
       generatedTokens++;
-      a.lastToken[0] = token;
       boolean listening = tell(a, token);
       if (!listening) {
         running.remove(a);
@@ -563,6 +605,39 @@ public final class Scheduler implements AutoCloseable {
         end(a, FinishReason.LENGTH, null);
       }
     }
+  }
+
+  /**
+   * The step's rows: a token for each decoding request, then prefill chunks in admission order
+   * within the budget of {@link Options#stepTokens}.
+   *
+   * @return how many requests have a row
+   */
+  private int plan(int[] seqIds, int[][] tokens, Active[] rows) {
+    int budget = options.stepTokens();
+    for (Active a : running) {
+      if (!a.prefilling()) {
+        budget--;
+      }
+    }
+    int count = 0;
+    for (Active a : running) {
+      int[] t;
+      if (!a.prefilling()) {
+        t = a.lastToken;
+      } else {
+        int chunk = Math.min(a.prefill.length - a.prefilled, budget);
+        if (chunk == 0) {
+          continue;
+        }
+        budget -= chunk;
+        t = Arrays.copyOfRange(a.prefill, a.prefilled, a.prefilled + chunk);
+      }
+      seqIds[count] = a.seq;
+      tokens[count] = t;
+      rows[count++] = a;
+    }
+    return count;
   }
 
   /** Keeps the prompt just prefilled for later requests that start the same way. */
@@ -629,7 +704,8 @@ public final class Scheduler implements AutoCloseable {
             cachedTokens,
             generatedTokens,
             finished,
-            cancelled);
+            cancelled,
+            preempted);
   }
 
   /** Ends every request (cancelled) and frees the cache. Scheduler thread. */

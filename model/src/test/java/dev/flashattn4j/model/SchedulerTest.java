@@ -210,6 +210,50 @@ class SchedulerTest {
     }
   }
 
+  /**
+   * A cache too small for the running requests' answers: the youngest are preempted (their pages
+   * freed, their prompt and tokens prefilled again later), and every request still gets the greedy
+   * tokens it gets alone.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {11, 12, 13})
+  void preemptedRequestsResumeWithTheirOwnTokens(int seed) throws Exception {
+    try (Model m = Model.load(Fixtures.dir("llama"), ModelOptions.defaults().withThreads(2))) {
+      SplittableRandom r = new SplittableRandom(seed);
+      int vocab = m.config().vocabSize();
+      int page = m.options().pageSize();
+      // room for two or three requests' answers at once, six asked
+      Scheduler.Options o =
+          Scheduler.Options.defaults()
+              .withCacheTokens(12 * page)
+              .withMaxRunning(6)
+              .withStepTokens(40)
+              .withPrefixEntries(2);
+      int n = 6;
+      int[][] prompts = new int[n][];
+      Collected[] heard = new Collected[n];
+      int maxNew = 3 * page;
+      try (Scheduler s = new Scheduler(m, o)) {
+        for (int i = 0; i < n; i++) {
+          prompts[i] = randomPrompt(r, 1 + r.nextInt(page), vocab);
+          heard[i] = new Collected();
+          s.submit(new Scheduler.Request(prompts[i], maxNew, Sampler.greedy(), true), heard[i]);
+        }
+        for (int i = 0; i < n; i++) {
+          int[] alone = m.generate(List.of(prompts[i]), maxNew, Sampler.greedy()).get(0);
+          int[] got = heard[i].tokens();
+          assertEquals(maxNew, got.length);
+          assertArrayEquals(alone, java.util.Arrays.copyOf(got, alone.length), "request " + i);
+        }
+        Scheduler.Stats st = awaitIdle(s);
+        assertTrue(st.preempted() > 0, "the cache was too small: someone was preempted");
+        s.forgetPrefixes();
+        Thread.sleep(50);
+        assertEquals(st.capacityPages(), s.stats().freePages(), "every page is back");
+      }
+    }
+  }
+
   @Test
   void requestsTheModelCannotHoldAreRefusedAtOnce() throws IOException {
     try (Model m = Model.load(Fixtures.dir("llama"), ModelOptions.defaults().withThreads(1));

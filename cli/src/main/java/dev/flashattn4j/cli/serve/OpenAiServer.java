@@ -326,7 +326,9 @@ public final class OpenAiServer implements AutoCloseable {
     int[] maxNew = new int[prompts.size()];
     for (int i = 0; i < prompts.size(); i++) {
       int length = prompts.get(i).length;
-      int want = params.maxTokens() != null ? params.maxTokens() : chat ? positions - length : 16;
+      // a chat answer may take the rest of the context, as much of it as one request may hold
+      int room = Math.min(positions, scheduler.maxTokensPerRequest());
+      int want = params.maxTokens() != null ? params.maxTokens() : chat ? room - length : 16;
       if (length + (long) Math.max(want, 1) > positions) {
         throw ApiError.invalid(
             "This model's maximum context length is "
@@ -342,6 +344,22 @@ public final class OpenAiServer implements AutoCloseable {
                 + " in the completion). Please reduce the length of the "
                 + (chat ? "messages" : "prompt")
                 + " or the completion.",
+            chat ? "messages" : "prompt",
+            "context_length_exceeded");
+      }
+      if (length + (long) want > scheduler.maxTokensPerRequest()) {
+        throw ApiError.invalid(
+            "This server's KV cache holds at most "
+                + scheduler.maxTokensPerRequest()
+                + " tokens per request (--kv-tokens); you requested "
+                + (length + (long) want)
+                + " ("
+                + length
+                + " in the "
+                + (chat ? "messages" : "prompt")
+                + ", "
+                + want
+                + " in the completion).",
             chat ? "messages" : "prompt",
             "context_length_exceeded");
       }
