@@ -10,6 +10,11 @@ package dev.flashattn4j.model;
  * width, the scalar twin, the blocking, the threads, or which rows share a call: a prompt run alone
  * and in a batch gives the same bits.
  *
+ * <p>Q8_0 weights ({@link Q8Rows}) keep the same order with W[o][k] = q·d, the int8 value times its
+ * block's scale, which float32 holds exactly: the product of a Q8_0 matrix is, bit for bit, the
+ * float32 product of its dequantised matrix (each weight widened and scaled in a register, so the
+ * bytes read are about a quarter of float32's).
+ *
  * <p>The work is cut in (72-row chunk of x, group of panels) tasks; inside a task a panel (K × 2
  * vectors of W) is read once per 6 rows of x: 12 vector accumulators, 2 loads of W and 6 broadcasts
  * of x per k (then 4 rows, then 1, for the chunk's last rows); the blocks are {@link MatMulPanels},
@@ -127,6 +132,14 @@ final class MatMul {
       float[] x, int t, int n, PackedMatrix w, int p, float[] y, float[] bias, float[] tail) {
     if (!Simd.ENABLED) {
       scalarPanel(x, t, n, w, p, y, bias, tail);
+      return;
+    }
+    if (w.isQ8()) {
+      switch (n) {
+        case 6 -> MatMulPanels.panel6Q8(x, t, w, p, y, bias, tail);
+        case 4 -> MatMulPanels.panel4Q8(x, t, w, p, y, bias, tail);
+        default -> MatMulPanels.panel1Q8(x, t, w, p, y, bias, tail);
+      }
       return;
     }
     boolean bf16 = w.isBf16();

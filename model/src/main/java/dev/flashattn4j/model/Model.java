@@ -126,6 +126,11 @@ public final class Model implements AutoCloseable {
     return transformer.weights.hasBf16();
   }
 
+  /** True when some weight matrices are kept as Q8_0 ({@link WeightFormat#Q8_0}). */
+  public boolean hasQ8Weights() {
+    return transformer.weights.hasQ8();
+  }
+
   /** A KV cache for this model with room for {@code tokens} tokens over all its sequences. */
   public PagedKvCache newCache(int tokens) {
     if (tokens < 1) {

@@ -58,19 +58,24 @@ final class ModelWeights {
 
   private final short[] embed16;
 
+  /** The embedding as Q8_0 (packed; a lookup widens one row), when not tied. */
+  private final PackedMatrix embedQ8;
+
   private ModelWeights(
       ModelConfig config,
       Layer[] layers,
       float[] finalNorm,
       PackedMatrix lmHead,
       float[] embed32,
-      short[] embed16) {
+      short[] embed16,
+      PackedMatrix embedQ8) {
     this.config = config;
     this.layers = layers;
     this.finalNorm = finalNorm;
     this.lmHead = lmHead;
     this.embed32 = embed32;
     this.embed16 = embed16;
+    this.embedQ8 = embedQ8;
   }
 
   /** Row {@code token} of the embedding into dst from offset (hidden floats). */
@@ -82,6 +87,8 @@ final class ModelWeights {
       for (int i = 0; i < h; i++) {
         dst[offset + i] = Float.intBitsToFloat(embed16[token * h + i] << 16);
       }
+    } else if (embedQ8 != null) {
+      embedQ8.row(token, dst, offset);
     } else {
       lmHead.row(token, dst, offset);
     }
@@ -91,6 +98,7 @@ final class ModelWeights {
   long bytes() {
     long b = lmHead.bytes() + 4L * finalNorm.length;
     b += embed32 != null ? 4L * embed32.length : embed16 != null ? 2L * embed16.length : 0;
+    b += embedQ8 != null ? embedQ8.bytes() : 0;
     for (Layer l : layers) {
       for (Linear lin : List.of(l.q, l.k, l.v, l.o, l.gate, l.up, l.down)) {
         b += lin.w().bytes() + (lin.bias() == null ? 0 : 4L * lin.bias().length);
@@ -103,6 +111,11 @@ final class ModelWeights {
   /** True when some matrix is kept as bfloat16. */
   boolean hasBf16() {
     return lmHead.isBf16() || embed16 != null || layers[0].q.w().isBf16();
+  }
+
+  /** True when some matrix is kept as Q8_0. */
+  boolean hasQ8() {
+    return lmHead.isQ8() || embedQ8 != null || layers[0].q.w().isQ8();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -397,7 +410,9 @@ final class ModelWeights {
           (format == WeightFormat.AS_STORED && e.dtype() == SafetensorsDtype.BF16)
               || format == WeightFormat.BFLOAT16;
       PackedMatrix w;
-      if (keep16 && e.dtype() == SafetensorsDtype.BF16) {
+      if (format == WeightFormat.Q8_0) {
+        w = PackedMatrix.ofQ8(Q8Rows.quantize(floats(name + ".weight"), out, in));
+      } else if (keep16 && e.dtype() == SafetensorsDtype.BF16) {
         w = PackedMatrix.ofBf16(bits16(name + ".weight"), out, in);
       } else if (keep16) {
         w = PackedMatrix.ofBf16(toBf16(floats(name + ".weight")), out, in);
@@ -439,9 +454,13 @@ final class ModelWeights {
       float[] finalNorm = norm("model.norm.weight");
       if (c.tieEmbeddings()) {
         PackedMatrix head = linear("model.embed_tokens", false).w();
-        return new ModelWeights(c, layers, finalNorm, head, null, null);
+        return new ModelWeights(c, layers, finalNorm, head, null, null, null);
       }
       PackedMatrix head = linear("lm_head", false).w();
+      if (format == WeightFormat.Q8_0) {
+        PackedMatrix embed = linear("model.embed_tokens", false).w();
+        return new ModelWeights(c, layers, finalNorm, head, null, null, embed);
+      }
       SafetensorsEntry e = entry("model.embed_tokens.weight");
       boolean keep16 =
           (format == WeightFormat.AS_STORED && e.dtype() == SafetensorsDtype.BF16)
@@ -449,9 +468,9 @@ final class ModelWeights {
       if (keep16) {
         short[] bits =
             e.dtype() == SafetensorsDtype.BF16 ? bits16(e.name()) : toBf16(floats(e.name()));
-        return new ModelWeights(c, layers, finalNorm, head, null, bits);
+        return new ModelWeights(c, layers, finalNorm, head, null, bits, null);
       }
-      return new ModelWeights(c, layers, finalNorm, head, floats(e.name()), null);
+      return new ModelWeights(c, layers, finalNorm, head, floats(e.name()), null, null);
     }
   }
 
