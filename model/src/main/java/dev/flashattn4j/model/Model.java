@@ -9,13 +9,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A decoder-only transformer of the Llama family (Llama, Mistral, Qwen2, Gemma 2) loaded from a
  * Hugging Face model directory ({@code config.json}, {@code model.safetensors} or its sharded
- * index, {@code tokenizer.json}), computing what transformers computes, with the library's
- * attention.
+ * index, or a GGUF file in their place, {@code tokenizer.json}), computing what transformers
+ * computes, with the library's attention.
  *
  * <p>The model owns its threads (the matrix products' workers and an {@link AttentionEngine}):
  * close it when done. It is re-entrant: calls from several threads may run at once on different
@@ -58,6 +57,12 @@ public final class Model implements AutoCloseable {
    * Loads a model directory: the config, then every tensor's name, dtype and shape checked against
    * it, then the weights, then the tokenizer.
    *
+   * <p>The weights are {@code model.safetensors} (or its sharded index), or, when the directory has
+   * neither, its one {@code .gguf} file (GGUF v2/v3; F32, F16, BF16, Q8_0 and Q4_0 tensors;
+   * architectures llama, qwen2 and gemma2). {@code dir} may also be a {@code .gguf} file: its
+   * directory gives config.json and tokenizer.json. Q8_0 and Q4_0 tensors are kept as Q8_0 unless
+   * {@link ModelOptions#weights()} asks for float32 or bfloat16.
+   *
    * @throws NoSuchFileException when the directory or one of its files is missing
    * @throws ModelFormatException when a file is not what the model needs (one line, naming the
    *     file)
@@ -66,6 +71,12 @@ public final class Model implements AutoCloseable {
   public static Model load(Path dir, ModelOptions options) throws IOException {
     if (dir == null || options == null) {
       throw new IllegalArgumentException("dir and options must not be null");
+    }
+    Path ggufFile = null;
+    if (Files.isRegularFile(dir) && dir.getFileName().toString().endsWith(".gguf")) {
+      // a GGUF file: its config.json and tokenizer.json are beside it
+      ggufFile = dir;
+      dir = dir.toAbsolutePath().getParent();
     }
     if (!Files.isDirectory(dir)) {
       throw new NoSuchFileException(dir.toString(), null, "no such model directory");
@@ -76,13 +87,17 @@ public final class Model implements AutoCloseable {
     }
     // the weights' headers first (read once): the config's sizes are checked against what is
     // there before anything is allocated by them
-    Map<String, Path> files = ModelWeights.tensorFiles(dir);
-    ModelConfig config = ModelConfig.read(configFile, ModelWeights.layersPresent(files));
-    if (!Files.isRegularFile(dir.resolve("tokenizer.json"))) {
-      throw new NoSuchFileException(
-          dir.resolve("tokenizer.json").toString(), null, "no tokenizer.json");
+    ModelWeights weights;
+    ModelConfig config;
+    try (TensorSource source = TensorSource.open(dir, ggufFile)) {
+      config = ModelConfig.read(configFile, ModelWeights.layersPresent(source.files()));
+      if (!Files.isRegularFile(dir.resolve("tokenizer.json"))) {
+        throw new NoSuchFileException(
+            dir.resolve("tokenizer.json").toString(), null, "no tokenizer.json");
+      }
+      source.check(config);
+      weights = ModelWeights.load(source, config, options.weights());
     }
-    ModelWeights weights = ModelWeights.load(files, config, options.weights());
     Tokenizer tokenizer = Tokenizer.load(dir.resolve("tokenizer.json"), config.vocabSize());
     Workers workers = new Workers(options.threads());
     AttentionEngine engine = AttentionEngine.create(options.threads());
