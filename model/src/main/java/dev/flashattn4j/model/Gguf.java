@@ -12,8 +12,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -204,10 +206,10 @@ final class Gguf implements AutoCloseable {
    * nibbles q ∈ [0, 16) as q − 8 with the block's scale (the same weights, (q − 8)·d).
    */
   Q8Rows q8(Tensor t) {
-    int inputs = Math.toIntExact(t.ne[0]);
-    int outputs = Math.toIntExact(t.elements() / Math.max(1, inputs));
-    int blocks = Q8Rows.blocks(inputs);
     byte[] q = new byte[elements(t)];
+    int inputs = (int) t.ne[0];
+    int outputs = q.length / inputs;
+    int blocks = Q8Rows.blocks(inputs);
     short[] d = new short[outputs * blocks];
     MemorySegment s = segment(t);
     long at = 0;
@@ -372,12 +374,12 @@ final class Gguf implements AutoCloseable {
         alignment = (Long) a;
       }
       Map<String, Tensor> infos = new LinkedHashMap<>();
-      long[] offsets = new long[(int) tensorCount];
-      String[] names = new String[(int) tensorCount];
-      int[] dims = new int[(int) tensorCount];
-      long[][] nes = new long[(int) tensorCount][];
-      int[] types = new int[(int) tensorCount];
-      for (int i = 0; i < tensorCount; i++) {
+      // lists, not arrays sized by the count: a damaged count fails at the first read past the end
+      List<Long> offsets = new ArrayList<>();
+      List<String> names = new ArrayList<>();
+      List<long[]> nes = new ArrayList<>();
+      List<Integer> types = new ArrayList<>();
+      for (long i = 0; i < tensorCount; i++) {
         String name = string("the name of tensor " + i);
         int n = u32("the dimension count of " + name);
         if (n < 1 || n > 4) {
@@ -395,21 +397,20 @@ final class Gguf implements AutoCloseable {
                     + " (absurd or zero)");
           }
         }
-        names[i] = name;
-        nes[i] = ne;
-        dims[i] = n;
-        types[i] = u32("the type of " + name);
-        offsets[i] = u64("the offset of " + name);
+        names.add(name);
+        nes.add(ne);
+        types.add(u32("the type of " + name));
+        offsets.add(u64("the offset of " + name));
       }
       long dataStart = (at + alignment - 1) / alignment * alignment;
       if (dataStart > size) {
         throw bad("truncated GGUF file: the data section would start at " + dataStart);
       }
       long dataBytes = size - dataStart;
-      for (int i = 0; i < tensorCount; i++) {
-        String name = names[i];
-        long[] ne = nes[i];
-        Type type = Type.of(types[i]);
+      for (int i = 0; i < names.size(); i++) {
+        String name = names.get(i);
+        long[] ne = nes.get(i);
+        Type type = Type.of(types.get(i));
         long elements = 1;
         for (long d : ne) {
           elements = Math.multiplyHigh(elements, d) != 0 ? -1 : elements * d;
@@ -422,7 +423,7 @@ final class Gguf implements AutoCloseable {
         }
         if (type == null) {
           // kept, named: a model that needs it says so; one that does not never reads it
-          infos.put(name, new Tensor(name, ne, null, types[i], offsets[i], 0));
+          infos.put(name, new Tensor(name, ne, null, types.get(i), offsets.get(i), 0));
           continue;
         }
         if (ne[0] % type.blockValues != 0) {
@@ -438,7 +439,7 @@ final class Gguf implements AutoCloseable {
                   + "-value blocks");
         }
         long bytes = elements / type.blockValues * type.blockBytes;
-        long off = offsets[i];
+        long off = offsets.get(i);
         if (off < 0 || off % alignment != 0 || off > dataBytes || bytes > dataBytes - off) {
           throw bad(
               "tensor \""
@@ -457,7 +458,7 @@ final class Gguf implements AutoCloseable {
                   + dataBytes
                   + " bytes)");
         }
-        infos.put(name, new Tensor(name, ne, type, types[i], off, bytes));
+        infos.put(name, new Tensor(name, ne, type, types.get(i), off, bytes));
       }
       MemorySegment data = all.asSlice(dataStart, dataBytes).asReadOnly();
       return new Gguf(file, arena, data, meta, infos);
