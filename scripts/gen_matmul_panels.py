@@ -8,7 +8,9 @@ each step k loads the panel's 2 vectors of W[k] (widened from bfloat16 for the B
 the Q8 blocks widened from int8 and multiplied by the block's 2 vectors of scales, q·d, which is
 exact in float32), broadcasts x[r][k] for each row and issues 2·R FMAs. Every output is one FMA chain over k
 ascending, so every block gives the bits of the scalar twin. 6 rows (12 accumulators) is the main
-block; 4 and 1 take the rest of a chunk. The stores are written out in each block.
+block; 4 and 1 take the rest of a chunk. The stores are written out in each block. The float32
+blocks read their panel from (wf, base): the matrix's own array, or a Q8_0 panel that MatMul has
+dequantised into a thread's scratch for a chunk of many rows (prefill).
 
 Usage: python3 scripts/gen_matmul_panels.py [OUT]   (then the build formats the file;
 `make check-generated` compares the committed file with a fresh one)
@@ -27,8 +29,14 @@ def panel(rows, kind):
     bf16 = kind == "bf16"
     q8 = kind == "q8"
     name = f"panel{rows}" + {"f32": "", "bf16": "Bf16", "q8": "Q8"}[kind]
-    L = [f"  static void {name}(float[] x, int t, PackedMatrix w, int p, float[] y, float[] bias, float[] tail) {{",
-         "    int k = w.inputs();"]
+    if kind == "f32":
+        # the float32 blocks take their panel from an array and offset: the matrix's own, or a
+        # Q8_0 panel dequantised into scratch (MatMul, prefill)
+        L = [f"  static void {name}(float[] x, int t, PackedMatrix w, int p, float[] wf, int base, float[] y, float[] bias, float[] tail) {{",
+             "    int k = w.inputs();"]
+    else:
+        L = [f"  static void {name}(float[] x, int t, PackedMatrix w, int p, float[] y, float[] bias, float[] tail) {{",
+             "    int k = w.inputs();"]
     if bf16:
         L.append("    short[] ws = w.bf16();")
     elif q8:
@@ -36,9 +44,8 @@ def panel(rows, kind):
         L.append("    float[] sc = w.scales();")
         L.append("    int blocks = w.blocks();")
         L.append("    int sBase = p * P * blocks;")
-    else:
-        L.append("    float[] wf = w.f32();")
-    L.append("    int base = p * P * k;")
+    if kind != "f32":
+        L.append("    int base = p * P * k;")
     L.append("    int x0 = t * k;")
     for r in range(1, rows):
         L.append(f"    int x{r} = x{r - 1} + k;")

@@ -20,10 +20,16 @@ final class MatMulPanels {
   private MatMulPanels() {}
 
   static void panel6(
-      float[] x, int t, PackedMatrix w, int p, float[] y, float[] bias, float[] tail) {
+      float[] x,
+      int t,
+      PackedMatrix w,
+      int p,
+      float[] wf,
+      int base,
+      float[] y,
+      float[] bias,
+      float[] tail) {
     int k = w.inputs();
-    float[] wf = w.f32();
-    int base = p * P * k;
     int x0 = t * k;
     int x1 = x0 + k;
     int x2 = x1 + k;
@@ -292,10 +298,16 @@ final class MatMulPanels {
   }
 
   static void panel4(
-      float[] x, int t, PackedMatrix w, int p, float[] y, float[] bias, float[] tail) {
+      float[] x,
+      int t,
+      PackedMatrix w,
+      int p,
+      float[] wf,
+      int base,
+      float[] y,
+      float[] bias,
+      float[] tail) {
     int k = w.inputs();
-    float[] wf = w.f32();
-    int base = p * P * k;
     int x0 = t * k;
     int x1 = x0 + k;
     int x2 = x1 + k;
@@ -492,10 +504,16 @@ final class MatMulPanels {
   }
 
   static void panel1(
-      float[] x, int t, PackedMatrix w, int p, float[] y, float[] bias, float[] tail) {
+      float[] x,
+      int t,
+      PackedMatrix w,
+      int p,
+      float[] wf,
+      int base,
+      float[] y,
+      float[] bias,
+      float[] tail) {
     int k = w.inputs();
-    float[] wf = w.f32();
-    int base = p * P * k;
     int x0 = t * k;
     FloatVector a0 = FloatVector.zero(Simd.FLOATS);
     FloatVector b0 = a0;

@@ -12,10 +12,11 @@ import org.junit.jupiter.params.provider.CsvSource;
  * The Q8_0 product against its definition: every element is the fma chain over k ascending of the
  * dequantised weights q·d (exact in float32), so the kernels must give the chain's bits (and
  * therefore the float32 kernels' bits on the dequantised matrix) whatever the shape, the short last
- * block (K not a multiple of 32), the rows per call, the threads, and with or without vectors (the
- * {@code model-scalar} execution runs this class with {@code -Dflashattn.vector.bits=0}, {@code
- * model-q8-128} with 128-bit vectors); and it must be within float32's budget of the product in
- * float64.
+ * block (K not a multiple of 32), the rows per call (under 12 rows the int8 kernels, from 12 a
+ * panel dequantised into scratch and the float32 kernels), the threads, and with or without vectors
+ * (the {@code model-scalar} execution runs this class with {@code -Dflashattn.vector.bits=0},
+ * {@code model-q8-128} with 128-bit vectors); and it must be within float32's budget of the product
+ * in float64.
  */
 class Q8MatMulTest {
 
