@@ -5,7 +5,7 @@ the way llama.cpp's convert_hf_to_gguf.py writes them:
 
 - GGML tensor names (token_embd, blk.N.attn_q, ..., output_norm, output), GGML dimensions (ne[0] =
   the inputs of a matrix), metadata under the architecture's prefix (llama.*, qwen2.*, gemma2.*)
-  and a tokenizer.ggml.tokens array (the Java reader skips arrays: a realistic header to parse);
+  and the byte-level BPE tokenizer as tokenizer.ggml.* (tokens, merges, token types, BOS/EOS);
 - architecture "llama" (Llama and Mistral): q_proj and k_proj rows permuted per head into GGML's
   interleaved rotary layout (convert_hf_to_gguf.py's LlamaModel.permute); llama3 rope scaling adds
   a rope_freqs.weight tensor;
@@ -118,9 +118,18 @@ def write(out, family, qtype):
         w.add_sliding_window(cfg["sliding_window"])
         w.add_attn_logit_softcapping(cfg["attn_logit_softcapping"])
         w.add_final_logit_softcapping(cfg["final_logit_softcapping"])
+    # the tokenizer as llama.cpp keeps a GPT-2-style byte-level BPE: tokens, merges ("a b"), token
+    # types (3: control), BOS/EOS, whether BOS is added; pre "gpt-2" (GPT-2's split regex)
     vocab = sorted(tok["model"]["vocab"].items(), key=lambda kv: kv[1])
-    w.add_tokenizer_model("gpt2" if tok["model"]["type"] == "BPE" else "llama")
+    special = {t["id"] for t in tok["added_tokens"] if t["special"]}
+    w.add_tokenizer_model("gpt2")
+    w.add_tokenizer_pre("gpt-2")
     w.add_token_list([t for t, _ in vocab])
+    w.add_token_types([3 if i in special else 1 for _, i in vocab])
+    w.add_token_merges([m if isinstance(m, str) else " ".join(m) for m in tok["model"]["merges"]])
+    w.add_bos_token_id(cfg["bos_token_id"])
+    w.add_eos_token_id(cfg["eos_token_id"])
+    w.add_add_bos_token(True)
     tensors = load_file(os.path.join(d, "model.safetensors"))
     if arch == "llama" and cfg["rope_parameters"].get("rope_type") == "llama3":
         w.add_tensor("rope_freqs.weight", llama3_rope_freqs(cfg))

@@ -20,9 +20,9 @@ import java.util.Map;
 
 /**
  * A GGUF file (versions 2 and 3, little-endian; ggml's docs/gguf.md), mapped read-only: the header,
- * the metadata (scalars and strings kept, arrays skipped and counted), the tensor infos and their
- * aligned data. Tensors of type F32, F16, BF16, Q8_0 and Q4_0 can be read; the others are named in
- * the error when a model needs them.
+ * the metadata (scalars, strings and arrays of them), the tensor infos and their aligned data.
+ * Tensors of type F32, F16, BF16, Q8_0 and Q4_0 can be read; the others are named in the error when
+ * a model needs them.
  *
  * <p>Everything is checked before anything is allocated by it: every count against the bytes that
  * could hold it, every string and array length against the bytes left, every tensor's dimensions,
@@ -146,7 +146,10 @@ final class Gguf implements AutoCloseable {
     return tensors;
   }
 
-  /** A metadata value: Long (every integer type), Double, Boolean, String; null when absent. */
+  /**
+   * A metadata value: Long (every integer type), Double, Boolean, String, or an array of them as
+   * long[] (integers and booleans), double[] or String[]; null when absent.
+   */
   Object meta(String key) {
     return metadata.get(key);
   }
@@ -159,6 +162,16 @@ final class Gguf implements AutoCloseable {
   /** An integer value, or -1 when absent or not an integer. */
   long metaLong(String key) {
     return metadata.get(key) instanceof Long l ? l : -1;
+  }
+
+  /** A string array, or null when absent or not one. */
+  String[] metaStrings(String key) {
+    return metadata.get(key) instanceof String[] a ? a : null;
+  }
+
+  /** An integer array, or null when absent or not one. */
+  long[] metaLongs(String key) {
+    return metadata.get(key) instanceof long[] a ? a : null;
   }
 
   /** A number, or NaN when absent or not a number. */
@@ -464,7 +477,9 @@ final class Gguf implements AutoCloseable {
       return new Gguf(file, arena, data, meta, infos);
     }
 
-    /** One metadata value; arrays are skipped (null) after their length is checked. */
+    /**
+     * One metadata value; an array's length is checked against the bytes left before it is read.
+     */
     private Object value(String key, int type, int depth) {
       return switch (type) {
         case 0, 1 -> {
@@ -506,14 +521,34 @@ final class Gguf implements AutoCloseable {
           int elem = u32("the element type of " + key);
           long min = elementBytes(key, elem);
           long n = count("the length of array " + key, min);
-          if (elem == 8 || elem == 9) {
-            for (long i = 0; i < n; i++) {
-              value(key, elem, depth + 1);
-            }
-          } else {
-            at += n * min;
+          if (elem == 9) {
+            value(key, elem, depth + 1); // refused: nested
           }
-          yield null;
+          if (n > Integer.MAX_VALUE - 8) {
+            throw bad(
+                "metadata array \"" + key + "\" has " + n + " elements, more than an array holds");
+          }
+          int len = (int) n;
+          if (elem == 8) {
+            String[] a = new String[len];
+            for (int i = 0; i < len; i++) {
+              a[i] = string(key + "[" + i + "]");
+            }
+            yield a;
+          }
+          if (elem == 6 || elem == 12) {
+            double[] a = new double[len];
+            for (int i = 0; i < len; i++) {
+              a[i] = ((Double) value(key, elem, depth + 1));
+            }
+            yield a;
+          }
+          long[] a = new long[len];
+          for (int i = 0; i < len; i++) {
+            Object v = value(key, elem, depth + 1);
+            a[i] = v instanceof Boolean b ? (b ? 1 : 0) : (Long) v;
+          }
+          yield a;
         }
         case 10, 11 -> u64(key);
         case 12 -> {

@@ -1,5 +1,9 @@
 package dev.flashattn4j.model;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -24,10 +28,18 @@ import java.util.Map;
  *
  * <p>The metadata the model's shape depends on ({@code ARCH.block_count}, {@code embedding_length},
  * {@code feed_forward_length}, {@code attention.head_count}, {@code attention.head_count_kv}) is
- * checked against config.json ({@link #check}); config.json and tokenizer.json still come from the
- * directory.
+ * checked against config.json ({@link #check}).
+ *
+ * <p>Without a config.json beside the file, {@link #config} builds one from the metadata (llama and
+ * qwen2 architectures, RoPE without scaling); without a tokenizer.json, {@link #tokenizer} builds
+ * one from {@code tokenizer.ggml.*} when it is GPT-2's byte-level BPE. Anything else the metadata
+ * cannot say (Llama 3's RoPE scaling, which llama.cpp keeps only as a {@code rope_freqs} tensor;
+ * Gemma 2's query scale and layer types; Mistral's sliding window; SentencePiece and other
+ * pre-tokenizers) is refused with a message asking for the file.
  */
 final class GgufSource implements TensorSource {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Gguf gguf;
   private final String arch;
@@ -280,6 +292,181 @@ final class GgufSource implements TensorSource {
                 + " (the GGUF file and the config do not match)");
       }
     }
+  }
+
+  private long required(String key) {
+    long v = gguf.metaLong(key);
+    if (v < 1 || v > Integer.MAX_VALUE) {
+      throw new ModelFormatException(
+          gguf.file(),
+          (gguf.meta(key) == null ? "has no " + key : key + " is " + gguf.meta(key))
+              + ": without a config.json beside it the model's shape comes from the metadata");
+    }
+    return v;
+  }
+
+  private ModelFormatException needs(String file, String why) {
+    return new ModelFormatException(
+        gguf.file(), why + ": put the model's " + file + " beside the .gguf file");
+  }
+
+  /**
+   * config.json's keys from the metadata, checked as config.json is ({@link ModelConfig#fromJson}):
+   * llama and qwen2 only, RoPE without scaling.
+   */
+  ModelConfig config(int layersPresent) {
+    if (arch.equals("gemma2")) {
+      throw needs(
+          "config.json",
+          "a gemma2 GGUF file does not keep query_pre_attn_scalar nor the layer types");
+    }
+    if (gguf.tensors().containsKey("rope_freqs.weight")
+        || gguf.meta(arch + ".rope.scaling.type") != null) {
+      throw needs(
+          "config.json",
+          "it scales RoPE (rope_freqs, Llama 3's scaling), which GGUF's metadata does not describe");
+    }
+    ObjectNode c = JSON.createObjectNode();
+    c.put("model_type", arch);
+    c.put("hidden_size", required(arch + ".embedding_length"));
+    c.put("intermediate_size", required(arch + ".feed_forward_length"));
+    c.put("num_hidden_layers", required(arch + ".block_count"));
+    long heads = required(arch + ".attention.head_count");
+    c.put("num_attention_heads", heads);
+    c.put(
+        "num_key_value_heads",
+        gguf.meta(arch + ".attention.head_count_kv") == null
+            ? heads
+            : required(arch + ".attention.head_count_kv"));
+    if (gguf.meta(arch + ".attention.key_length") != null) {
+      c.put("head_dim", required(arch + ".attention.key_length"));
+    }
+    long vocab = gguf.metaLong(arch + ".vocab_size");
+    if (vocab < 1 && gguf.metaStrings("tokenizer.ggml.tokens") != null) {
+      vocab = gguf.metaStrings("tokenizer.ggml.tokens").length;
+    }
+    Gguf.Tensor embed = byName.get("model.embed_tokens.weight");
+    if (vocab < 1 && embed != null && embed.ne().length == 2) {
+      vocab = embed.ne()[1];
+    }
+    c.put("vocab_size", vocab);
+    double eps = gguf.metaDouble(arch + ".attention.layer_norm_rms_epsilon");
+    if (!Double.isNaN(eps)) {
+      c.put("rms_norm_eps", (float) eps);
+    }
+    double theta = gguf.metaDouble(arch + ".rope.freq_base");
+    if (!Double.isNaN(theta)) {
+      c.put("rope_theta", (float) theta);
+    }
+    if (gguf.metaLong(arch + ".context_length") > 0) {
+      c.put("max_position_embeddings", gguf.metaLong(arch + ".context_length"));
+    }
+    c.put("tie_word_embeddings", !byName.containsKey("lm_head.weight"));
+    if (arch.equals("llama")) {
+      c.put("attention_bias", byName.containsKey("model.layers.0.self_attn.q_proj.bias"));
+      c.put("mlp_bias", byName.containsKey("model.layers.0.mlp.gate_proj.bias"));
+    }
+    for (String t : new String[] {"bos", "eos"}) {
+      long id = gguf.metaLong("tokenizer.ggml." + t + "_token_id");
+      if (id >= 0) {
+        c.put(t + "_token_id", id);
+      }
+    }
+    return ModelConfig.fromJson(gguf.file(), c, layersPresent);
+  }
+
+  /**
+   * tokenizer.json's JSON from {@code tokenizer.ggml.*}, for GPT-2's byte-level BPE ({@code model}
+   * "gpt2", {@code pre} absent, "default" or "gpt-2"): the vocabulary, the merges, control tokens
+   * (type 3) as special tokens, BOS added when {@code add_bos_token} says so.
+   */
+  JsonNode tokenizer() {
+    String model = gguf.metaString("tokenizer.ggml.model");
+    String pre = gguf.metaString("tokenizer.ggml.pre");
+    if (!"gpt2".equals(model)) {
+      throw needs(
+          "tokenizer.json",
+          "its tokenizer is "
+              + (model == null ? "not described" : "\"" + model + "\"")
+              + " (only GPT-2's byte-level BPE is built from GGUF metadata)");
+    }
+    if (pre != null && !pre.equals("default") && !pre.equals("gpt-2")) {
+      throw needs(
+          "tokenizer.json",
+          "tokenizer.ggml.pre \"" + pre + "\" splits text by a regex this reader does not know");
+    }
+    String[] tokens = gguf.metaStrings("tokenizer.ggml.tokens");
+    String[] merges = gguf.metaStrings("tokenizer.ggml.merges");
+    long[] types = gguf.metaLongs("tokenizer.ggml.token_type");
+    if (tokens == null || merges == null) {
+      throw needs("tokenizer.json", "it has no tokenizer.ggml.tokens or tokenizer.ggml.merges");
+    }
+    ObjectNode root = JSON.createObjectNode();
+    root.put("version", "1.0");
+    root.putNull("truncation");
+    root.putNull("padding");
+    ArrayNode added = root.putArray("added_tokens");
+    ObjectNode vocab = JSON.createObjectNode();
+    for (int i = 0; i < tokens.length; i++) {
+      vocab.put(tokens[i], i);
+      if (types != null && i < types.length && types[i] == 3) {
+        ObjectNode t = added.addObject();
+        t.put("id", i);
+        t.put("content", tokens[i]);
+        t.put("single_word", false);
+        t.put("lstrip", false);
+        t.put("rstrip", false);
+        t.put("normalized", false);
+        t.put("special", true);
+      }
+    }
+    root.putNull("normalizer");
+    ObjectNode byteLevel = JSON.createObjectNode();
+    byteLevel.put("type", "ByteLevel");
+    byteLevel.put("add_prefix_space", false);
+    byteLevel.put("trim_offsets", true);
+    byteLevel.put("use_regex", true);
+    root.set("pre_tokenizer", byteLevel);
+    long bos = gguf.metaLong("tokenizer.ggml.bos_token_id");
+    if (Boolean.TRUE.equals(gguf.meta("tokenizer.ggml.add_bos_token"))
+        && bos >= 0
+        && bos < tokens.length) {
+      String b = tokens[(int) bos];
+      ObjectNode post = root.putObject("post_processor");
+      post.put("type", "TemplateProcessing");
+      ArrayNode single = post.putArray("single");
+      single.addObject().putObject("SpecialToken").put("id", b).put("type_id", 0);
+      single.addObject().putObject("Sequence").put("id", "A").put("type_id", 0);
+      ArrayNode pair = post.putArray("pair");
+      pair.addObject().putObject("SpecialToken").put("id", b).put("type_id", 0);
+      pair.addObject().putObject("Sequence").put("id", "A").put("type_id", 0);
+      pair.addObject().putObject("SpecialToken").put("id", b).put("type_id", 1);
+      pair.addObject().putObject("Sequence").put("id", "B").put("type_id", 1);
+      ObjectNode special = post.putObject("special_tokens").putObject(b);
+      special.put("id", b);
+      special.putArray("ids").add(bos);
+      special.putArray("tokens").add(b);
+    } else {
+      root.putNull("post_processor");
+    }
+    ObjectNode decoder = byteLevel.deepCopy();
+    decoder.put("add_prefix_space", true);
+    root.set("decoder", decoder);
+    ObjectNode m = root.putObject("model");
+    m.put("type", "BPE");
+    m.putNull("dropout");
+    m.putNull("unk_token");
+    m.putNull("continuing_subword_prefix");
+    m.putNull("end_of_word_suffix");
+    m.put("fuse_unk", false);
+    m.put("byte_fallback", false);
+    m.put("ignore_merges", false);
+    m.set("vocab", vocab);
+    ArrayNode mergeList = m.putArray("merges");
+    for (String merge : merges) {
+      mergeList.add(merge);
+    }
+    return root;
   }
 
   @Override

@@ -59,9 +59,12 @@ public final class Model implements AutoCloseable {
    *
    * <p>The weights are {@code model.safetensors} (or its sharded index), or, when the directory has
    * neither, its one {@code .gguf} file (GGUF v2/v3; F32, F16, BF16, Q8_0 and Q4_0 tensors;
-   * architectures llama, qwen2 and gemma2). {@code dir} may also be a {@code .gguf} file: its
-   * directory gives config.json and tokenizer.json. Q8_0 and Q4_0 tensors are kept as Q8_0 unless
-   * {@link ModelOptions#weights()} asks for float32 or bfloat16.
+   * architectures llama, qwen2 and gemma2). {@code dir} may also be a {@code .gguf} file. With a
+   * GGUF file, config.json and tokenizer.json are read when they are beside it; when they are not,
+   * the config is built from the GGUF metadata (llama and qwen2 without RoPE scaling) and the
+   * tokenizer from {@code tokenizer.ggml.*} (GPT-2's byte-level BPE); anything else is refused,
+   * asking for the file. Q8_0 and Q4_0 tensors are kept as Q8_0 unless {@link
+   * ModelOptions#weights()} asks for float32 or bfloat16.
    *
    * @throws NoSuchFileException when the directory or one of its files is missing
    * @throws ModelFormatException when a file is not what the model needs (one line, naming the
@@ -82,23 +85,39 @@ public final class Model implements AutoCloseable {
       throw new NoSuchFileException(dir.toString(), null, "no such model directory");
     }
     Path configFile = dir.resolve("config.json");
-    if (!Files.isRegularFile(configFile)) {
+    boolean gguf = ggufFile != null || TensorSource.ggufOnly(dir);
+    if (!gguf && !Files.isRegularFile(configFile)) {
       throw new NoSuchFileException(configFile.toString(), null, "no config.json");
     }
+    Path tokenizerFile = dir.resolve("tokenizer.json");
     // the weights' headers first (read once): the config's sizes are checked against what is
     // there before anything is allocated by them
     ModelWeights weights;
     ModelConfig config;
-    try (TensorSource source = TensorSource.open(dir, ggufFile)) {
-      config = ModelConfig.read(configFile, ModelWeights.layersPresent(source.files()));
-      if (!Files.isRegularFile(dir.resolve("tokenizer.json"))) {
-        throw new NoSuchFileException(
-            dir.resolve("tokenizer.json").toString(), null, "no tokenizer.json");
+    com.fasterxml.jackson.databind.JsonNode ggufTokenizer = null;
+    Path source;
+    try (TensorSource tensors = TensorSource.open(dir, ggufFile)) {
+      int layers = ModelWeights.layersPresent(tensors.files());
+      GgufSource g = tensors instanceof GgufSource gs ? gs : null;
+      if (Files.isRegularFile(configFile) || g == null) {
+        config = ModelConfig.read(configFile, layers);
+      } else {
+        config = g.config(layers);
       }
-      source.check(config);
-      weights = ModelWeights.load(source, config, options.weights());
+      if (!Files.isRegularFile(tokenizerFile)) {
+        if (g == null) {
+          throw new NoSuchFileException(tokenizerFile.toString(), null, "no tokenizer.json");
+        }
+        ggufTokenizer = g.tokenizer();
+      }
+      tensors.check(config);
+      weights = ModelWeights.load(tensors, config, options.weights());
+      source = tensors.files().isEmpty() ? dir : tensors.files().values().iterator().next();
     }
-    Tokenizer tokenizer = Tokenizer.load(dir.resolve("tokenizer.json"), config.vocabSize());
+    Tokenizer tokenizer =
+        ggufTokenizer == null
+            ? Tokenizer.load(tokenizerFile, config.vocabSize())
+            : Tokenizer.fromJson(source, ggufTokenizer, config.vocabSize());
     Workers workers = new Workers(options.threads());
     AttentionEngine engine = AttentionEngine.create(options.threads());
     return new Model(

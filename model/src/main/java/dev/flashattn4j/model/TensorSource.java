@@ -62,6 +62,17 @@ interface TensorSource extends AutoCloseable {
   @Override
   void close();
 
+  /** Whether {@code dir} holds a .gguf file (and no safetensors, which come first). */
+  static boolean ggufOnly(Path dir) throws IOException {
+    if (Files.isRegularFile(dir.resolve("model.safetensors"))
+        || Files.isRegularFile(dir.resolve("model.safetensors.index.json"))) {
+      return false;
+    }
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, "*.gguf")) {
+      return s.iterator().hasNext();
+    }
+  }
+
   /**
    * The tensors of a model: {@code file} when it is a {@code .gguf} file; else in directory {@code
    * dir}, {@code model.safetensors} or its index, or, when neither is there, its one {@code .gguf}

@@ -1,5 +1,6 @@
 package dev.flashattn4j.model;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -114,6 +115,44 @@ class GgufTest {
     }
     System.out.printf(Locale.ROOT, "Q4_0 mistral: relative logit error %.4f%n", worst / max);
     assertTrue(worst / max <= 0.35, "relative logit error " + worst / max);
+  }
+
+  /**
+   * A .gguf file alone (no config.json, no tokenizer.json beside it): the config from its metadata
+   * and the tokenizer from tokenizer.ggml.* give the Python tokenizer's ids and, bit for bit, the
+   * logits of the safetensors checkpoint with its config.json.
+   */
+  @ParameterizedTest(name = "{1}")
+  @CsvSource({"qwen2, qwen2-q8_0.gguf, Q8_0", "qwen2, qwen2-bf16.gguf, AS_STORED"})
+  void aGgufFileAloneBuildsItsConfigAndTokenizer(
+      String family, String gguf, WeightFormat format, @TempDir Path tmp) throws IOException {
+    Path d = Files.createTempDirectory(tmp, "alone");
+    Files.copy(FIXTURES.resolve(gguf), d.resolve(gguf));
+    ModelOptions options = ModelOptions.defaults().withThreads(2).withWeights(format);
+    int[] ids = ids(family);
+    float[] want = logits(Fixtures.dir(family), format, ids);
+    for (Path path : new Path[] {d.resolve(gguf), d}) {
+      try (Model alone = Model.load(path, options)) {
+        for (Fixtures.Case c : Fixtures.expected(family).cases()) {
+          assertArrayEquals(c.ids(), alone.tokenizer().encode(c.prompt(), true), c.prompt());
+          assertEquals(c.prompt(), alone.tokenizer().decode(c.ids(), true));
+        }
+        assertSameBits(want, Q8ModelTest.allLogits(alone, ids), gguf + " alone");
+      }
+    }
+  }
+
+  /** What GGUF metadata cannot say is refused, asking for the file. */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({
+    "llama-f32.gguf, config.json, rope_freqs",
+    "gemma2-f32.gguf, config.json, query_pre_attn_scalar"
+  })
+  void aGgufFileAloneThatNeedsItsConfig(String gguf, String file, String why, @TempDir Path tmp)
+      throws IOException {
+    Files.copy(FIXTURES.resolve(gguf), tmp.resolve(gguf));
+    String m = refused(tmp.resolve(gguf));
+    assertTrue(m.contains(why) && m.contains("put the model's " + file), m);
   }
 
   /** blk.0.attn_q dequantised by the reader equals gguf.quants.dequantize, in the file's order. */
