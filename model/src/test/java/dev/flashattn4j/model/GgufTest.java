@@ -171,6 +171,75 @@ class GgufTest {
     }
   }
 
+  /**
+   * A file built here byte by byte (GGUF v3, alignment 32): an F16, a BF16, a Q8_0 and a Q4_0
+   * tensor with hand-computed values, and metadata of every scalar type and a string array.
+   */
+  @Test
+  void aHandBuiltFile(@TempDir Path tmp) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(4096).order(ByteOrder.LITTLE_ENDIAN);
+    b.putInt(Gguf.MAGIC).putInt(3).putLong(4).putLong(5);
+    putString(b, "general.architecture");
+    b.putInt(8);
+    putString(b, "llama");
+    putString(b, "a.u8");
+    b.putInt(0).put((byte) 200);
+    putString(b, "a.i16");
+    b.putInt(3).putShort((short) -5);
+    putString(b, "a.f32");
+    b.putInt(6).putFloat(0.25f);
+    putString(b, "a.strings");
+    b.putInt(9).putInt(8).putLong(2);
+    putString(b, "x");
+    putString(b, "yz");
+    // tensor infos: name, dims, ne..., type, offset (relative to the aligned data section)
+    putString(b, "h");
+    b.putInt(1).putLong(2).putInt(1).putLong(0); // F16 [2]
+    putString(b, "bf");
+    b.putInt(1).putLong(2).putInt(30).putLong(32); // BF16 [2]
+    putString(b, "q8");
+    b.putInt(2).putLong(32).putLong(1).putInt(8).putLong(64); // Q8_0 [32, 1]: 34 bytes
+    putString(b, "q4");
+    b.putInt(2).putLong(32).putLong(1).putInt(2).putLong(128); // Q4_0 [32, 1]: 18 bytes
+    int data = (b.position() + 31) / 32 * 32;
+    b.position(data);
+    b.putShort(Float.floatToFloat16(1.5f)).putShort(Float.floatToFloat16(-2f));
+    b.position(data + 32);
+    b.putShort((short) (Float.floatToIntBits(3f) >>> 16)).putShort((short) 0xBF80); // 3, -1
+    b.position(data + 64);
+    b.putShort(Float.floatToFloat16(0.5f));
+    for (int i = 0; i < 32; i++) {
+      b.put((byte) (i - 16)); // q = −16 … 15
+    }
+    b.position(data + 128);
+    b.putShort(Float.floatToFloat16(2f));
+    for (int j = 0; j < 16; j++) {
+      b.put((byte) (j | (15 - j) << 4)); // value j: j − 8; value j + 16: 7 − j
+    }
+    Path f = tmp.resolve("hand.gguf");
+    Files.write(f, Arrays.copyOf(b.array(), data + 128 + 18));
+    try (Gguf g = Gguf.open(f)) {
+      assertEquals("llama", g.metaString("general.architecture"));
+      assertEquals(200L, g.meta("a.u8"));
+      assertEquals(-5L, g.meta("a.i16"));
+      assertEquals(0.25, g.metaDouble("a.f32"));
+      assertArrayEquals(new String[] {"x", "yz"}, g.metaStrings("a.strings"));
+      assertArrayEquals(new float[] {1.5f, -2f}, g.floats(g.tensors().get("h")));
+      assertArrayEquals(new float[] {3f, -1f}, g.floats(g.tensors().get("bf")));
+      float[] q8 = g.floats(g.tensors().get("q8"));
+      float[] q4 = g.floats(g.tensors().get("q4"));
+      for (int i = 0; i < 32; i++) {
+        assertEquals((i - 16) * 0.5f, q8[i]);
+        assertEquals(2f * (i < 16 ? i - 8 : 7 - (i - 16)), q4[i], "q4 " + i);
+      }
+    }
+  }
+
+  private static void putString(ByteBuffer b, String s) {
+    byte[] u = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    b.putLong(u.length).put(u);
+  }
+
   @Test
   void ggmlNamesMapToTransformers() {
     assertEquals(
