@@ -31,7 +31,9 @@ import picocli.CommandLine.UnmatchedArgumentException;
       ExplainCommand.class,
       DecodeDemoCommand.class,
       BenchDecodeCommand.class,
-      GenerateCommand.class
+      GenerateCommand.class,
+      ServeCommand.class,
+      BenchServeCommand.class
     })
 public final class Main implements Runnable {
 

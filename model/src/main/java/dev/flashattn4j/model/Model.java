@@ -31,6 +31,7 @@ public final class Model implements AutoCloseable {
   private final Workers workers;
   private final AttentionEngine engine;
   private final Transformer transformer;
+  private final ChatTemplate chatTemplate; // null when the model has none
   private volatile boolean closed;
 
   private Model(
@@ -39,8 +40,10 @@ public final class Model implements AutoCloseable {
       Tokenizer tokenizer,
       Workers workers,
       AttentionEngine engine,
-      Transformer transformer) {
+      Transformer transformer,
+      ChatTemplate chatTemplate) {
     this.dir = dir;
+    this.chatTemplate = chatTemplate;
     this.options = options;
     this.tokenizer = tokenizer;
     this.workers = workers;
@@ -94,6 +97,7 @@ public final class Model implements AutoCloseable {
     // there before anything is allocated by them
     ModelWeights weights;
     ModelConfig config;
+    ChatTemplate chatTemplate;
     com.fasterxml.jackson.databind.JsonNode ggufTokenizer = null;
     Path source;
     try (TensorSource tensors = TensorSource.open(dir, ggufFile)) {
@@ -110,6 +114,8 @@ public final class Model implements AutoCloseable {
         }
         ggufTokenizer = g.tokenizer();
       }
+      // the chat template before the weights, as every file's check
+      chatTemplate = ChatTemplate.load(dir).orElse(null);
       tensors.check(config);
       weights = ModelWeights.load(tensors, config, options.weights());
       source = tensors.files().isEmpty() ? dir : tensors.files().values().iterator().next();
@@ -126,7 +132,8 @@ public final class Model implements AutoCloseable {
         tokenizer,
         workers,
         engine,
-        new Transformer(config, weights, workers, engine));
+        new Transformer(config, weights, workers, engine),
+        chatTemplate);
   }
 
   public Path directory() {
@@ -143,6 +150,14 @@ public final class Model implements AutoCloseable {
 
   public Tokenizer tokenizer() {
     return tokenizer;
+  }
+
+  /**
+   * The chat template of {@code tokenizer_config.json} (or {@code chat_template.jinja}), empty when
+   * the model has none (a base model).
+   */
+  public java.util.Optional<ChatTemplate> chatTemplate() {
+    return java.util.Optional.ofNullable(chatTemplate);
   }
 
   /** Threads a call runs on (the attention engine caps them at the cores). */

@@ -146,7 +146,59 @@ public record ModelConfig(
     if (root == null || !root.isObject()) {
       throw new ModelFormatException(file, "not a JSON object");
     }
-    return new Reader(file, root, layersPresent).config();
+    ModelConfig config = new Reader(file, root, layersPresent).config();
+    // generate() stops at generation_config.json's EOS tokens too (an instruct model's end of turn,
+    // <|eot_id|> or <|im_end|>, is often only there)
+    Path generation = file.resolveSibling("generation_config.json");
+    if (Files.isRegularFile(generation)) {
+      JsonNode g;
+      try {
+        g = JSON.readTree(generation.toFile());
+      } catch (JsonProcessingException e) {
+        throw new ModelFormatException(
+            generation,
+            "not valid JSON: " + e.getOriginalMessage().lines().findFirst().orElse(""),
+            e);
+      }
+      if (g != null && g.isObject()) {
+        int[] more = new Reader(generation, g, -1).tokenIds("eos_token_id");
+        int[] eos =
+            java.util.stream.IntStream.concat(
+                    java.util.Arrays.stream(config.eosTokens), java.util.Arrays.stream(more))
+                .distinct()
+                .toArray();
+        config = config.withEosTokens(eos);
+      }
+    }
+    return config;
+  }
+
+  /** This config with other EOS tokens. */
+  ModelConfig withEosTokens(int[] eos) {
+    return new ModelConfig(
+        family,
+        vocabSize,
+        hidden,
+        intermediate,
+        layers,
+        heads,
+        kvHeads,
+        headDim,
+        rmsNormEps,
+        rope,
+        tieEmbeddings,
+        qkvBias,
+        oBias,
+        mlpBias,
+        activation,
+        slidingWindow,
+        slidingLayers,
+        attnSoftcap,
+        finalSoftcap,
+        queryScale,
+        bosToken,
+        eos,
+        maxPositions);
   }
 
   /**

@@ -37,6 +37,20 @@ public final class TextStream {
     return piece;
   }
 
+  /**
+   * The text {@link #add} has held back, for the end of a generation: an incomplete character at
+   * the end, decoded as U+FFFD, as {@link #text()} ends.
+   */
+  public String finish() {
+    String text = text();
+    if (text.length() <= emitted) {
+      return "";
+    }
+    String piece = text.substring(emitted);
+    emitted = text.length();
+    return piece;
+  }
+
   /** The whole text so far. */
   public String text() {
     return tokenizer.decode(Arrays.copyOf(ids, count), true);

@@ -47,6 +47,23 @@ class ModelConfigTest {
     assertEquals((float) (1 / Math.sqrt(8)), c.queryScale());
   }
 
+  /** generation_config.json's EOS tokens (an instruct model's end of turn) stop generation too. */
+  @Test
+  void generationConfigAddsItsEosTokens() throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve("gen"));
+    Files.copy(Fixtures.dir("llama").resolve("config.json"), dir.resolve("config.json"));
+    int[] before = ModelConfig.read(dir.resolve("config.json")).eosTokens();
+    Files.writeString(dir.resolve("generation_config.json"), "{\"eos_token_id\": [2, 7, 9]}");
+    ModelConfig c = ModelConfig.read(dir.resolve("config.json"));
+    assertTrue(c.isEos(7) && c.isEos(9));
+    for (int e : before) {
+      assertTrue(c.isEos(e), "the config's own stay");
+    }
+    Files.writeString(dir.resolve("generation_config.json"), "{\"eos_token_id\": \"x\"}");
+    org.junit.jupiter.api.Assertions.assertThrows(
+        ModelFormatException.class, () -> ModelConfig.read(dir.resolve("config.json")));
+  }
+
   @Test
   void llama3ScalingDividesLowFrequenciesAndKeepsHighOnes() {
     RopeScaling plain = RopeScaling.plain(500000);

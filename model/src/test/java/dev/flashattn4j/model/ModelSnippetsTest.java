@@ -52,4 +52,40 @@ class ModelSnippetsTest {
       base.close();
     }
   }
+
+  @Test
+  void schedulerServesManyRequestsTogether() throws Exception {
+    Path dir = Fixtures.dir("llama");
+    try (Model model = Model.load(dir, ModelOptions.defaults().withThreads(2))) {
+      List<java.util.concurrent.CompletableFuture<String>> replies = new ArrayList<>();
+      // @start region="scheduler"
+      try (Scheduler scheduler = new Scheduler(model, Scheduler.Options.defaults())) {
+        for (String prompt : List.of("Hello", "Once upon a time", "The weather today")) {
+          var reply = new java.util.concurrent.CompletableFuture<String>();
+          TextStream text = new TextStream(model.tokenizer());
+          StringBuilder out = new StringBuilder();
+          int[] ids = model.tokenizer().encode(prompt, true);
+          scheduler.submit(
+              new Scheduler.Request(ids, 16, Sampler.greedy(), false),
+              new Scheduler.Listener() { // called between steps: hand the token on, never block
+                @Override
+                public void onToken(int token) {
+                  out.append(text.add(token));
+                }
+
+                @Override
+                public void onFinish(Scheduler.Finish finish) {
+                  reply.complete(out.append(text.finish()).toString());
+                }
+              });
+          replies.add(reply);
+        }
+        for (var reply : replies) {
+          System.out.println(reply.get()); // the three were generated in the same steps
+        }
+      }
+      // @end
+      assertEquals(3, replies.size());
+    }
+  }
 }
