@@ -9,13 +9,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A decoder-only transformer of the Llama family (Llama, Mistral, Qwen2, Gemma 2) loaded from a
  * Hugging Face model directory ({@code config.json}, {@code model.safetensors} or its sharded
- * index, {@code tokenizer.json}), computing what transformers computes, with the library's
- * attention.
+ * index, or a GGUF file in their place, {@code tokenizer.json}), computing what transformers
+ * computes, with the library's attention.
  *
  * <p>The model owns its threads (the matrix products' workers and an {@link AttentionEngine}):
  * close it when done. It is re-entrant: calls from several threads may run at once on different
@@ -61,6 +60,15 @@ public final class Model implements AutoCloseable {
    * Loads a model directory: the config, then every tensor's name, dtype and shape checked against
    * it, then the weights, then the tokenizer.
    *
+   * <p>The weights are {@code model.safetensors} (or its sharded index), or, when the directory has
+   * neither, its one {@code .gguf} file (GGUF v2/v3; F32, F16, BF16, Q8_0 and Q4_0 tensors;
+   * architectures llama, qwen2 and gemma2). {@code dir} may also be a {@code .gguf} file. With a
+   * GGUF file, config.json and tokenizer.json are read when they are beside it; when they are not,
+   * the config is built from the GGUF metadata (llama and qwen2 without RoPE scaling) and the
+   * tokenizer from {@code tokenizer.ggml.*} (GPT-2's byte-level BPE); anything else is refused,
+   * asking for the file. Q8_0 and Q4_0 tensors are kept as Q8_0 unless {@link
+   * ModelOptions#weights()} asks for float32 or bfloat16.
+   *
    * @throws NoSuchFileException when the directory or one of its files is missing
    * @throws ModelFormatException when a file is not what the model needs (one line, naming the
    *     file)
@@ -70,24 +78,52 @@ public final class Model implements AutoCloseable {
     if (dir == null || options == null) {
       throw new IllegalArgumentException("dir and options must not be null");
     }
+    Path ggufFile = null;
+    if (Files.isRegularFile(dir) && dir.getFileName().toString().endsWith(".gguf")) {
+      // a GGUF file: its config.json and tokenizer.json are beside it
+      ggufFile = dir;
+      dir = dir.toAbsolutePath().getParent();
+    }
     if (!Files.isDirectory(dir)) {
       throw new NoSuchFileException(dir.toString(), null, "no such model directory");
     }
     Path configFile = dir.resolve("config.json");
-    if (!Files.isRegularFile(configFile)) {
+    boolean gguf = ggufFile != null || TensorSource.ggufOnly(dir);
+    if (!gguf && !Files.isRegularFile(configFile)) {
       throw new NoSuchFileException(configFile.toString(), null, "no config.json");
     }
+    Path tokenizerFile = dir.resolve("tokenizer.json");
     // the weights' headers first (read once): the config's sizes are checked against what is
     // there before anything is allocated by them
-    Map<String, Path> files = ModelWeights.tensorFiles(dir);
-    ModelConfig config = ModelConfig.read(configFile, ModelWeights.layersPresent(files));
-    if (!Files.isRegularFile(dir.resolve("tokenizer.json"))) {
-      throw new NoSuchFileException(
-          dir.resolve("tokenizer.json").toString(), null, "no tokenizer.json");
+    ModelWeights weights;
+    ModelConfig config;
+    ChatTemplate chatTemplate;
+    com.fasterxml.jackson.databind.JsonNode ggufTokenizer = null;
+    Path source;
+    try (TensorSource tensors = TensorSource.open(dir, ggufFile)) {
+      int layers = ModelWeights.layersPresent(tensors.files());
+      GgufSource g = tensors instanceof GgufSource gs ? gs : null;
+      if (Files.isRegularFile(configFile) || g == null) {
+        config = ModelConfig.read(configFile, layers);
+      } else {
+        config = g.config(layers);
+      }
+      if (!Files.isRegularFile(tokenizerFile)) {
+        if (g == null) {
+          throw new NoSuchFileException(tokenizerFile.toString(), null, "no tokenizer.json");
+        }
+        ggufTokenizer = g.tokenizer();
+      }
+      // the chat template before the weights, as every file's check
+      chatTemplate = ChatTemplate.load(dir).orElse(null);
+      tensors.check(config);
+      weights = ModelWeights.load(tensors, config, options.weights());
+      source = tensors.files().isEmpty() ? dir : tensors.files().values().iterator().next();
     }
-    ChatTemplate chatTemplate = ChatTemplate.load(dir).orElse(null);
-    ModelWeights weights = ModelWeights.load(files, config, options.weights());
-    Tokenizer tokenizer = Tokenizer.load(dir.resolve("tokenizer.json"), config.vocabSize());
+    Tokenizer tokenizer =
+        ggufTokenizer == null
+            ? Tokenizer.load(tokenizerFile, config.vocabSize())
+            : Tokenizer.fromJson(source, ggufTokenizer, config.vocabSize());
     Workers workers = new Workers(options.threads());
     AttentionEngine engine = AttentionEngine.create(options.threads());
     return new Model(
@@ -137,6 +173,11 @@ public final class Model implements AutoCloseable {
   /** True when some weight matrices are kept as bfloat16. */
   public boolean hasBf16Weights() {
     return transformer.weights.hasBf16();
+  }
+
+  /** True when some weight matrices are kept as Q8_0 ({@link WeightFormat#Q8_0}). */
+  public boolean hasQ8Weights() {
+    return transformer.weights.hasQ8();
   }
 
   /** A KV cache for this model with room for {@code tokens} tokens over all its sequences. */

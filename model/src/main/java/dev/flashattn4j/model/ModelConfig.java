@@ -201,6 +201,14 @@ public record ModelConfig(
         maxPositions);
   }
 
+  /**
+   * A config given as JSON (a GGUF file's metadata turned into config.json's keys), checked as
+   * {@link #read(Path, int)} checks a file; errors name {@code source}.
+   */
+  static ModelConfig fromJson(Path source, JsonNode root, int layersPresent) {
+    return new Reader(source, root, layersPresent).config();
+  }
+
   /** Reads the keys of one config.json, naming the file and the key in every error. */
   private record Reader(Path file, JsonNode root, int layersPresent) {
 

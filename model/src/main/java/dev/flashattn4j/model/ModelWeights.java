@@ -1,28 +1,20 @@
 package dev.flashattn4j.model;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.flashattn4j.tensor.Safetensors;
-import dev.flashattn4j.tensor.SafetensorsDtype;
-import dev.flashattn4j.tensor.SafetensorsEntry;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
- * The weights of a model, read from {@code model.safetensors} (or the shards a {@code
- * model.safetensors.index.json} lists) under transformers' names, checked against the config before
- * any is read: every tensor present with the shape the config implies and a floating-point dtype,
- * no tensor the config does not explain. Matrices are packed for {@link MatMul} (float32, or
- * bfloat16 kept as stored), vectors (norms, biases) are float32.
+ * The weights of a model, read from a {@link TensorSource} ({@code model.safetensors}, the shards a
+ * {@code model.safetensors.index.json} lists, or a GGUF file) under transformers' names, checked
+ * against the config before any is read: every tensor present with the shape the config implies and
+ * a floating-point (or GGUF Q8_0/Q4_0) type, no tensor the config does not explain. Matrices are
+ * packed for {@link MatMul} (float32, bfloat16 or Q8_0, as the {@link WeightFormat} says), vectors
+ * (norms, biases) are float32.
  */
 final class ModelWeights {
 
@@ -58,19 +50,24 @@ final class ModelWeights {
 
   private final short[] embed16;
 
+  /** The embedding as Q8_0 (packed; a lookup widens one row), when not tied. */
+  private final PackedMatrix embedQ8;
+
   private ModelWeights(
       ModelConfig config,
       Layer[] layers,
       float[] finalNorm,
       PackedMatrix lmHead,
       float[] embed32,
-      short[] embed16) {
+      short[] embed16,
+      PackedMatrix embedQ8) {
     this.config = config;
     this.layers = layers;
     this.finalNorm = finalNorm;
     this.lmHead = lmHead;
     this.embed32 = embed32;
     this.embed16 = embed16;
+    this.embedQ8 = embedQ8;
   }
 
   /** Row {@code token} of the embedding into dst from offset (hidden floats). */
@@ -82,6 +79,8 @@ final class ModelWeights {
       for (int i = 0; i < h; i++) {
         dst[offset + i] = Float.intBitsToFloat(embed16[token * h + i] << 16);
       }
+    } else if (embedQ8 != null) {
+      embedQ8.row(token, dst, offset);
     } else {
       lmHead.row(token, dst, offset);
     }
@@ -91,6 +90,7 @@ final class ModelWeights {
   long bytes() {
     long b = lmHead.bytes() + 4L * finalNorm.length;
     b += embed32 != null ? 4L * embed32.length : embed16 != null ? 2L * embed16.length : 0;
+    b += embedQ8 != null ? embedQ8.bytes() : 0;
     for (Layer l : layers) {
       for (Linear lin : List.of(l.q, l.k, l.v, l.o, l.gate, l.up, l.down)) {
         b += lin.w().bytes() + (lin.bias() == null ? 0 : 4L * lin.bias().length);
@@ -105,6 +105,11 @@ final class ModelWeights {
     return lmHead.isBf16() || embed16 != null || layers[0].q.w().isBf16();
   }
 
+  /** True when some matrix is kept as Q8_0. */
+  boolean hasQ8() {
+    return lmHead.isQ8() || embedQ8 != null || layers[0].q.w().isQ8();
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Loading
 
@@ -115,21 +120,10 @@ final class ModelWeights {
    *     tensor
    * @throws NoSuchFileException when the directory has no model.safetensors (nor an index)
    */
-  static ModelWeights load(Map<String, Path> files, ModelConfig config, WeightFormat format)
-      throws IOException {
-    Map<Path, Safetensors> open = new LinkedHashMap<>();
-    try {
-      for (Path f : new HashSet<>(files.values())) {
-        open.put(f, Safetensors.open(f));
-      }
-      Loader loader = new Loader(config, format, files, open);
-      loader.checkAll();
-      return loader.read();
-    } finally {
-      for (Safetensors s : open.values()) {
-        s.close();
-      }
-    }
+  static ModelWeights load(TensorSource source, ModelConfig config, WeightFormat format) {
+    Loader loader = new Loader(config, format, source);
+    loader.checkAll();
+    return loader.read();
   }
 
   /**
@@ -154,88 +148,24 @@ final class ModelWeights {
     return layers;
   }
 
-  /** Which file holds each tensor: the one model.safetensors, or the index's weight_map. */
-  static Map<String, Path> tensorFiles(Path dir) throws IOException {
-    Path single = dir.resolve("model.safetensors");
-    Path index = dir.resolve("model.safetensors.index.json");
-    Map<String, Path> files = new LinkedHashMap<>();
-    if (Files.isRegularFile(single)) {
-      try (Safetensors st = Safetensors.open(single)) {
-        for (String name : st.names()) {
-          files.put(name, single);
-        }
-      }
-      return files;
-    }
-    if (!Files.isRegularFile(index)) {
-      throw new NoSuchFileException(
-          single.toString(), null, "no model.safetensors (nor model.safetensors.index.json)");
-    }
-    JsonNode root;
-    try {
-      root =
-          new ObjectMapper()
-              .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-              .readTree(index.toFile());
-    } catch (JsonProcessingException e) {
-      throw new ModelFormatException(index, "not valid JSON", e);
-    }
-    JsonNode map = root == null ? null : root.get("weight_map");
-    if (map == null || !map.isObject()) {
-      throw new ModelFormatException(index, "has no weight_map object");
-    }
-    for (Map.Entry<String, JsonNode> e : map.properties()) {
-      String file = e.getValue().asText();
-      Path shard = dir.resolve(file).normalize();
-      if (!e.getValue().isTextual() || !shard.getParent().equals(dir.normalize())) {
-        throw new ModelFormatException(
-            index, "weight_map maps " + e.getKey() + " to " + e.getValue() + ", not a file here");
-      }
-      files.put(e.getKey(), shard);
-    }
-    // every shard a regular file (a link to one is fine, as in Hugging Face's cache) before any is
-    // opened: a directory threw "Is a directory", and a FIFO blocked the open until killed
-    for (Path shard : new java.util.LinkedHashSet<>(files.values())) {
-      if (!Files.exists(shard)) {
-        throw new ModelFormatException(
-            index, "weight_map names " + shard.getFileName() + ", which is not in " + dir);
-      }
-      if (!Files.isRegularFile(shard)) {
-        throw new ModelFormatException(
-            index,
-            "weight_map names "
-                + shard.getFileName()
-                + ", which is not a regular file (a directory, a FIFO or a device)");
-      }
-    }
-    return files;
-  }
-
   /** Checks then reads the tensors of one model. */
   private static final class Loader {
     private final ModelConfig c;
     private final WeightFormat format;
+    private final TensorSource src;
     private final Map<String, Path> files;
-    private final Map<Path, Safetensors> open;
     private final Set<String> used = new HashSet<>();
 
-    Loader(
-        ModelConfig c, WeightFormat format, Map<String, Path> files, Map<Path, Safetensors> open) {
+    Loader(ModelConfig c, WeightFormat format, TensorSource src) {
       this.c = c;
       this.format = format;
-      this.files = files;
-      this.open = open;
+      this.src = src;
+      this.files = src.files();
     }
 
     /** Whether two tensors hold the same dtype, shape and bytes (read from the mapped files). */
     private boolean sameData(String a, String b) {
-      Safetensors sa = open.get(files.get(a));
-      Safetensors sb = open.get(files.get(b));
-      SafetensorsEntry ea = sa.entry(a);
-      SafetensorsEntry eb = sb.entry(b);
-      return ea.dtype() == eb.dtype()
-          && java.util.Arrays.equals(ea.shape(), eb.shape())
-          && sa.segment(a).mismatch(sb.segment(b)) == -1;
+      return src.sameData(a, b);
     }
 
     /** Every tensor's presence, dtype and shape, and no unexplained tensor: before any read. */
@@ -317,35 +247,37 @@ final class ModelWeights {
                 + " model with this config.json needs (the checkpoint and its config do not"
                 + " match)");
       }
-      Safetensors st = open.get(file);
-      if (!st.contains(name)) {
-        throw new ModelFormatException(
-            file, "has no tensor \"" + name + "\" (the index says it is there)");
-      }
-      SafetensorsEntry e = st.entry(name);
-      if (!(e.dtype() == SafetensorsDtype.F32
-          || e.dtype() == SafetensorsDtype.BF16
-          || e.dtype() == SafetensorsDtype.F16)) {
-        throw new ModelFormatException(
-            file,
-            "tensor \"" + name + "\" is " + e.describe() + ": weights must be f32, bf16 or f16");
-      }
-      if (!Arrays.equals(e.shape(), shape)) {
+      TensorSource.Kind kind = src.kind(name);
+      if (kind == TensorSource.Kind.OTHER) {
         throw new ModelFormatException(
             file,
             "tensor \""
                 + name
                 + "\" is "
-                + e.describe()
+                + src.describe(name)
+                + ": weights must be f32, bf16 or f16 (or, in a GGUF file, Q8_0 or Q4_0)");
+      }
+      if (kind == TensorSource.Kind.Q8_0 && shape.length != 2) {
+        throw new ModelFormatException(
+            file,
+            "tensor \""
+                + name
+                + "\" is "
+                + src.describe(name)
+                + ": only matrices may be quantised");
+      }
+      if (!Arrays.equals(src.shape(name), shape)) {
+        throw new ModelFormatException(
+            file,
+            "tensor \""
+                + name
+                + "\" is "
+                + src.describe(name)
                 + " but config.json implies "
                 + Arrays.toString(shape)
                 + " (the checkpoint and its config do not match)");
       }
       used.add(name);
-    }
-
-    private SafetensorsEntry entry(String name) {
-      return open.get(files.get(name)).entry(name);
     }
 
     private float[] vector(String name) {
@@ -357,7 +289,7 @@ final class ModelWeights {
      * and generated nothing, without a word). A real checkpoint holds none; a damaged one is named.
      */
     private float[] floats(String name) {
-      float[] a = open.get(files.get(name)).floats(name);
+      float[] a = src.floats(name);
       for (int i = 0; i < a.length; i++) {
         if (!Float.isFinite(a[i])) {
           throw nonFinite(name, i, a[i]);
@@ -368,13 +300,25 @@ final class ModelWeights {
 
     /** bfloat16 patterns, refused as {@link #floats} when one is NaN or ±∞ (exponent all ones). */
     private short[] bits16(String name) {
-      short[] a = open.get(files.get(name)).bits16(name);
+      short[] a = src.bits16(name);
       for (int i = 0; i < a.length; i++) {
         if ((a[i] & 0x7F80) == 0x7F80) {
           throw nonFinite(name, i, Float.intBitsToFloat(a[i] << 16));
         }
       }
       return a;
+    }
+
+    /** A Q8_0 matrix as stored, refused as {@link #floats} when a scale is NaN or ±∞. */
+    private Q8Rows q8(String name) {
+      Q8Rows q = src.q8(name);
+      short[] d = q.d();
+      for (int i = 0; i < d.length; i++) {
+        if ((d[i] & 0x7C00) == 0x7C00) {
+          throw nonFinite(name, i * Q8Rows.BLOCK, Float.float16ToFloat(d[i]));
+        }
+      }
+      return q;
     }
 
     private ModelFormatException nonFinite(String name, int index, float value) {
@@ -390,14 +334,23 @@ final class ModelWeights {
     }
 
     private Linear linear(String name, boolean bias) {
-      SafetensorsEntry e = entry(name + ".weight");
-      int out = (int) e.dim(0);
-      int in = (int) e.dim(1);
+      String wn = name + ".weight";
+      long[] shape = src.shape(wn);
+      int out = (int) shape[0];
+      int in = (int) shape[1];
+      TensorSource.Kind kind = src.kind(wn);
       boolean keep16 =
-          (format == WeightFormat.AS_STORED && e.dtype() == SafetensorsDtype.BF16)
+          (format == WeightFormat.AS_STORED && kind == TensorSource.Kind.BF16)
               || format == WeightFormat.BFLOAT16;
+      boolean keepQ8 =
+          kind == TensorSource.Kind.Q8_0
+              && (format == WeightFormat.AS_STORED || format == WeightFormat.Q8_0);
       PackedMatrix w;
-      if (keep16 && e.dtype() == SafetensorsDtype.BF16) {
+      if (keepQ8) {
+        w = PackedMatrix.ofQ8(q8(wn));
+      } else if (format == WeightFormat.Q8_0) {
+        w = PackedMatrix.ofQ8(Q8Rows.quantize(floats(wn), out, in));
+      } else if (keep16 && kind == TensorSource.Kind.BF16) {
         w = PackedMatrix.ofBf16(bits16(name + ".weight"), out, in);
       } else if (keep16) {
         w = PackedMatrix.ofBf16(toBf16(floats(name + ".weight")), out, in);
@@ -409,7 +362,7 @@ final class ModelWeights {
 
     private float[] norm(String name) {
       float[] w = vector(name);
-      if (c.family().gemmaNorms()) {
+      if (c.family().gemmaNorms() && !src.gemmaNormsIncludeOne()) {
         for (int i = 0; i < w.length; i++) {
           w[i] = 1f + w[i];
         }
@@ -439,19 +392,24 @@ final class ModelWeights {
       float[] finalNorm = norm("model.norm.weight");
       if (c.tieEmbeddings()) {
         PackedMatrix head = linear("model.embed_tokens", false).w();
-        return new ModelWeights(c, layers, finalNorm, head, null, null);
+        return new ModelWeights(c, layers, finalNorm, head, null, null, null);
       }
       PackedMatrix head = linear("lm_head", false).w();
-      SafetensorsEntry e = entry("model.embed_tokens.weight");
+      TensorSource.Kind kind = src.kind("model.embed_tokens.weight");
+      if (format == WeightFormat.Q8_0
+          || (format == WeightFormat.AS_STORED && kind == TensorSource.Kind.Q8_0)) {
+        PackedMatrix embed = linear("model.embed_tokens", false).w();
+        return new ModelWeights(c, layers, finalNorm, head, null, null, embed);
+      }
+      String e = "model.embed_tokens.weight";
       boolean keep16 =
-          (format == WeightFormat.AS_STORED && e.dtype() == SafetensorsDtype.BF16)
+          (format == WeightFormat.AS_STORED && kind == TensorSource.Kind.BF16)
               || format == WeightFormat.BFLOAT16;
       if (keep16) {
-        short[] bits =
-            e.dtype() == SafetensorsDtype.BF16 ? bits16(e.name()) : toBf16(floats(e.name()));
-        return new ModelWeights(c, layers, finalNorm, head, null, bits);
+        short[] bits = kind == TensorSource.Kind.BF16 ? bits16(e) : toBf16(floats(e));
+        return new ModelWeights(c, layers, finalNorm, head, null, bits, null);
       }
-      return new ModelWeights(c, layers, finalNorm, head, floats(e.name()), null);
+      return new ModelWeights(c, layers, finalNorm, head, floats(e), null, null);
     }
   }
 

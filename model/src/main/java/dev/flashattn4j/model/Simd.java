@@ -1,6 +1,7 @@
 package dev.flashattn4j.model;
 
 import dev.flashattn4j.config.Vectors;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -36,6 +37,13 @@ final class Simd {
   static final int LANES = FLOATS.length();
 
   /**
+   * Bytes widened to {@link #FLOATS}: as many lanes as a float vector, but at least 64 bits (with
+   * 128-bit float vectors a load reads 8 bytes and the widening keeps the first 4).
+   */
+  static final VectorSpecies<Byte> BYTES =
+      VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, LANES * 8)));
+
+  /**
    * The concrete classes of vectors of {@link #FLOATS} and {@link #INTS}: a conversion's result is
    * cast to them, so that C2 binds the next operation from a constant instead of a type profile
    * (core's {@code Simd.FLOATS} says why: JDK-8392004).
@@ -56,6 +64,16 @@ final class Simd {
         INT_CLASS.cast(bf16.convertShape(jdk.incubator.vector.VectorOperators.S2I, INTS, 0));
     return FLOAT_CLASS.cast(
         wide.lanewise(jdk.incubator.vector.VectorOperators.LSHL, 16).reinterpretAsFloats());
+  }
+
+  /**
+   * Widens {@link #LANES} int8 values from {@code q[at]} to floats (exact). Reads {@link
+   * #BYTES}{@code .length()} bytes: up to 4 past the lanes used.
+   */
+  static FloatVector widenQ8(byte[] q, int at) {
+    return FLOAT_CLASS.cast(
+        ByteVector.fromArray(BYTES, q, at)
+            .convertShape(jdk.incubator.vector.VectorOperators.B2F, FLOATS, 0));
   }
 
   /** "256-bit vectors (8 floats)" or "scalar". */

@@ -89,6 +89,35 @@ public final class Tokenizer implements AutoCloseable {
   }
 
   /**
+   * A tokenizer given as tokenizer.json's JSON (one built from a GGUF file's {@code
+   * tokenizer.ggml.*} metadata); errors name {@code source}.
+   */
+  static Tokenizer fromJson(Path source, JsonNode root, int vocabSize) throws IOException {
+    int largest = largestId(root);
+    if (largest >= vocabSize) {
+      throw new ModelFormatException(
+          source, "holds token id " + largest + ", outside the model's vocabulary of " + vocabSize);
+    }
+    quietAndOffline();
+    try {
+      HuggingFaceTokenizer hf =
+          HuggingFaceTokenizer.newInstance(
+              new java.io.ByteArrayInputStream(
+                  root.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+              Map.of(
+                  "addSpecialTokens", "true",
+                  "truncation", "false",
+                  "padding", "false",
+                  "maxLength", "-1"));
+      return new Tokenizer(hf, vocabSize);
+    } catch (RuntimeException e) {
+      String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().get();
+      throw new ModelFormatException(
+          source, "the tokenizers library cannot read its tokenizer: " + why, e);
+    }
+  }
+
+  /**
    * The largest token id tokenizer.json holds: its added tokens' ids and its model's vocabulary (an
    * object of token → id, or Unigram's list, where the index is the id). Checked at load, so that
    * no text can later give an id past the model's embeddings (issue 19: an IllegalStateException at

@@ -35,7 +35,7 @@ final class Workers implements AutoCloseable {
    * A job object serves one call at a time; its subclass holds the call's arguments.
    */
   abstract static class Job {
-    private final float[][] scratch;
+    private float[][] scratch;
     private int tasks;
     private volatile boolean open;
     private final AtomicInteger next = new AtomicInteger();
@@ -50,6 +50,21 @@ final class Workers implements AutoCloseable {
      */
     Job(int seats, int scratchFloats) {
       scratch = new float[seats][scratchFloats];
+    }
+
+    /**
+     * Grows every seat's scratch to at least {@code floats} (the caller, before {@link
+     * Workers#run}: the job is not open, and opening it publishes the arrays). Allocates only when
+     * a call needs more than any before it.
+     */
+    void ensureScratch(int floats) {
+      if (scratch[0].length < floats) {
+        float[][] bigger = new float[scratch.length][];
+        for (int i = 0; i < bigger.length; i++) {
+          bigger[i] = new float[floats];
+        }
+        scratch = bigger;
+      }
     }
 
     /** Runs task {@code task} with the scratch of the thread that runs it. */

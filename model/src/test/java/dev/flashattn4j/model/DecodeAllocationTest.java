@@ -10,6 +10,7 @@ import java.lang.management.ManagementFactory;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -45,16 +46,22 @@ class DecodeAllocationTest {
       (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
   private static Model load(int threads) throws IOException {
+    return load(threads, WeightFormat.AS_STORED);
+  }
+
+  private static Model load(int threads, WeightFormat weights) throws IOException {
     assertTrue(MX.isThreadAllocatedMemorySupported());
     MX.setThreadAllocatedMemoryEnabled(true);
     return Model.load(
-        Fixtures.dir("llama"), ModelOptions.defaults().withThreads(threads).withPageSize(PAGE));
+        Fixtures.dir("llama"),
+        ModelOptions.defaults().withThreads(threads).withPageSize(PAGE).withWeights(weights));
   }
 
+  /** Float32 weights and Q8_0 weights (whose kernels widen int8 vectors in registers). */
   @ParameterizedTest
-  @ValueSource(ints = {1, 2})
-  void aWarmSessionStepAllocatesNothing(int threads) throws IOException {
-    try (Model model = load(threads)) {
+  @CsvSource({"1, AS_STORED", "2, AS_STORED", "1, Q8_0", "2, Q8_0"})
+  void aWarmSessionStepAllocatesNothing(int threads, WeightFormat weights) throws IOException {
+    try (Model model = load(threads, weights)) {
       PagedKvCache cache = usedCache(model);
       long[] team = team(model);
       Sampler greedy = Sampler.greedy();
