@@ -172,7 +172,8 @@ public final class BenchCommand implements Callable<Integer> {
       split = ",",
       defaultValue = "float32,bfloat16",
       description =
-          "with --model: weights in memory, float32, bfloat16, as-stored (default ${DEFAULT-VALUE}).")
+          "with --model: weights in memory, float32, bfloat16, q8_0, as-stored (default"
+              + " ${DEFAULT-VALUE}).")
   List<String> weightFormats;
 
   @Override

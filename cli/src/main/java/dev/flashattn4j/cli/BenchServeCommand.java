@@ -162,7 +162,7 @@ final class BenchServeCommand implements Callable<Integer> {
             Locale.ROOT,
             "server: %s, %s weights, %s KV pages, %d thread(s), batch ≤ %d, %d tokens a step%n",
             model,
-            model.hasBf16Weights() ? "bf16" : "f32",
+            GenerateCommand.weightsName(model),
             kv,
             model.threads(),
             maxRunning,

@@ -100,7 +100,8 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(
       names = "--weights",
       description =
-          "weights in memory: as-stored (bf16 stays bf16), float32, bfloat16 (default: ${DEFAULT-VALUE})",
+          "weights in memory: as-stored (bf16 stays bf16), float32, bfloat16, q8_0 (blocks of 32"
+              + " int8 and a scale, as GGML's) (default: ${DEFAULT-VALUE})",
       defaultValue = "as-stored")
   String weights;
 
@@ -190,7 +191,7 @@ final class GenerateCommand implements Callable<Integer> {
           decodeSec,
           produced.length == 0 ? 0 : produced.length / decodeSec,
           m,
-          m.hasBf16Weights() ? "bf16" : "f32",
+          weightsName(m),
           m.threads());
       err.flush();
     }
@@ -202,10 +203,16 @@ final class GenerateCommand implements Callable<Integer> {
       case "as-stored" -> WeightFormat.AS_STORED;
       case "float32", "f32" -> WeightFormat.FLOAT32;
       case "bfloat16", "bf16" -> WeightFormat.BFLOAT16;
+      case "q8_0", "q8" -> WeightFormat.Q8_0;
       default ->
           throw new BadInputException(
-              "--weights must be as-stored, float32 or bfloat16, not " + name);
+              "--weights must be as-stored, float32, bfloat16 or q8_0, not " + name);
     };
+  }
+
+  /** How a loaded model keeps its weights: q8_0, bf16 or f32. */
+  static String weightsName(Model m) {
+    return m.hasQ8Weights() ? "q8_0" : m.hasBf16Weights() ? "bf16" : "f32";
   }
 
   /** Loads a model; a missing file or directory is bad input (one line, exit 2). */

@@ -109,7 +109,7 @@ final class ModelBench {
           if (rows.isEmpty()) {
             out.println("model: " + model);
           }
-          String name = model.hasBf16Weights() ? "bf16" : "f32";
+          String name = GenerateCommand.weightsName(model);
           warmUp(model);
           for (int p : prompts) {
             rows.add(print(steadiest(() -> prefill(model, name, t, p))));

@@ -57,7 +57,8 @@ final class ServeCommand implements Callable<Integer> {
 
   @Option(
       names = "--weights",
-      description = "weights in memory: as-stored, float32, bfloat16 (default: ${DEFAULT-VALUE})",
+      description =
+          "weights in memory: as-stored, float32, bfloat16, q8_0 (default: ${DEFAULT-VALUE})",
       defaultValue = "as-stored")
   String weights;
 
@@ -147,11 +148,12 @@ final class ServeCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(stop);
     out.printf(
         Locale.ROOT,
-        "serving %s (%s, %s KV pages, %d thread(s)) at %s%n"
+        "serving %s (%s, %s weights, %s KV pages, %d thread(s)) at %s%n"
             + "  try: curl %s/completions -H 'Content-Type: application/json'"
             + " -d '{\"model\": \"%s\", \"prompt\": \"Hello\", \"max_tokens\": 16}'%n",
         id,
         m,
+        GenerateCommand.weightsName(m),
         kv,
         m.threads(),
         server.baseUri(),

@@ -55,6 +55,29 @@ class GenerateCommandTest {
         r.err());
   }
 
+  /** --weights q8_0: the model's matrices in blocks of 32 int8 and a scale, named in the line. */
+  @Test
+  void q8WeightsAreTakenAndNamed() {
+    Cli r =
+        Cli.run(
+            "generate",
+            "--model",
+            LLAMA.toString(),
+            "--prompt",
+            "Hello",
+            "--max-new-tokens",
+            "4",
+            "--threads",
+            "1",
+            "--weights",
+            "q8_0");
+    assertEquals(0, r.exit(), r.toString());
+    assertTrue(r.err().contains("q8_0 weights"), r.err());
+    Cli bad = Cli.run("generate", "--model", LLAMA.toString(), "--prompt", "x", "--weights", "q4");
+    assertEquals(2, bad.exit());
+    assertTrue(bad.err().contains("q8_0"), bad.err());
+  }
+
   @Test
   void samplingIsSeeded() {
     String[] args = {
