@@ -10,6 +10,8 @@ version="${1:-0.1.0-SNAPSHOT}"
 java="${JAVA_HOME:?JAVA_HOME must point to a JDK 25}/bin/java"
 warning="flashattn4j: module jdk.incubator.vector is not in this JVM"
 
+# target/lib anew: jars of an earlier run's dependencies would sit beside today's
+rm -rf target/lib
 mvn -q -B -ntp -Dflashattn4j.version="$version" package
 
 fail() { echo "consumer: FAILED: $*" >&2; exit 1; }
