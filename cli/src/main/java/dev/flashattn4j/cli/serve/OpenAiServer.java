@@ -603,10 +603,8 @@ public final class OpenAiServer implements AutoCloseable {
           whole[c].append(out);
           if (params.stream()) { // an event per token, even when its text is held back
             lastWrite = System.nanoTime();
-            send(
-                params.stream() && chat
-                    ? chatChunk(c, out, e.finish == null ? null : finish[c])
-                    : chunk(c, textDelta(out), e.finish == null ? null : finish[c]));
+            String reason = e.finish == null ? null : finish[c];
+            send(chat ? chatChunk(c, out, reason) : chunk(c, textDelta(out), reason));
           }
         }
         if (error != null && !params.stream()) {
