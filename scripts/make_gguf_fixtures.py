@@ -47,6 +47,13 @@ FIXTURES = [
 ARCH = {"llama": "llama", "mistral": "llama", "qwen2": "qwen2", "gemma2": "gemma2"}
 
 
+QWEN2_CHAT = (
+    "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}"
+    "{{ '<|im_start|>system\\nYou are a helpful assistant.<|im_end|>\\n' }}{% endif %}"
+    "{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}")
+
+
 def permute(w, n_head):
     """convert_hf_to_gguf.py's LlamaModel.permute: per head, the two rotary halves interleaved."""
     return (w.reshape(n_head, 2, w.shape[0] // n_head // 2, *w.shape[1:])
@@ -130,6 +137,10 @@ def write(out, family, qtype):
     w.add_bos_token_id(cfg["bos_token_id"])
     w.add_eos_token_id(cfg["eos_token_id"])
     w.add_add_bos_token(True)
+    if family == "qwen2":
+        # Qwen2-Instruct's chat template (ChatML), as llama.cpp's converter copies it from
+        # tokenizer_config.json: a GGUF file alone serves chat too
+        w.add_chat_template(QWEN2_CHAT)
     tensors = load_file(os.path.join(d, "model.safetensors"))
     if arch == "llama" and cfg["rope_parameters"].get("rope_type") == "llama3":
         w.add_tensor("rope_freqs.weight", llama3_rope_freqs(cfg))

@@ -128,7 +128,15 @@ final class ServeCommand implements Callable<Integer> {
             .withWeights(GenerateCommand.weightFormat(weights))
             .withKvStorage(kvStorage(kv));
     Model m = GenerateCommand.load(model, modelOptions);
-    String id = name != null ? name : model.toAbsolutePath().normalize().getFileName().toString();
+    String id =
+        name != null
+            ? name
+            : model
+                .toAbsolutePath()
+                .normalize()
+                .getFileName()
+                .toString()
+                .replaceFirst("\\.gguf$", "");
     OpenAiServer server = new OpenAiServer(m, id, options, host, port);
     Thread stop =
         new Thread(

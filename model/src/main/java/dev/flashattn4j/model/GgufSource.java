@@ -380,6 +380,27 @@ final class GgufSource implements TensorSource {
    * "gpt2", {@code pre} absent, "default" or "gpt-2"): the vocabulary, the merges, control tokens
    * (type 3) as special tokens, BOS added when {@code add_bos_token} says so.
    */
+  /**
+   * The chat template of the file's {@code tokenizer.chat_template} (llama.cpp's converter copies
+   * it from tokenizer_config.json), with the texts of its BOS and EOS tokens; null when it has
+   * none.
+   */
+  ChatTemplate chatTemplate() {
+    String source = gguf.metaString("tokenizer.chat_template");
+    if (source == null || source.isBlank()) {
+      return null;
+    }
+    String[] tokens = gguf.metaStrings("tokenizer.ggml.tokens");
+    return ChatTemplate.of(
+        source,
+        tokenText(tokens, gguf.metaLong("tokenizer.ggml.bos_token_id")),
+        tokenText(tokens, gguf.metaLong("tokenizer.ggml.eos_token_id")));
+  }
+
+  private static String tokenText(String[] tokens, long id) {
+    return tokens != null && id >= 0 && id < tokens.length ? tokens[(int) id] : null;
+  }
+
   JsonNode tokenizer() {
     String model = gguf.metaString("tokenizer.ggml.model");
     String pre = gguf.metaString("tokenizer.ggml.pre");

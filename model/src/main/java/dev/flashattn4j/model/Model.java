@@ -114,8 +114,9 @@ public final class Model implements AutoCloseable {
         }
         ggufTokenizer = g.tokenizer();
       }
-      // the chat template before the weights, as every file's check
-      chatTemplate = ChatTemplate.load(dir).orElse(null);
+      // the chat template before the weights, as every file's check: the directory's, else the
+      // GGUF file's own
+      chatTemplate = ChatTemplate.load(dir).orElse(g == null ? null : g.chatTemplate());
       tensors.check(config);
       weights = ModelWeights.load(tensors, config, options.weights());
       source = tensors.files().isEmpty() ? dir : tensors.files().values().iterator().next();

@@ -13,6 +13,7 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -238,6 +239,19 @@ class GgufTest {
   private static void putString(ByteBuffer b, String s) {
     byte[] u = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
     b.putLong(u.length).put(u);
+  }
+
+  /** A GGUF file alone brings its chat template (tokenizer.chat_template) with its tokens. */
+  @Test
+  void aGgufFileAloneBringsItsChatTemplate(@TempDir Path tmp) throws IOException {
+    Path file = Files.copy(FIXTURES.resolve("qwen2-q8_0.gguf"), tmp.resolve("qwen2-q8_0.gguf"));
+    try (Model m = Model.load(file)) {
+      ChatTemplate t = m.chatTemplate().orElseThrow();
+      assertEquals(
+          "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
+              + "<|im_start|>assistant\n",
+          t.render(List.of(new ChatTemplate.Message("user", "Hi")), true));
+    }
   }
 
   @Test
