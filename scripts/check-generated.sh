@@ -26,4 +26,6 @@ check() { # generator, committed file
 }
 check scripts/gen_panel_blocks.py core/src/main/java/dev/flashattn4j/kernel/PanelBlocks.java
 check scripts/gen_matmul_panels.py model/src/main/java/dev/flashattn4j/model/MatMulPanels.java
+check scripts/gen_decode_fused.py core/src/main/java/dev/flashattn4j/kernel/decode/DecodeInt8Vectors.java
+check scripts/gen_decode_fused.py core/src/main/java/dev/flashattn4j/kernel/decode/DecodeBfloat16Vectors.java
 exit $status
