@@ -471,10 +471,14 @@ final class DecodeWorker implements Scratch.Sized {
         touch(kPage, kAt, run * d);
         touch(vPage, vAt, run * dv);
         for (int x = 0; x < run; x++) {
-          kRows8[j + x] = kPage;
+          if (kRows8[j + x] != kPage) {
+            kRows8[j + x] = kPage; // (a reference store costs G1's barrier: only on change)
+          }
           kOff[j + x] = kAt + x * d;
           kScale[j + x] = kScales[g * ps + slot + x];
-          vRows8[j + x] = vPage;
+          if (vRows8[j + x] != vPage) {
+            vRows8[j + x] = vPage; // (a reference store costs G1's barrier: only on change)
+          }
           vOff[j + x] = vAt + x * dv;
           vScale[j + x] = vScales[g * ps + slot + x];
         }
@@ -484,9 +488,13 @@ final class DecodeWorker implements Scratch.Sized {
         touch(kPage, kAt, run * d);
         touch(vPage, vAt, run * dv);
         for (int x = 0; x < run; x++) {
-          kRows16[j + x] = kPage;
+          if (kRows16[j + x] != kPage) {
+            kRows16[j + x] = kPage; // (a reference store costs G1's barrier: only on change)
+          }
           kOff[j + x] = kAt + x * d;
-          vRows16[j + x] = vPage;
+          if (vRows16[j + x] != vPage) {
+            vRows16[j + x] = vPage; // (a reference store costs G1's barrier: only on change)
+          }
           vOff[j + x] = vAt + x * dv;
         }
       } else if (p.storage == KvStorage.INT8) {
@@ -498,9 +506,13 @@ final class DecodeWorker implements Scratch.Sized {
           int at = g * ps + slot + x;
           DecodeSimd.widen8(kPage, kAt + x * d, kScale[at], kWide, (j + x) * d, d);
           DecodeSimd.widen8(vPage, vAt + x * dv, vScale[at], vWide, (j + x) * dv, dv);
-          kRows[j + x] = kWide;
+          if (kRows[j + x] != kWide) {
+            kRows[j + x] = kWide; // (a reference store costs G1's barrier: only on change)
+          }
           kOff[j + x] = (j + x) * d;
-          vRows[j + x] = vWide;
+          if (vRows[j + x] != vWide) {
+            vRows[j + x] = vWide; // (a reference store costs G1's barrier: only on change)
+          }
           vOff[j + x] = (j + x) * dv;
         }
       } else if (p.halfWidth) {
@@ -511,9 +523,13 @@ final class DecodeWorker implements Scratch.Sized {
         DecodeSimd.widen(p.storage, kPage, kAt, kWide, j * d, run * d);
         DecodeSimd.widen(p.storage, vPage, vAt, vWide, j * dv, run * dv);
         for (int x = 0; x < run; x++) {
-          kRows[j + x] = kWide;
+          if (kRows[j + x] != kWide) {
+            kRows[j + x] = kWide; // (a reference store costs G1's barrier: only on change)
+          }
           kOff[j + x] = (j + x) * d;
-          vRows[j + x] = vWide;
+          if (vRows[j + x] != vWide) {
+            vRows[j + x] = vWide; // (a reference store costs G1's barrier: only on change)
+          }
           vOff[j + x] = (j + x) * dv;
         }
       } else {
@@ -522,9 +538,13 @@ final class DecodeWorker implements Scratch.Sized {
         touch(kPage, kAt, run * d);
         touch(vPage, vAt, run * dv);
         for (int x = 0; x < run; x++) {
-          kRows[j + x] = kPage;
+          if (kRows[j + x] != kPage) {
+            kRows[j + x] = kPage; // (a reference store costs G1's barrier: only on change)
+          }
           kOff[j + x] = kAt + x * d;
-          vRows[j + x] = vPage;
+          if (vRows[j + x] != vPage) {
+            vRows[j + x] = vPage; // (a reference store costs G1's barrier: only on change)
+          }
           vOff[j + x] = vAt + x * dv;
         }
       }
