@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make check-generated: every generated-and-committed source (the micro-kernel blocks of attention
-# and of the model's matmul) equals what its generator writes now.
+# and of the model's matmul, the fused decode kernels) equals what its generator writes now.
 # The generators write unformatted Java and the build formats it (google-java-format only moves
 # whitespace and re-wraps comments), so the two are compared without whitespace and '*' (a comment
 # line's star moves when the formatter re-wraps it): any other difference, a token
@@ -26,4 +26,6 @@ check() { # generator, committed file
 }
 check scripts/gen_panel_blocks.py core/src/main/java/dev/flashattn4j/kernel/PanelBlocks.java
 check scripts/gen_matmul_panels.py model/src/main/java/dev/flashattn4j/model/MatMulPanels.java
+check scripts/gen_decode_fused.py core/src/main/java/dev/flashattn4j/kernel/decode/DecodeInt8Vectors.java
+check scripts/gen_decode_fused.py core/src/main/java/dev/flashattn4j/kernel/decode/DecodeBfloat16Vectors.java
 exit $status

@@ -40,6 +40,7 @@ public final class DecodeAttention implements AutoCloseable {
   private final int splits;
   private final int chunkKeys;
   private final boolean simd;
+  private final boolean fused;
   private final Team team;
   private final boolean ownsTeam;
   private final JobPool<DecodePlan> calls = new JobPool<>(DecodePlan::new);
@@ -48,6 +49,7 @@ public final class DecodeAttention implements AutoCloseable {
     this.splits = b.splits;
     this.chunkKeys = b.chunkKeys;
     this.simd = b.vector;
+    this.fused = b.fused;
     this.ownsTeam = b.team == null;
     this.team = ownsTeam ? new Team(b.threads, "flashattn-decode") : b.team;
   }
@@ -148,7 +150,19 @@ public final class DecodeAttention implements AutoCloseable {
     try {
       int threads = team.threads();
       plan.prepare(
-          cache, layer, seqIds, q, cuSeqlensQ, options, out, lse, simd, chunkKeys, splits, threads);
+          cache,
+          layer,
+          seqIds,
+          q,
+          cuSeqlensQ,
+          options,
+          out,
+          lse,
+          simd,
+          fused,
+          chunkKeys,
+          splits,
+          threads);
       team.run(plan, plan.callerScratch, threads);
     } finally {
       plan.clear();
@@ -355,6 +369,7 @@ public final class DecodeAttention implements AutoCloseable {
     private int splits;
     private int chunkKeys = DEFAULT_CHUNK_KEYS;
     private boolean vector = DecodeSimd.VECTOR_BY_DEFAULT;
+    private boolean fused = true;
     private Team team;
 
     /** Runs on an engine's team instead of threads of its own ({@link #threads} is then unused). */
@@ -399,6 +414,16 @@ public final class DecodeAttention implements AutoCloseable {
      */
     public Builder vector(boolean vector) {
       this.vector = vector;
+      return this;
+    }
+
+    /**
+     * Narrow pages (int8, 16-bit) read in place by the fused kernels (true, the default), or first
+     * widened to float32 block by block (false): the earlier path, kept for the tests that compare
+     * the two and for A/B measurements.
+     */
+    Builder fused(boolean fused) {
+      this.fused = fused;
       return this;
     }
 

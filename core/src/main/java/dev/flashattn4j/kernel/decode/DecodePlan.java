@@ -32,7 +32,9 @@ final class DecodePlan extends TeamJob {
   Tensor out;
   float[] lse;
   boolean simd;
-  boolean halfWidth; // K and V are widened to float32 block by block (16-bit or int8 pages)
+  boolean halfWidth; // narrow pages: 16-bit or int8
+  boolean fused; // int8 or bfloat16 pages read in place by the fused kernels (DecodeFused)
+  boolean widened; // narrow pages widened to float32 block by block first (float16, or unfused)
   KvStorage storage;
 
   // Sizes.
@@ -105,6 +107,7 @@ final class DecodePlan extends TeamJob {
       Tensor out,
       float[] lse,
       boolean simd,
+      boolean fuse,
       int chunkKeys,
       int splits,
       int threads) {
@@ -116,6 +119,8 @@ final class DecodePlan extends TeamJob {
     this.simd = simd;
     this.storage = cache.storage();
     this.halfWidth = storage != KvStorage.FLOAT32;
+    this.fused = fuse && (storage == KvStorage.INT8 || storage == KvStorage.BFLOAT16);
+    this.widened = halfWidth && !fused;
     ragged = cuSeqlensQ != null;
     batch = ragged ? cuSeqlensQ.length - 1 : q.batch();
     queryHeads = q.heads();

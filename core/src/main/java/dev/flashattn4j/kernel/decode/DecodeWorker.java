@@ -17,8 +17,14 @@ import java.util.Arrays;
  */
 final class DecodeWorker implements Scratch.Sized {
 
-  /** Keys whose scores are held at once (per query row). */
-  static final int BLOCK = 64;
+  /**
+   * Keys whose scores are held at once (per query row). 128 rather than 64 (2026-12-05, 32K keys,
+   * H_q = 32, H_kv = 8, d = 128, 2 threads, one JVM, alternating, docs/BENCHMARKS_DECODE.md): a
+   * step 1.04-1.29× faster on int8 pages, 1.14× on bfloat16, 1.13× on float16 (widened) and 1.05×
+   * on float32 (half as many blocks, each with its fetch, its softmax and its calls); 256 was no
+   * better, and slower on bfloat16.
+   */
+  static final int BLOCK = 128;
 
   private DecodePlan plan; // the call of the task being run
   private int curB; // the sequence, K/V head and first key of the block being run (for ALiBi)
@@ -46,8 +52,17 @@ final class DecodeWorker implements Scratch.Sized {
   private final float[][] vRows = new float[BLOCK][];
   private final int[] vOff = new int[BLOCK];
   private int touched; // what touch() read, kept so that its loads are not optimised away
-  private float[] kWide = new float[0]; // BLOCK·d: K rows widened from 16 bits
+  private float[] kWide = new float[0]; // BLOCK·d: K rows widened (the unfused path only)
   private float[] vWide = new float[0]; // BLOCK·d_v
+  // The fused path: the block's rows where the narrow pages hold them, and int8's row scales.
+  private final byte[][] kRows8 = new byte[BLOCK][];
+  private final byte[][] vRows8 = new byte[BLOCK][];
+  private final short[][] kRows16 = new short[BLOCK][];
+  private final short[][] vRows16 = new short[BLOCK][];
+  private final float[] kScale = new float[BLOCK];
+  private final float[] vScale = new float[BLOCK];
+  private final byte[][] rows8Visible = new byte[BLOCK][];
+  private final short[][] rows16Visible = new short[BLOCK][];
 
   /** Runs task {@code t} of a call. */
   void run(DecodePlan call, int t) {
@@ -95,10 +110,10 @@ final class DecodeWorker implements Scratch.Sized {
     if (merged.length < plan.valueDim) {
       merged = new float[plan.valueDim];
     }
-    if (plan.halfWidth && kWide.length < BLOCK * plan.headDim) {
+    if (plan.widened && kWide.length < BLOCK * plan.headDim) {
       kWide = new float[BLOCK * plan.headDim];
     }
-    if (plan.halfWidth && vWide.length < BLOCK * plan.valueDim) {
+    if (plan.widened && vWide.length < BLOCK * plan.valueDim) {
       vWide = new float[BLOCK * plan.valueDim];
     }
   }
@@ -153,6 +168,10 @@ final class DecodeWorker implements Scratch.Sized {
       curJ0 = j0;
       int j1 = Math.min(hi, j0 + BLOCK);
       gather(b, g, j0, j1 - j0);
+      if (p.fused) {
+        blockFused(rows, j0, j1);
+        continue;
+      }
       for (int r = 0; r < rows; ) {
         int a = Math.max(j0, first[r]) - j0;
         int e = Math.min(j1, end[r]) - j0;
@@ -184,6 +203,123 @@ final class DecodeWorker implements Scratch.Sized {
     System.arraycopy(m, 0, p.partials, at, rows);
     System.arraycopy(l, 0, p.partials, at + rows, rows);
     System.arraycopy(acc, 0, p.partials, at + 2 * rows, rows * dv);
+  }
+
+  /**
+   * The rows of one block of keys [j0, j1) from narrow pages, fused: the scores and P·V read the
+   * int8 or 16-bit rows where the pages hold them (the rows that share a key range share its loads,
+   * four at a time where {@link DecodeFused#scores4Applies}). int8: S = s_k · q·k_int8, one
+   * multiply a key, and P·V adds (p · s_v)·v_int8.
+   */
+  private void blockFused(int rows, int j0, int j1) {
+    DecodePlan p = plan;
+    boolean simd = p.simd;
+    KvStorage st = p.storage;
+    boolean int8 = st == KvStorage.INT8;
+    boolean quads = DecodeFused.scores4Applies(simd, st, p.headDim);
+    int d = p.headDim;
+    int dv = p.valueDim;
+    for (int r = 0; r < rows; ) {
+      int a = Math.max(j0, first[r]) - j0;
+      int e = Math.min(j1, end[r]) - j0;
+      boolean pair = masked == null && r + 1 < rows && sameRange(r, r + 1);
+      boolean quad = pair && quads && r + 3 < rows && sameRange(r, r + 2) && sameRange(r, r + 3);
+      int n = quad ? 4 : pair ? 2 : 1;
+      if (a < e) {
+        // S = q_r Kᵀ for the n rows (int8: the keys' scales after)
+        if (quad && int8) {
+          DecodeFused.scores4of8(qs, r * d, kRows8, kOff, a, e, d, s, s2, s3, s4, lanes);
+        } else if (quad) {
+          DecodeFused.scores4of16(qs, r * d, kRows16, kOff, a, e, d, s, s2, s3, s4, lanes);
+        } else {
+          for (int i = 0; i < n; i++) {
+            if (int8) {
+              DecodeFused.scores8(simd, qs, (r + i) * d, kRows8, kOff, a, e, d, scoresOf(i));
+            } else {
+              DecodeFused.scores16(simd, qs, (r + i) * d, kRows16, kOff, a, e, d, scoresOf(i));
+            }
+          }
+        }
+        boolean all = true;
+        int updates = 0;
+        for (int i = 0; i < n; i++) {
+          float[] sc = scoresOf(i);
+          if (int8) {
+            DecodeFused.multiply(sc, kScale, a, e);
+          }
+          if (softmax(r + i, sc, a, e)) {
+            updates |= 1 << i;
+            if (int8 && masked == null) {
+              DecodeFused.multiply(sc, vScale, a, e); // P·V adds (p · s_v)·v_int8
+            }
+          } else {
+            all = false;
+          }
+        }
+        // acc += P V for the rows that saw a key
+        if (quad && all) {
+          if (int8) {
+            DecodeFused.accumulate4of8(simd, acc, r * dv, dv, s, s2, s3, s4, a, e, vRows8, vOff);
+          } else {
+            DecodeFused.accumulate4of16(simd, acc, r * dv, dv, s, s2, s3, s4, a, e, vRows16, vOff);
+          }
+        } else {
+          for (int i = 0; i < n; i++) {
+            if ((updates & (1 << i)) == 0) {
+              continue;
+            }
+            if (masked != null) {
+              accumulateVisibleFused(r + i, scoresOf(i), a, e);
+            } else if (int8) {
+              DecodeFused.accumulate8(simd, acc, (r + i) * dv, scoresOf(i), a, e, vRows8, vOff, dv);
+            } else {
+              DecodeFused.accumulate16(
+                  simd, acc, (r + i) * dv, scoresOf(i), a, e, vRows16, vOff, dv);
+            }
+          }
+        }
+      }
+      r += n;
+    }
+  }
+
+  /** The scores of the i-th row of a pair or quad: s, s2, s3, s4. */
+  private float[] scoresOf(int i) {
+    return i == 0 ? s : i == 1 ? s2 : i == 2 ? s3 : s4;
+  }
+
+  /**
+   * {@link #accumulateVisible} on narrow pages: the keys of weight ≠ 0 only (a key the mask hides
+   * adds nothing, not even the NaN of a non-finite int8 row), int8's value scales folded into the
+   * weights of the keys kept.
+   */
+  private void accumulateVisibleFused(int r, float[] w, int a, int e) {
+    boolean int8 = plan.storage == KvStorage.INT8;
+    int n = 0;
+    for (int j = a; j < e; j++) {
+      if (w[j] != 0f) {
+        if (int8) {
+          pVisible[n] = w[j] * vScale[j];
+          rows8Visible[n] = vRows8[j];
+        } else {
+          pVisible[n] = w[j];
+          rows16Visible[n] = vRows16[j];
+        }
+        offVisible[n] = vOff[j];
+        n++;
+      }
+    }
+    if (n == 0) {
+      return;
+    }
+    int ao = r * plan.valueDim;
+    if (int8) {
+      DecodeFused.accumulate8(
+          plan.simd, acc, ao, pVisible, 0, n, rows8Visible, offVisible, plan.valueDim);
+    } else {
+      DecodeFused.accumulate16(
+          plan.simd, acc, ao, pVisible, 0, n, rows16Visible, offVisible, plan.valueDim);
+    }
   }
 
   /**
@@ -308,7 +444,14 @@ final class DecodeWorker implements Scratch.Sized {
     return true;
   }
 
-  /** Points kRows/vRows at keys [j0, j0 + n) of head g (widening them first from 16 bits). */
+  /**
+   * Points the block's row arrays at keys [j0, j0 + n) of head g: kRows/vRows for float32 pages (or
+   * for narrow pages widened first, unfused), kRows8/vRows8 or kRows16/vRows16 where they lie in
+   * narrow pages (fused), with int8's row scales. A row array is stored only where it changed:
+   * under G1 a reference store into the (old) arrays runs the post-write barrier, whose StoreLoad
+   * fence cost ~9% of a float32 step at 32K keys when every key stored its page (measured, one JVM
+   * alternating; ParallelGC, which has no such barrier, was faster by as much).
+   */
   private void gather(int b, int g, int j0, int n) {
     DecodePlan p = plan;
     PagedKvCache cache = p.cache;
@@ -323,7 +466,41 @@ final class DecodeWorker implements Scratch.Sized {
       int run = Math.min(n - j, ps - slot); // consecutive slots of one page are contiguous
       int kAt = (g * ps + slot) * d;
       int vAt = (g * ps + slot) * dv;
-      if (p.storage == KvStorage.INT8) {
+      if (p.fused && p.storage == KvStorage.INT8) {
+        byte[] kPage = cache.keyPage8(p.layer, page);
+        byte[] vPage = cache.valuePage8(p.layer, page);
+        float[] kScales = cache.keyScales(p.layer, page);
+        float[] vScales = cache.valueScales(p.layer, page);
+        touch(kPage, kAt, run * d);
+        touch(vPage, vAt, run * dv);
+        for (int x = 0; x < run; x++) {
+          if (kRows8[j + x] != kPage) {
+            kRows8[j + x] = kPage;
+          }
+          kOff[j + x] = kAt + x * d;
+          kScale[j + x] = kScales[g * ps + slot + x];
+          if (vRows8[j + x] != vPage) {
+            vRows8[j + x] = vPage;
+          }
+          vOff[j + x] = vAt + x * dv;
+          vScale[j + x] = vScales[g * ps + slot + x];
+        }
+      } else if (p.fused) {
+        short[] kPage = cache.keyPage16(p.layer, page);
+        short[] vPage = cache.valuePage16(p.layer, page);
+        touch(kPage, kAt, run * d);
+        touch(vPage, vAt, run * dv);
+        for (int x = 0; x < run; x++) {
+          if (kRows16[j + x] != kPage) {
+            kRows16[j + x] = kPage;
+          }
+          kOff[j + x] = kAt + x * d;
+          if (vRows16[j + x] != vPage) {
+            vRows16[j + x] = vPage;
+          }
+          vOff[j + x] = vAt + x * dv;
+        }
+      } else if (p.storage == KvStorage.INT8) {
         byte[] kPage = cache.keyPage8(p.layer, page);
         byte[] vPage = cache.valuePage8(p.layer, page);
         float[] kScale = cache.keyScales(p.layer, page);
@@ -332,9 +509,13 @@ final class DecodeWorker implements Scratch.Sized {
           int at = g * ps + slot + x;
           DecodeSimd.widen8(kPage, kAt + x * d, kScale[at], kWide, (j + x) * d, d);
           DecodeSimd.widen8(vPage, vAt + x * dv, vScale[at], vWide, (j + x) * dv, dv);
-          kRows[j + x] = kWide;
+          if (kRows[j + x] != kWide) {
+            kRows[j + x] = kWide;
+          }
           kOff[j + x] = (j + x) * d;
-          vRows[j + x] = vWide;
+          if (vRows[j + x] != vWide) {
+            vRows[j + x] = vWide;
+          }
           vOff[j + x] = (j + x) * dv;
         }
       } else if (p.halfWidth) {
@@ -345,9 +526,13 @@ final class DecodeWorker implements Scratch.Sized {
         DecodeSimd.widen(p.storage, kPage, kAt, kWide, j * d, run * d);
         DecodeSimd.widen(p.storage, vPage, vAt, vWide, j * dv, run * dv);
         for (int x = 0; x < run; x++) {
-          kRows[j + x] = kWide;
+          if (kRows[j + x] != kWide) {
+            kRows[j + x] = kWide;
+          }
           kOff[j + x] = (j + x) * d;
-          vRows[j + x] = vWide;
+          if (vRows[j + x] != vWide) {
+            vRows[j + x] = vWide;
+          }
           vOff[j + x] = (j + x) * dv;
         }
       } else {
@@ -356,9 +541,13 @@ final class DecodeWorker implements Scratch.Sized {
         touch(kPage, kAt, run * d);
         touch(vPage, vAt, run * dv);
         for (int x = 0; x < run; x++) {
-          kRows[j + x] = kPage;
+          if (kRows[j + x] != kPage) {
+            kRows[j + x] = kPage;
+          }
           kOff[j + x] = kAt + x * d;
-          vRows[j + x] = vPage;
+          if (vRows[j + x] != vPage) {
+            vRows[j + x] = vPage;
+          }
           vOff[j + x] = vAt + x * dv;
         }
       }
@@ -405,6 +594,26 @@ final class DecodeWorker implements Scratch.Sized {
       b3 |= a[i + 96];
     }
     for (; i < end; i += 32) {
+      b0 |= a[i];
+    }
+    touched |= b0 | b1 | b2 | b3;
+  }
+
+  /** {@link #touch(float[], int, int)} for int8 elements (64 to a cache line). */
+  private void touch(byte[] a, int from, int n) {
+    int b0 = 0;
+    int b1 = 0;
+    int b2 = 0;
+    int b3 = 0;
+    int end = from + n;
+    int i = from;
+    for (; i + 192 < end; i += 256) {
+      b0 |= a[i];
+      b1 |= a[i + 64];
+      b2 |= a[i + 128];
+      b3 |= a[i + 192];
+    }
+    for (; i < end; i += 64) {
       b0 |= a[i];
     }
     touched |= b0 | b1 | b2 | b3;
