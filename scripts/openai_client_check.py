@@ -17,8 +17,9 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--base", default="http://127.0.0.1:8080/v1")
     p.add_argument("--chat", action="store_true")
+    p.add_argument("--api-key", default="none", help="the server's --api-key, if it has one")
     a = p.parse_args()
-    client = openai.OpenAI(base_url=a.base, api_key="none", max_retries=0)
+    client = openai.OpenAI(base_url=a.base, api_key=a.api_key, max_retries=0)
     print("openai", openai.__version__)
     model = client.models.list().data[0].id
     print("model:", model)

@@ -104,6 +104,14 @@ final class ServeCommand implements Callable<Integer> {
       defaultValue = "1024")
   int maxQueued;
 
+  @Option(
+      names = "--api-key",
+      paramLabel = "KEY",
+      description =
+          "ask every /v1 request for 'Authorization: Bearer KEY' (default: the environment"
+              + " variable FLASHATTN_API_KEY, else no key)")
+  String apiKey;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
@@ -138,6 +146,13 @@ final class ServeCommand implements Callable<Integer> {
                 .toString()
                 .replaceFirst("\\.gguf$", "");
     OpenAiServer server = new OpenAiServer(m, id, options, host, port);
+    String key = apiKey != null ? apiKey : System.getenv("FLASHATTN_API_KEY");
+    if (key != null && key.isBlank()) {
+      server.close();
+      m.close();
+      throw new BadInputException("--api-key must not be blank");
+    }
+    server.requireApiKey(key);
     Thread stop =
         new Thread(
             () -> {

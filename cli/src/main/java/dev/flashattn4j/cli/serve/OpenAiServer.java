@@ -71,6 +71,7 @@ public final class OpenAiServer implements AutoCloseable {
   private final Server server;
   private final ServerConnector connector;
   private final long created = System.currentTimeMillis() / 1000;
+  private volatile byte[] apiKey; // null: no key asked for
 
   /**
    * A server (not started) for {@code model}, named {@code modelId} in the API.
@@ -97,6 +98,18 @@ public final class OpenAiServer implements AutoCloseable {
     server.setHandler(new Api());
     server.setStopTimeout(5_000);
     this.scheduler = new Scheduler(model, options);
+  }
+
+  /**
+   * Asks every {@code /v1} request for {@code Authorization: Bearer KEY} (OpenAI's clients send
+   * their {@code api_key} so); a request without it gets 401 and OpenAI's {@code invalid_api_key}
+   * error. {@code /health} stays open. Null: no key (the default).
+   */
+  public void requireApiKey(String key) {
+    if (key != null && key.isBlank()) {
+      throw new IllegalArgumentException("an API key must not be blank");
+    }
+    this.apiKey = key == null ? null : ("Bearer " + key).getBytes(StandardCharsets.UTF_8);
   }
 
   /** Starts listening. */
@@ -144,6 +157,7 @@ public final class OpenAiServer implements AutoCloseable {
       String path = Request.getPathInContext(request);
       String method = request.getMethod();
       try {
+        checkApiKey(request, path);
         switch (path) {
           case "/v1/models" -> {
             allow(method, "GET");
@@ -189,6 +203,26 @@ public final class OpenAiServer implements AutoCloseable {
             new ApiError(500, "server_error", "internal error: " + e, null, null));
       }
       return true;
+    }
+  }
+
+  private void checkApiKey(Request request, String path) {
+    byte[] key = apiKey;
+    if (key == null || !path.startsWith("/v1/")) {
+      return;
+    }
+    String given = request.getHeaders().get(HttpHeader.AUTHORIZATION);
+    // compared in constant time: the answer's timing does not say how much of a guess was right
+    if (given == null
+        || !java.security.MessageDigest.isEqual(key, given.getBytes(StandardCharsets.UTF_8))) {
+      throw new ApiError(
+          401,
+          "invalid_request_error",
+          given == null
+              ? "You didn't provide an API key (Authorization: Bearer KEY)"
+              : "Incorrect API key provided",
+          null,
+          "invalid_api_key");
     }
   }
 

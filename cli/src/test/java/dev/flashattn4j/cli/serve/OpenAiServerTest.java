@@ -463,6 +463,43 @@ class OpenAiServerTest {
     assertEquals(100, JSON.readTree(cut.body()).get("usage").get("prompt_tokens").asInt());
   }
 
+  /** With an API key, /v1 asks for it (OpenAI's 401 invalid_api_key); /health does not. */
+  @Test
+  void anApiKeyIsAskedForWhenSet() throws Exception {
+    server.requireApiKey("sesame");
+    try {
+      HttpResponse<String> none = get("/models");
+      assertEquals(401, none.statusCode());
+      assertEquals("invalid_api_key", JSON.readTree(none.body()).get("error").get("code").asText());
+      HttpRequest.Builder r = HttpRequest.newBuilder(URI.create(base + "/models")).GET();
+      assertEquals(
+          401,
+          http.send(
+                  r.header("Authorization", "Bearer sesam").build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .statusCode());
+      assertEquals(
+          200,
+          http.send(
+                  HttpRequest.newBuilder(URI.create(base + "/models"))
+                      .header("Authorization", "Bearer sesame")
+                      .GET()
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .statusCode());
+      assertEquals(
+          200,
+          http.send(
+                  HttpRequest.newBuilder(URI.create(base.toString().replace("/v1", "/health")))
+                      .GET()
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .statusCode());
+    } finally {
+      server.requireApiKey(null);
+    }
+  }
+
   @Test
   void wrongMethodsAndPathsAreRefused() throws Exception {
     assertEquals(405, get("/completions").statusCode());
