@@ -474,33 +474,66 @@ public final class Scheduler implements AutoCloseable {
         end(a, FinishReason.LENGTH, null);
         continue;
       }
-      int need = pagesFor(a.prefill.length) + COPIES + running.size();
-      while (need > cache.freePages() && !kept.isEmpty()) {
-        cache.free(kept.remove(0).seq); // the least recently used kept prompt
-      }
-      if (need > cache.freePages()) {
-        return; // it waits for pages
+      // the kept prompt it shares most with: its full pages are not needed again
+      Kept best = bestKept(a.prefill);
+      while (true) {
+        int shared = best == null ? 0 : shared(best, a.prefill);
+        int need = pagesFor(a.prefill.length) - shared / cache.pageSize() + COPIES + running.size();
+        if (need <= cache.freePages()) {
+          break;
+        }
+        Kept other = null;
+        for (Kept k : kept) {
+          if (k != best) {
+            other = k; // the least recently used kept prompt but the one it shares
+            break;
+          }
+        }
+        if (other != null) {
+          kept.remove(other);
+          cache.free(other.seq);
+        } else if (best != null) {
+          kept.remove(best); // even its own prefix must go
+          cache.free(best.seq);
+          best = null;
+        } else {
+          return; // it waits for pages
+        }
       }
       waiting.poll();
-      start(a);
+      start(a, best);
       running.add(a);
     }
   }
 
-  /** Gives a request its sequence: a fork of the kept prompt sharing most of it, or a new one. */
-  private void start(Active a) {
+  /**
+   * The kept prompt sharing the longest prefix with {@code tokens}, or null when none shares any.
+   */
+  private Kept bestKept(int[] tokens) {
     Kept best = null;
-    int shared = 0;
+    int most = 0;
     for (Kept k : kept) {
-      int n = commonPrefix(k.tokens, a.prefill);
-      if (n > shared) {
-        shared = n;
+      int n = commonPrefix(k.tokens, tokens);
+      if (n > most) {
+        most = n;
         best = k;
       }
     }
-    // the last token is always computed: its logits pick the next token
-    shared = Math.min(shared, a.prefill.length - 1);
-    if (best != null && shared > 0) {
+    return best;
+  }
+
+  /**
+   * The tokens a request takes from a kept prompt: their common prefix, but never the request's
+   * last token, whose logits pick its next token.
+   */
+  private static int shared(Kept k, int[] tokens) {
+    return Math.min(commonPrefix(k.tokens, tokens), tokens.length - 1);
+  }
+
+  /** Gives a request its sequence: a fork of the kept prompt {@code best}, or a new one. */
+  private void start(Active a, Kept best) {
+    int shared = best == null ? 0 : shared(best, a.prefill);
+    if (shared > 0) {
       a.seq = cache.fork(best.seq);
       cache.truncate(a.seq, shared);
       kept.remove(best);

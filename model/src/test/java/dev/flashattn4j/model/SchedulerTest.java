@@ -254,6 +254,28 @@ class SchedulerTest {
     }
   }
 
+  /**
+   * A kept prompt that fills most of the cache is reused, not let go, by a request that repeats it:
+   * only the pages it does not share are needed.
+   */
+  @Test
+  void aLongKeptPromptIsReusedInAFullCache() throws Exception {
+    try (Model m = Model.load(Fixtures.dir("llama"), ModelOptions.defaults().withThreads(2))) {
+      int page = m.options().pageSize();
+      int[] prompt = randomPrompt(new SplittableRandom(5), 13 * page - 3, m.config().vocabSize());
+      try (Scheduler s =
+          new Scheduler(m, Scheduler.Options.defaults().withCacheTokens(20 * page))) {
+        Collected first = new Collected();
+        s.submit(new Scheduler.Request(prompt, 4, Sampler.greedy(), true), first);
+        int[] a = first.tokens();
+        Collected again = new Collected();
+        s.submit(new Scheduler.Request(prompt, 4, Sampler.greedy(), true), again);
+        assertArrayEquals(a, again.tokens());
+        assertEquals(prompt.length - 1, again.finish.get().cachedTokens(), "the kept prompt");
+      }
+    }
+  }
+
   @Test
   void requestsTheModelCannotHoldAreRefusedAtOnce() throws IOException {
     try (Model m = Model.load(Fixtures.dir("llama"), ModelOptions.defaults().withThreads(1));
