@@ -151,7 +151,7 @@ final class BenchServeCommand implements Callable<Integer> {
         id = "bench";
         Scheduler.Options options;
         try {
-          options = new Scheduler.Options(kvTokens, maxRunning, stepTokens, 64, 4096);
+          options = new Scheduler.Options(kvTokens, maxRunning, stepTokens, 64, 4096, 256);
         } catch (IllegalArgumentException e) {
           throw new BadInputException(e.getMessage());
         }
@@ -232,10 +232,12 @@ final class BenchServeCommand implements Callable<Integer> {
       boolean pagesBack = stats.get("running").asInt() == 0 && free == capacity - kept;
       out.printf(
           Locale.ROOT,
-          "after the runs: %d running, %d waiting; pages: %d free of %d, %d held by %d kept"
-              + " prompts: %s%n",
+          "after the runs: %d running, %d waiting, %d cancelled, %d preempted; pages: %d free of"
+              + " %d, %d held by %d kept prompts: %s%n",
           stats.get("running").asInt(),
           stats.get("waiting").asInt(),
+          stats.path("cancelled").asLong(),
+          stats.path("preempted").asLong(),
           free,
           capacity,
           kept,

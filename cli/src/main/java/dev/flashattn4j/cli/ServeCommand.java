@@ -105,6 +105,16 @@ final class ServeCommand implements Callable<Integer> {
   int maxQueued;
 
   @Option(
+      names = "--admission-horizon",
+      paramLabel = "TOKENS",
+      description =
+          "the new tokens of each running request whose pages admission keeps free; beyond them"
+              + " it is optimistic and preempts the youngest request when the cache runs short"
+              + " (default: ${DEFAULT-VALUE})",
+      defaultValue = "256")
+  int horizon;
+
+  @Option(
       names = "--api-key",
       paramLabel = "KEY",
       description =
@@ -124,10 +134,12 @@ final class ServeCommand implements Callable<Integer> {
             : ThreadCount.check("--threads", threads);
     Scheduler.Options options;
     try {
-      options = new Scheduler.Options(kvTokens, maxRunning, stepTokens, prefixCache, maxQueued);
+      options =
+          new Scheduler.Options(kvTokens, maxRunning, stepTokens, prefixCache, maxQueued, horizon);
     } catch (IllegalArgumentException e) {
       throw new BadInputException(
-          "--kv-tokens, --max-running, --step-tokens, --prefix-cache, --max-queued: "
+          "--kv-tokens, --max-running, --step-tokens, --prefix-cache, --max-queued,"
+              + " --admission-horizon: "
               + e.getMessage());
     }
     ModelOptions modelOptions =

@@ -47,21 +47,36 @@ public final class Scheduler implements AutoCloseable {
    *     than {@code maxRunning}
    * @param prefixEntries the most prompts kept for prefix caching (0: none)
    * @param maxQueued the most requests not ended (running and waiting); more are refused
+   * @param horizonTokens the new tokens of each running request that admission keeps pages for (a
+   *     request asking for fewer gets pages for what it asks); beyond them admission is optimistic,
+   *     and when requests outgrow the cache the youngest is preempted
    */
   public record Options(
-      int cacheTokens, int maxRunning, int stepTokens, int prefixEntries, int maxQueued) {
+      int cacheTokens,
+      int maxRunning,
+      int stepTokens,
+      int prefixEntries,
+      int maxQueued,
+      int horizonTokens) {
 
     public Options {
-      if (cacheTokens < 1 || maxRunning < 1 || prefixEntries < 0 || maxQueued < 0) {
+      if (cacheTokens < 1
+          || maxRunning < 1
+          || prefixEntries < 0
+          || maxQueued < 0
+          || horizonTokens < 0) {
         throw new IllegalArgumentException(
-            "cacheTokens and maxRunning must be ≥ 1, prefixEntries and maxQueued ≥ 0: "
+            "cacheTokens and maxRunning must be ≥ 1, prefixEntries, maxQueued and horizonTokens"
+                + " ≥ 0: "
                 + cacheTokens
                 + ", "
                 + maxRunning
                 + ", "
                 + prefixEntries
                 + ", "
-                + maxQueued);
+                + maxQueued
+                + ", "
+                + horizonTokens);
       }
       if (stepTokens <= maxRunning) {
         throw new IllegalArgumentException(
@@ -73,29 +88,36 @@ public final class Scheduler implements AutoCloseable {
       }
     }
 
-    /** 16,384 tokens of cache, 64 sequences, 512 tokens a step, 64 kept prompts, 1,024 queued. */
+    /**
+     * 16,384 tokens of cache, 64 sequences, 512 tokens a step, 64 kept prompts, 1,024 queued, pages
+     * kept for each request's next 256 tokens.
+     */
     public static Options defaults() {
-      return new Options(16_384, 64, 512, 64, 1_024);
+      return new Options(16_384, 64, 512, 64, 1_024, 256);
     }
 
     public Options withCacheTokens(int tokens) {
-      return new Options(tokens, maxRunning, stepTokens, prefixEntries, maxQueued);
+      return new Options(tokens, maxRunning, stepTokens, prefixEntries, maxQueued, horizonTokens);
     }
 
     public Options withMaxRunning(int running) {
-      return new Options(cacheTokens, running, stepTokens, prefixEntries, maxQueued);
+      return new Options(cacheTokens, running, stepTokens, prefixEntries, maxQueued, horizonTokens);
     }
 
     public Options withStepTokens(int tokens) {
-      return new Options(cacheTokens, maxRunning, tokens, prefixEntries, maxQueued);
+      return new Options(cacheTokens, maxRunning, tokens, prefixEntries, maxQueued, horizonTokens);
     }
 
     public Options withPrefixEntries(int entries) {
-      return new Options(cacheTokens, maxRunning, stepTokens, entries, maxQueued);
+      return new Options(cacheTokens, maxRunning, stepTokens, entries, maxQueued, horizonTokens);
     }
 
-    public Options withMaxWaiting(int waiting) {
-      return new Options(cacheTokens, maxRunning, stepTokens, prefixEntries, waiting);
+    public Options withMaxQueued(int queued) {
+      return new Options(cacheTokens, maxRunning, stepTokens, prefixEntries, queued, horizonTokens);
+    }
+
+    public Options withHorizonTokens(int tokens) {
+      return new Options(cacheTokens, maxRunning, stepTokens, prefixEntries, maxQueued, tokens);
     }
   }
 
@@ -245,6 +267,11 @@ public final class Scheduler implements AutoCloseable {
       return prefilled < prefill.length;
     }
 
+    /** Tokens generated since its prefill (all of them, unless it was preempted). */
+    int generatedSinceRestart() {
+      return generated - (prefill.length - prompt.length);
+    }
+
     void generated(int token) {
       if (generated == tokens.length) {
         tokens = Arrays.copyOf(tokens, Math.min(request.maxNewTokens, 2 * generated));
@@ -298,6 +325,10 @@ public final class Scheduler implements AutoCloseable {
   private long finished;
   private long cancelled;
   private long preempted;
+  // after a preemption, nothing is admitted until a request ends (`finished` passes this) or none
+  // runs: the pages a preemption frees would let the same request in again at once, to be
+  // preempted again at the next step (thrashing)
+  private long admitAfterFinished = -1;
 
   /** Starts a scheduler (and its thread) for {@code model}; close it to stop. */
   public Scheduler(Model model, Options options) {
@@ -466,6 +497,9 @@ public final class Scheduler implements AutoCloseable {
    * is preempted ({@link #step}).
    */
   private void admit() {
+    if (finished <= admitAfterFinished && !running.isEmpty()) {
+      return;
+    }
     while (!waiting.isEmpty() && running.size() < options.maxRunning()) {
       Active a = waiting.peek();
       if (a.request.maxNewTokens == 0) {
@@ -476,9 +510,13 @@ public final class Scheduler implements AutoCloseable {
       }
       // the kept prompt it shares most with: its full pages are not needed again
       Kept best = bestKept(a.prefill);
+      int growth = 0; // the pages of the running requests' next horizonTokens
+      for (Active r : running) {
+        growth += horizonPages(r, cache.length(r.seq));
+      }
       while (true) {
         int shared = best == null ? 0 : shared(best, a.prefill);
-        int need = pagesFor(a.prefill.length) - shared / cache.pageSize() + COPIES + running.size();
+        int need = horizonPages(a, 0) - shared / cache.pageSize() + COPIES + growth;
         if (need <= cache.freePages()) {
           break;
         }
@@ -504,6 +542,18 @@ public final class Scheduler implements AutoCloseable {
       start(a, best);
       running.add(a);
     }
+  }
+
+  /**
+   * The pages request {@code a}, holding {@code held} tokens in the cache now, takes for the rest
+   * of its prefill and its next {@link #HORIZON} new tokens (or fewer, up to its last).
+   */
+  private int horizonPages(Active a, int held) {
+    long target =
+        Math.min(
+            (long) a.prompt.length + a.request.maxNewTokens,
+            (long) a.prefill.length + a.generatedSinceRestart() + options.horizonTokens());
+    return Math.max(0, pagesFor(Math.max(target, held)) - pagesFor(held));
   }
 
   /**
@@ -595,6 +645,7 @@ public final class Scheduler implements AutoCloseable {
       victim.restart();
       waiting.addFirst(victim);
       preempted++;
+      admitAfterFinished = finished;
     }
     if (count < seqIds.length) {
       seqIds = Arrays.copyOf(seqIds, count);

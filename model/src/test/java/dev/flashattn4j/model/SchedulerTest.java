@@ -228,7 +228,8 @@ class SchedulerTest {
               .withCacheTokens(12 * page)
               .withMaxRunning(6)
               .withStepTokens(40)
-              .withPrefixEntries(2);
+              .withPrefixEntries(2)
+              .withHorizonTokens(page / 2);
       int n = 6;
       int[][] prompts = new int[n][];
       Collected[] heard = new Collected[n];
