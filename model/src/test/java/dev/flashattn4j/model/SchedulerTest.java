@@ -103,6 +103,19 @@ class SchedulerTest {
     }
   }
 
+  /**
+   * Lets the kept prompts go and returns the stats once the scheduler's thread has done it (its
+   * prefix entries at 0), or after 30 s.
+   */
+  static Scheduler.Stats forgotten(Scheduler s) throws InterruptedException {
+    s.forgetPrefixes();
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (s.stats().prefixEntries() > 0 && System.nanoTime() < end) {
+      Thread.sleep(2);
+    }
+    return s.stats();
+  }
+
   /** The scheduler's thread publishes its stats after the step; wait for the last one. */
   static Scheduler.Stats awaitIdle(Scheduler s) throws InterruptedException {
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -140,9 +153,7 @@ class SchedulerTest {
         Scheduler.Stats st = awaitIdle(s);
         assertEquals(2, st.prefixEntries());
         assertEquals(st.capacityPages() - st.prefixPages(), st.freePages(), "only kept pages held");
-        s.forgetPrefixes();
-        Thread.sleep(50);
-        assertEquals(st.capacityPages(), s.stats().freePages(), "forgotten, every page is back");
+        assertEquals(st.capacityPages(), forgotten(s).freePages(), "forgotten, every page is back");
       }
     }
   }
@@ -203,9 +214,7 @@ class SchedulerTest {
         }
         Scheduler.Stats st = awaitIdle(s);
         assertEquals(n, st.finished());
-        s.forgetPrefixes();
-        Thread.sleep(50);
-        assertEquals(st.capacityPages(), s.stats().freePages(), "every page is back");
+        assertEquals(st.capacityPages(), forgotten(s).freePages(), "every page is back");
       }
     }
   }
@@ -248,9 +257,7 @@ class SchedulerTest {
         }
         Scheduler.Stats st = awaitIdle(s);
         assertTrue(st.preempted() > 0, "the cache was too small: someone was preempted");
-        s.forgetPrefixes();
-        Thread.sleep(50);
-        assertEquals(st.capacityPages(), s.stats().freePages(), "every page is back");
+        assertEquals(st.capacityPages(), forgotten(s).freePages(), "every page is back");
       }
     }
   }
