@@ -570,7 +570,6 @@ public final class OpenAiServer implements AutoCloseable {
     void run() {
       submitAll();
       request.addFailureListener(failure -> cancelAll());
-      String[] text = new String[choices];
       String[] finish = new String[choices];
       int[] tokens = new int[choices];
       TextStream[] streams = new TextStream[choices];
@@ -644,9 +643,6 @@ public final class OpenAiServer implements AutoCloseable {
         if (error != null && !params.stream()) {
           throw new ApiError(500, "server_error", error, null, null);
         }
-        for (int c = 0; c < choices; c++) {
-          text[c] = whole[c].toString();
-        }
         if (params.stream()) {
           if (error != null) {
             ApiError a = new ApiError(500, "server_error", error, null, null);
@@ -662,10 +658,10 @@ public final class OpenAiServer implements AutoCloseable {
           callback.succeeded();
         } else if (response.isCommitted()) {
           // heartbeats went first: the object follows them in the same body
-          send(whole(text, finish, tokens).toString(), true);
+          send(response(whole, finish, tokens).toString(), true);
           callback.succeeded();
         } else {
-          sendJson(response, callback, 200, whole(text, finish, tokens));
+          sendJson(response, callback, 200, response(whole, finish, tokens));
         }
       } catch (IOException e) {
         cancelAll(); // the client went away: its pages go back at the next step
@@ -814,15 +810,15 @@ public final class OpenAiServer implements AutoCloseable {
           .put("total_tokens", prompt + completion);
     }
 
-    ObjectNode whole(String[] text, String[] finish, int[] tokens) {
+    ObjectNode response(StringBuilder[] text, String[] finish, int[] tokens) {
       ObjectNode o = envelope(chat ? "chat.completion" : "text_completion");
       ArrayNode array = o.putArray("choices");
       for (int c = 0; c < choices; c++) {
         ObjectNode choice = array.addObject().put("index", c);
         if (chat) {
-          choice.putObject("message").put("role", "assistant").put("content", text[c]);
+          choice.putObject("message").put("role", "assistant").put("content", text[c].toString());
         } else {
-          choice.put("text", text[c]);
+          choice.put("text", text[c].toString());
         }
         choice.putNull("logprobs");
         choice.put("finish_reason", finish[c]);
