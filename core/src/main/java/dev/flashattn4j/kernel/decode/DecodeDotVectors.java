@@ -20,13 +20,13 @@ final class DecodeDotVectors {
   // 1. s[so + j] = q · k_j for j in [from, to): four keys at a time share each load of q.
 
   static void scores(
-      float[] q, int qo, float[][] rows, int[] offsets, int from, int to, int d, float[] s) {
+      float[] q, int qo, float[] rows, int[] offsets, int from, int to, int d, float[] s) {
     int j = from;
     for (; j + 4 <= to; j += 4) {
       dot4(q, qo, rows, offsets, j, d, s);
     }
     for (; j < to; j++) {
-      s[j] = dotVector(q, qo, rows[j], offsets[j], d);
+      s[j] = dotVector(q, qo, rows, offsets[j], d);
     }
   }
 
@@ -39,7 +39,7 @@ final class DecodeDotVectors {
       float[] q,
       int qo0,
       int qo1,
-      float[][] rows,
+      float[] rows,
       int[] offsets,
       int from,
       int to,
@@ -51,8 +51,8 @@ final class DecodeDotVectors {
       dot2Rows4Keys(q, qo0, qo1, rows, offsets, j, d, s0, s1);
     }
     for (; j < to; j++) {
-      s0[j] = dotVector(q, qo0, rows[j], offsets[j], d);
-      s1[j] = dotVector(q, qo1, rows[j], offsets[j], d);
+      s0[j] = dotVector(q, qo0, rows, offsets[j], d);
+      s1[j] = dotVector(q, qo1, rows, offsets[j], d);
     }
   }
 
@@ -74,7 +74,7 @@ final class DecodeDotVectors {
   static void scores4(
       float[] q,
       int qo,
-      float[][] rows,
+      float[] rows,
       int[] offsets,
       int from,
       int to,
@@ -120,10 +120,10 @@ final class DecodeDotVectors {
       s3[j + 3] = lanes[15];
     }
     for (; j < to; j++) {
-      s0[j] = dotVector(q, qo, rows[j], offsets[j], d);
-      s1[j] = dotVector(q, qo + d, rows[j], offsets[j], d);
-      s2[j] = dotVector(q, qo + 2 * d, rows[j], offsets[j], d);
-      s3[j] = dotVector(q, qo + 3 * d, rows[j], offsets[j], d);
+      s0[j] = dotVector(q, qo, rows, offsets[j], d);
+      s1[j] = dotVector(q, qo + d, rows, offsets[j], d);
+      s2[j] = dotVector(q, qo + 2 * d, rows, offsets[j], d);
+      s3[j] = dotVector(q, qo + 3 * d, rows, offsets[j], d);
     }
   }
 
@@ -133,9 +133,7 @@ final class DecodeDotVectors {
    * The folds at distances 4, 2 and 1 add the lanes of each sum in {@code dotVector}'s order.
    */
   private static void dot4Rows2Keys(
-      float[] q, int qo, float[][] rows, int[] offsets, int j, int d, float[] out) {
-    float[] k0 = rows[j];
-    float[] k1 = rows[j + 1];
+      float[] q, int qo, float[] rows, int[] offsets, int j, int d, float[] out) {
     int o0 = offsets[j];
     int o1 = offsets[j + 1];
     int q1 = qo + d;
@@ -150,8 +148,8 @@ final class DecodeDotVectors {
     FloatVector a30 = a00;
     FloatVector a31 = a00;
     for (int c = 0; c < d; c += LANES) {
-      FloatVector x0 = FloatVector.fromArray(SPECIES, k0, o0 + c);
-      FloatVector x1 = FloatVector.fromArray(SPECIES, k1, o1 + c);
+      FloatVector x0 = FloatVector.fromArray(SPECIES, rows, o0 + c);
+      FloatVector x1 = FloatVector.fromArray(SPECIES, rows, o1 + c);
       FloatVector y = FloatVector.fromArray(SPECIES, q, qo + c);
       a00 = y.fma(x0, a00);
       a01 = y.fma(x1, a01);
@@ -189,11 +187,7 @@ final class DecodeDotVectors {
 
   /** Sixteen dot products (four rows × keys j..j+3) into the sixteen lanes of {@code out}. */
   private static void dot4Rows4Keys(
-      float[] q, int qo, float[][] rows, int[] offsets, int j, int d, float[] out) {
-    float[] k0 = rows[j];
-    float[] k1 = rows[j + 1];
-    float[] k2 = rows[j + 2];
-    float[] k3 = rows[j + 3];
+      float[] q, int qo, float[] rows, int[] offsets, int j, int d, float[] out) {
     int o0 = offsets[j];
     int o1 = offsets[j + 1];
     int o2 = offsets[j + 2];
@@ -218,10 +212,10 @@ final class DecodeDotVectors {
     FloatVector a32 = a00;
     FloatVector a33 = a00;
     for (int c = 0; c < d; c += LANES) {
-      FloatVector x0 = FloatVector.fromArray(SPECIES, k0, o0 + c);
-      FloatVector x1 = FloatVector.fromArray(SPECIES, k1, o1 + c);
-      FloatVector x2 = FloatVector.fromArray(SPECIES, k2, o2 + c);
-      FloatVector x3 = FloatVector.fromArray(SPECIES, k3, o3 + c);
+      FloatVector x0 = FloatVector.fromArray(SPECIES, rows, o0 + c);
+      FloatVector x1 = FloatVector.fromArray(SPECIES, rows, o1 + c);
+      FloatVector x2 = FloatVector.fromArray(SPECIES, rows, o2 + c);
+      FloatVector x3 = FloatVector.fromArray(SPECIES, rows, o3 + c);
       FloatVector y = FloatVector.fromArray(SPECIES, q, qo + c);
       a00 = y.fma(x0, a00);
       a01 = y.fma(x1, a01);
@@ -294,16 +288,12 @@ final class DecodeDotVectors {
       float[] q,
       int qo0,
       int qo1,
-      float[][] rows,
+      float[] rows,
       int[] offsets,
       int j,
       int d,
       float[] s0,
       float[] s1) {
-    float[] k0 = rows[j];
-    float[] k1 = rows[j + 1];
-    float[] k2 = rows[j + 2];
-    float[] k3 = rows[j + 3];
     int o0 = offsets[j];
     int o1 = offsets[j + 1];
     int o2 = offsets[j + 2];
@@ -321,16 +311,16 @@ final class DecodeDotVectors {
     for (; c < bound; c += LANES) {
       FloatVector x = FloatVector.fromArray(SPECIES, q, qo0 + c);
       FloatVector y = FloatVector.fromArray(SPECIES, q, qo1 + c);
-      FloatVector kv = FloatVector.fromArray(SPECIES, k0, o0 + c);
+      FloatVector kv = FloatVector.fromArray(SPECIES, rows, o0 + c);
       a0 = x.fma(kv, a0);
       b0 = y.fma(kv, b0);
-      kv = FloatVector.fromArray(SPECIES, k1, o1 + c);
+      kv = FloatVector.fromArray(SPECIES, rows, o1 + c);
       a1 = x.fma(kv, a1);
       b1 = y.fma(kv, b1);
-      kv = FloatVector.fromArray(SPECIES, k2, o2 + c);
+      kv = FloatVector.fromArray(SPECIES, rows, o2 + c);
       a2 = x.fma(kv, a2);
       b2 = y.fma(kv, b2);
-      kv = FloatVector.fromArray(SPECIES, k3, o3 + c);
+      kv = FloatVector.fromArray(SPECIES, rows, o3 + c);
       a3 = x.fma(kv, a3);
       b3 = y.fma(kv, b3);
     }
@@ -396,14 +386,14 @@ final class DecodeDotVectors {
     for (; c < d; c++) {
       float x = q[qo0 + c];
       float y = q[qo1 + c];
-      r0 = Math.fma(x, k0[o0 + c], r0);
-      r1 = Math.fma(x, k1[o1 + c], r1);
-      r2 = Math.fma(x, k2[o2 + c], r2);
-      r3 = Math.fma(x, k3[o3 + c], r3);
-      t0 = Math.fma(y, k0[o0 + c], t0);
-      t1 = Math.fma(y, k1[o1 + c], t1);
-      t2 = Math.fma(y, k2[o2 + c], t2);
-      t3 = Math.fma(y, k3[o3 + c], t3);
+      r0 = Math.fma(x, rows[o0 + c], r0);
+      r1 = Math.fma(x, rows[o1 + c], r1);
+      r2 = Math.fma(x, rows[o2 + c], r2);
+      r3 = Math.fma(x, rows[o3 + c], r3);
+      t0 = Math.fma(y, rows[o0 + c], t0);
+      t1 = Math.fma(y, rows[o1 + c], t1);
+      t2 = Math.fma(y, rows[o2 + c], t2);
+      t3 = Math.fma(y, rows[o3 + c], t3);
     }
     s0[j] = r0;
     s0[j + 1] = r1;
@@ -416,11 +406,7 @@ final class DecodeDotVectors {
   }
 
   private static void dot4(
-      float[] q, int qo, float[][] rows, int[] offsets, int j, int d, float[] s) {
-    float[] k0 = rows[j];
-    float[] k1 = rows[j + 1];
-    float[] k2 = rows[j + 2];
-    float[] k3 = rows[j + 3];
+      float[] q, int qo, float[] rows, int[] offsets, int j, int d, float[] s) {
     int o0 = offsets[j];
     int o1 = offsets[j + 1];
     int o2 = offsets[j + 2];
@@ -433,10 +419,10 @@ final class DecodeDotVectors {
     int c = 0;
     for (; c < bound; c += LANES) {
       FloatVector qv = FloatVector.fromArray(SPECIES, q, qo + c);
-      a0 = qv.fma(FloatVector.fromArray(SPECIES, k0, o0 + c), a0);
-      a1 = qv.fma(FloatVector.fromArray(SPECIES, k1, o1 + c), a1);
-      a2 = qv.fma(FloatVector.fromArray(SPECIES, k2, o2 + c), a2);
-      a3 = qv.fma(FloatVector.fromArray(SPECIES, k3, o3 + c), a3);
+      a0 = qv.fma(FloatVector.fromArray(SPECIES, rows, o0 + c), a0);
+      a1 = qv.fma(FloatVector.fromArray(SPECIES, rows, o1 + c), a1);
+      a2 = qv.fma(FloatVector.fromArray(SPECIES, rows, o2 + c), a2);
+      a3 = qv.fma(FloatVector.fromArray(SPECIES, rows, o3 + c), a3);
     }
     float s0;
     float s1;
@@ -469,10 +455,10 @@ final class DecodeDotVectors {
     }
     for (; c < d; c++) {
       float x = q[qo + c];
-      s0 = Math.fma(x, k0[o0 + c], s0);
-      s1 = Math.fma(x, k1[o1 + c], s1);
-      s2 = Math.fma(x, k2[o2 + c], s2);
-      s3 = Math.fma(x, k3[o3 + c], s3);
+      s0 = Math.fma(x, rows[o0 + c], s0);
+      s1 = Math.fma(x, rows[o1 + c], s1);
+      s2 = Math.fma(x, rows[o2 + c], s2);
+      s3 = Math.fma(x, rows[o3 + c], s3);
     }
     s[j] = s0;
     s[j + 1] = s1;

@@ -59,13 +59,13 @@ final class DecodeInt8Vectors {
   // 1. s[j] = q · k_j for j in [from, to): four keys at a time share each load of q.
 
   static void scores(
-      float[] q, int qo, byte[][] rows, int[] offsets, int from, int to, int d, float[] s) {
+      float[] q, int qo, byte[] rows, int[] offsets, int from, int to, int d, float[] s) {
     int j = from;
     for (; j + 4 <= to; j += 4) {
       dot4(q, qo, rows, offsets, j, d, s);
     }
     for (; j < to; j++) {
-      s[j] = dotVector(q, qo, rows[j], offsets[j], d);
+      s[j] = dotVector(q, qo, rows, offsets[j], d);
     }
   }
 
@@ -76,7 +76,7 @@ final class DecodeInt8Vectors {
   static void scores4(
       float[] q,
       int qo,
-      byte[][] rows,
+      byte[] rows,
       int[] offsets,
       int from,
       int to,
@@ -122,18 +122,16 @@ final class DecodeInt8Vectors {
       s3[j + 3] = lanes[15];
     }
     for (; j < to; j++) {
-      s0[j] = dotVector(q, qo, rows[j], offsets[j], d);
-      s1[j] = dotVector(q, qo + d, rows[j], offsets[j], d);
-      s2[j] = dotVector(q, qo + 2 * d, rows[j], offsets[j], d);
-      s3[j] = dotVector(q, qo + 3 * d, rows[j], offsets[j], d);
+      s0[j] = dotVector(q, qo, rows, offsets[j], d);
+      s1[j] = dotVector(q, qo + d, rows, offsets[j], d);
+      s2[j] = dotVector(q, qo + 2 * d, rows, offsets[j], d);
+      s3[j] = dotVector(q, qo + 3 * d, rows, offsets[j], d);
     }
   }
 
   /** Eight dot products (four rows × keys j, j+1) into the eight lanes of out (8-lane vectors). */
   private static void dot4Rows2Keys(
-      float[] q, int qo, byte[][] rows, int[] offsets, int j, int d, float[] out) {
-    byte[] k0 = rows[j];
-    byte[] k1 = rows[j + 1];
+      float[] q, int qo, byte[] rows, int[] offsets, int j, int d, float[] out) {
     int o0 = offsets[j];
     int o1 = offsets[j + 1];
     int q1 = qo + d;
@@ -148,8 +146,8 @@ final class DecodeInt8Vectors {
     FloatVector a30 = a00;
     FloatVector a31 = a00;
     for (int c = 0; c < d; c += LANES) {
-      FloatVector x0 = load(k0, o0 + c);
-      FloatVector x1 = load(k1, o1 + c);
+      FloatVector x0 = load(rows, o0 + c);
+      FloatVector x1 = load(rows, o1 + c);
       FloatVector y = FloatVector.fromArray(SPECIES, q, qo + c);
       a00 = y.fma(x0, a00);
       a01 = y.fma(x1, a01);
@@ -186,11 +184,7 @@ final class DecodeInt8Vectors {
 
   /** Sixteen dot products (four rows × keys j..j+3) into the sixteen lanes of out. */
   private static void dot4Rows4Keys(
-      float[] q, int qo, byte[][] rows, int[] offsets, int j, int d, float[] out) {
-    byte[] k0 = rows[j];
-    byte[] k1 = rows[j + 1];
-    byte[] k2 = rows[j + 2];
-    byte[] k3 = rows[j + 3];
+      float[] q, int qo, byte[] rows, int[] offsets, int j, int d, float[] out) {
     int o0 = offsets[j];
     int o1 = offsets[j + 1];
     int o2 = offsets[j + 2];
@@ -215,10 +209,10 @@ final class DecodeInt8Vectors {
     FloatVector a32 = a00;
     FloatVector a33 = a00;
     for (int c = 0; c < d; c += LANES) {
-      FloatVector x0 = load(k0, o0 + c);
-      FloatVector x1 = load(k1, o1 + c);
-      FloatVector x2 = load(k2, o2 + c);
-      FloatVector x3 = load(k3, o3 + c);
+      FloatVector x0 = load(rows, o0 + c);
+      FloatVector x1 = load(rows, o1 + c);
+      FloatVector x2 = load(rows, o2 + c);
+      FloatVector x3 = load(rows, o3 + c);
       FloatVector y = FloatVector.fromArray(SPECIES, q, qo + c);
       a00 = y.fma(x0, a00);
       a01 = y.fma(x1, a01);
@@ -286,12 +280,7 @@ final class DecodeInt8Vectors {
   }
 
   /** Four scores (one row × keys j..j+3): the folds and lane sums of DecodeDotVectors.dot4. */
-  private static void dot4(
-      float[] q, int qo, byte[][] rows, int[] offsets, int j, int d, float[] s) {
-    byte[] k0 = rows[j];
-    byte[] k1 = rows[j + 1];
-    byte[] k2 = rows[j + 2];
-    byte[] k3 = rows[j + 3];
+  private static void dot4(float[] q, int qo, byte[] rows, int[] offsets, int j, int d, float[] s) {
     int o0 = offsets[j];
     int o1 = offsets[j + 1];
     int o2 = offsets[j + 2];
@@ -304,10 +293,10 @@ final class DecodeInt8Vectors {
     int c = 0;
     for (; c < bound; c += LANES) {
       FloatVector qv = FloatVector.fromArray(SPECIES, q, qo + c);
-      a0 = qv.fma(load(k0, o0 + c), a0);
-      a1 = qv.fma(load(k1, o1 + c), a1);
-      a2 = qv.fma(load(k2, o2 + c), a2);
-      a3 = qv.fma(load(k3, o3 + c), a3);
+      a0 = qv.fma(load(rows, o0 + c), a0);
+      a1 = qv.fma(load(rows, o1 + c), a1);
+      a2 = qv.fma(load(rows, o2 + c), a2);
+      a3 = qv.fma(load(rows, o3 + c), a3);
     }
     FloatVector a01 =
         a0.blend(a1, LaneSums.BIT_1).add(a1.blend(a0, LaneSums.BIT_1).rearrange(LaneSums.XOR_1));
@@ -338,10 +327,10 @@ final class DecodeInt8Vectors {
     }
     for (; c < d; c++) {
       float x = q[qo + c];
-      s0 = Math.fma(x, at(k0, o0 + c), s0);
-      s1 = Math.fma(x, at(k1, o1 + c), s1);
-      s2 = Math.fma(x, at(k2, o2 + c), s2);
-      s3 = Math.fma(x, at(k3, o3 + c), s3);
+      s0 = Math.fma(x, at(rows, o0 + c), s0);
+      s1 = Math.fma(x, at(rows, o1 + c), s1);
+      s2 = Math.fma(x, at(rows, o2 + c), s2);
+      s3 = Math.fma(x, at(rows, o3 + c), s3);
     }
     s[j] = s0;
     s[j + 1] = s1;
@@ -381,7 +370,7 @@ final class DecodeInt8Vectors {
       float[] p,
       int from,
       int to,
-      byte[][] rows,
+      byte[] rows,
       int[] offsets,
       int c0,
       int dv) {
@@ -393,13 +382,12 @@ final class DecodeInt8Vectors {
       FloatVector a2 = FloatVector.fromArray(SPECIES, acc, ao + c + 2 * LANES);
       FloatVector a3 = FloatVector.fromArray(SPECIES, acc, ao + c + 3 * LANES);
       for (int j = from; j < to; j++) {
-        byte[] v = rows[j];
         int vo = offsets[j] + c;
         FloatVector pj = FloatVector.broadcast(SPECIES, p[j]);
-        a0 = load(v, vo).fma(pj, a0);
-        a1 = load(v, vo + LANES).fma(pj, a1);
-        a2 = load(v, vo + 2 * LANES).fma(pj, a2);
-        a3 = load(v, vo + 3 * LANES).fma(pj, a3);
+        a0 = load(rows, vo).fma(pj, a0);
+        a1 = load(rows, vo + LANES).fma(pj, a1);
+        a2 = load(rows, vo + 2 * LANES).fma(pj, a2);
+        a3 = load(rows, vo + 3 * LANES).fma(pj, a3);
       }
       a0.intoArray(acc, ao + c);
       a1.intoArray(acc, ao + c + LANES);
@@ -409,7 +397,7 @@ final class DecodeInt8Vectors {
     for (; c + LANES <= dv; c += LANES) {
       FloatVector a0 = FloatVector.fromArray(SPECIES, acc, ao + c);
       for (int j = from; j < to; j++) {
-        a0 = load(rows[j], offsets[j] + c).fma(FloatVector.broadcast(SPECIES, p[j]), a0);
+        a0 = load(rows, offsets[j] + c).fma(FloatVector.broadcast(SPECIES, p[j]), a0);
       }
       a0.intoArray(acc, ao + c);
     }
@@ -431,7 +419,7 @@ final class DecodeInt8Vectors {
       float[] p3,
       int from,
       int to,
-      byte[][] rows,
+      byte[] rows,
       int[] offsets) {
     int c = 0;
     int step = (DecodeVectors.WIDE_REGISTERS ? 4 : 2) * LANES;
@@ -456,7 +444,7 @@ final class DecodeInt8Vectors {
       float[] p3,
       int from,
       int to,
-      byte[][] rows,
+      byte[] rows,
       int[] offsets,
       int c) {
     int ao1 = ao + dv;
@@ -471,10 +459,9 @@ final class DecodeInt8Vectors {
     FloatVector d0 = FloatVector.fromArray(SPECIES, acc, ao3);
     FloatVector d1 = FloatVector.fromArray(SPECIES, acc, ao3 + LANES);
     for (int j = from; j < to; j++) {
-      byte[] v = rows[j];
       int vo = offsets[j] + c;
-      FloatVector w0 = load(v, vo);
-      FloatVector w1 = load(v, vo + LANES);
+      FloatVector w0 = load(rows, vo);
+      FloatVector w1 = load(rows, vo + LANES);
       FloatVector x = FloatVector.broadcast(SPECIES, p0[j]);
       a0 = w0.fma(x, a0);
       a1 = w1.fma(x, a1);
@@ -509,7 +496,7 @@ final class DecodeInt8Vectors {
       float[] p3,
       int from,
       int to,
-      byte[][] rows,
+      byte[] rows,
       int[] offsets,
       int c) {
     int ao1 = ao + dv;
@@ -532,28 +519,27 @@ final class DecodeInt8Vectors {
     FloatVector d2 = FloatVector.fromArray(SPECIES, acc, ao3 + 2 * LANES);
     FloatVector d3 = FloatVector.fromArray(SPECIES, acc, ao3 + 3 * LANES);
     for (int j = from; j < to; j++) {
-      byte[] v = rows[j];
       int vo = offsets[j] + c;
       FloatVector x0 = FloatVector.broadcast(SPECIES, p0[j]);
       FloatVector x1 = FloatVector.broadcast(SPECIES, p1[j]);
       FloatVector x2 = FloatVector.broadcast(SPECIES, p2[j]);
       FloatVector x3 = FloatVector.broadcast(SPECIES, p3[j]);
-      FloatVector w = load(v, vo);
+      FloatVector w = load(rows, vo);
       a0 = w.fma(x0, a0);
       b0 = w.fma(x1, b0);
       c0 = w.fma(x2, c0);
       d0 = w.fma(x3, d0);
-      w = load(v, vo + LANES);
+      w = load(rows, vo + LANES);
       a1 = w.fma(x0, a1);
       b1 = w.fma(x1, b1);
       c1 = w.fma(x2, c1);
       d1 = w.fma(x3, d1);
-      w = load(v, vo + 2 * LANES);
+      w = load(rows, vo + 2 * LANES);
       a2 = w.fma(x0, a2);
       b2 = w.fma(x1, b2);
       c2 = w.fma(x2, c2);
       d2 = w.fma(x3, d2);
-      w = load(v, vo + 3 * LANES);
+      w = load(rows, vo + 3 * LANES);
       a3 = w.fma(x0, a3);
       b3 = w.fma(x1, b3);
       c3 = w.fma(x2, c3);

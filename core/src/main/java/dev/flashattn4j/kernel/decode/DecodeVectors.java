@@ -148,7 +148,7 @@ final class DecodeVectors {
       float[] p,
       int from,
       int to,
-      float[][] rows,
+      float[] rows,
       int[] offsets,
       int c0,
       int dv) {
@@ -163,13 +163,12 @@ final class DecodeVectors {
       FloatVector a2 = FloatVector.fromArray(SPECIES, acc, ao + c + 2 * LANES);
       FloatVector a3 = FloatVector.fromArray(SPECIES, acc, ao + c + 3 * LANES);
       for (int j = from; j < to; j++) {
-        float[] v = rows[j];
         int vo = offsets[j] + c;
         FloatVector pj = FloatVector.broadcast(SPECIES, p[j]);
-        a0 = FloatVector.fromArray(SPECIES, v, vo).fma(pj, a0);
-        a1 = FloatVector.fromArray(SPECIES, v, vo + LANES).fma(pj, a1);
-        a2 = FloatVector.fromArray(SPECIES, v, vo + 2 * LANES).fma(pj, a2);
-        a3 = FloatVector.fromArray(SPECIES, v, vo + 3 * LANES).fma(pj, a3);
+        a0 = FloatVector.fromArray(SPECIES, rows, vo).fma(pj, a0);
+        a1 = FloatVector.fromArray(SPECIES, rows, vo + LANES).fma(pj, a1);
+        a2 = FloatVector.fromArray(SPECIES, rows, vo + 2 * LANES).fma(pj, a2);
+        a3 = FloatVector.fromArray(SPECIES, rows, vo + 3 * LANES).fma(pj, a3);
       }
       a0.intoArray(acc, ao + c);
       a1.intoArray(acc, ao + c + LANES);
@@ -180,7 +179,7 @@ final class DecodeVectors {
       FloatVector a0 = FloatVector.fromArray(SPECIES, acc, ao + c);
       for (int j = from; j < to; j++) {
         a0 =
-            FloatVector.fromArray(SPECIES, rows[j], offsets[j] + c)
+            FloatVector.fromArray(SPECIES, rows, offsets[j] + c)
                 .fma(FloatVector.broadcast(SPECIES, p[j]), a0);
       }
       a0.intoArray(acc, ao + c);
@@ -201,7 +200,7 @@ final class DecodeVectors {
       float[] p1,
       int from,
       int to,
-      float[][] rows,
+      float[] rows,
       int[] offsets,
       int dv) {
     int c = 0;
@@ -225,7 +224,7 @@ final class DecodeVectors {
       float[] p1,
       int from,
       int to,
-      float[][] rows,
+      float[] rows,
       int[] offsets,
       int c) {
     FloatVector a0 = FloatVector.fromArray(SPECIES, acc, ao0);
@@ -245,32 +244,31 @@ final class DecodeVectors {
     FloatVector b6 = FloatVector.fromArray(SPECIES, acc, ao1 + 6 * LANES);
     FloatVector b7 = FloatVector.fromArray(SPECIES, acc, ao1 + 7 * LANES);
     for (int j = from; j < to; j++) {
-      float[] v = rows[j];
       int vo = offsets[j] + c;
       FloatVector x = FloatVector.broadcast(SPECIES, p0[j]);
       FloatVector y = FloatVector.broadcast(SPECIES, p1[j]);
-      FloatVector w = FloatVector.fromArray(SPECIES, v, vo);
+      FloatVector w = FloatVector.fromArray(SPECIES, rows, vo);
       a0 = w.fma(x, a0);
       b0 = w.fma(y, b0);
-      w = FloatVector.fromArray(SPECIES, v, vo + LANES);
+      w = FloatVector.fromArray(SPECIES, rows, vo + LANES);
       a1 = w.fma(x, a1);
       b1 = w.fma(y, b1);
-      w = FloatVector.fromArray(SPECIES, v, vo + 2 * LANES);
+      w = FloatVector.fromArray(SPECIES, rows, vo + 2 * LANES);
       a2 = w.fma(x, a2);
       b2 = w.fma(y, b2);
-      w = FloatVector.fromArray(SPECIES, v, vo + 3 * LANES);
+      w = FloatVector.fromArray(SPECIES, rows, vo + 3 * LANES);
       a3 = w.fma(x, a3);
       b3 = w.fma(y, b3);
-      w = FloatVector.fromArray(SPECIES, v, vo + 4 * LANES);
+      w = FloatVector.fromArray(SPECIES, rows, vo + 4 * LANES);
       a4 = w.fma(x, a4);
       b4 = w.fma(y, b4);
-      w = FloatVector.fromArray(SPECIES, v, vo + 5 * LANES);
+      w = FloatVector.fromArray(SPECIES, rows, vo + 5 * LANES);
       a5 = w.fma(x, a5);
       b5 = w.fma(y, b5);
-      w = FloatVector.fromArray(SPECIES, v, vo + 6 * LANES);
+      w = FloatVector.fromArray(SPECIES, rows, vo + 6 * LANES);
       a6 = w.fma(x, a6);
       b6 = w.fma(y, b6);
-      w = FloatVector.fromArray(SPECIES, v, vo + 7 * LANES);
+      w = FloatVector.fromArray(SPECIES, rows, vo + 7 * LANES);
       a7 = w.fma(x, a7);
       b7 = w.fma(y, b7);
     }
@@ -308,7 +306,7 @@ final class DecodeVectors {
       float[] p3,
       int from,
       int to,
-      float[][] rows,
+      float[] rows,
       int[] offsets) {
     int c = 0;
     int step = (WIDE_REGISTERS ? 4 : 2) * LANES;
@@ -333,7 +331,7 @@ final class DecodeVectors {
       float[] p3,
       int from,
       int to,
-      float[][] rows,
+      float[] rows,
       int[] offsets,
       int c) {
     int ao1 = ao + dv;
@@ -348,10 +346,9 @@ final class DecodeVectors {
     FloatVector d0 = FloatVector.fromArray(SPECIES, acc, ao3);
     FloatVector d1 = FloatVector.fromArray(SPECIES, acc, ao3 + LANES);
     for (int j = from; j < to; j++) {
-      float[] v = rows[j];
       int vo = offsets[j] + c;
-      FloatVector w0 = FloatVector.fromArray(SPECIES, v, vo);
-      FloatVector w1 = FloatVector.fromArray(SPECIES, v, vo + LANES);
+      FloatVector w0 = FloatVector.fromArray(SPECIES, rows, vo);
+      FloatVector w1 = FloatVector.fromArray(SPECIES, rows, vo + LANES);
       FloatVector x = FloatVector.broadcast(SPECIES, p0[j]);
       a0 = w0.fma(x, a0);
       a1 = w1.fma(x, a1);
@@ -386,7 +383,7 @@ final class DecodeVectors {
       float[] p3,
       int from,
       int to,
-      float[][] rows,
+      float[] rows,
       int[] offsets,
       int c) {
     int ao1 = ao + dv;
@@ -409,28 +406,27 @@ final class DecodeVectors {
     FloatVector d2 = FloatVector.fromArray(SPECIES, acc, ao3 + 2 * LANES);
     FloatVector d3 = FloatVector.fromArray(SPECIES, acc, ao3 + 3 * LANES);
     for (int j = from; j < to; j++) {
-      float[] v = rows[j];
       int vo = offsets[j] + c;
       FloatVector x0 = FloatVector.broadcast(SPECIES, p0[j]);
       FloatVector x1 = FloatVector.broadcast(SPECIES, p1[j]);
       FloatVector x2 = FloatVector.broadcast(SPECIES, p2[j]);
       FloatVector x3 = FloatVector.broadcast(SPECIES, p3[j]);
-      FloatVector w = FloatVector.fromArray(SPECIES, v, vo);
+      FloatVector w = FloatVector.fromArray(SPECIES, rows, vo);
       a0 = w.fma(x0, a0);
       b0 = w.fma(x1, b0);
       c0 = w.fma(x2, c0);
       d0 = w.fma(x3, d0);
-      w = FloatVector.fromArray(SPECIES, v, vo + LANES);
+      w = FloatVector.fromArray(SPECIES, rows, vo + LANES);
       a1 = w.fma(x0, a1);
       b1 = w.fma(x1, b1);
       c1 = w.fma(x2, c1);
       d1 = w.fma(x3, d1);
-      w = FloatVector.fromArray(SPECIES, v, vo + 2 * LANES);
+      w = FloatVector.fromArray(SPECIES, rows, vo + 2 * LANES);
       a2 = w.fma(x0, a2);
       b2 = w.fma(x1, b2);
       c2 = w.fma(x2, c2);
       d2 = w.fma(x3, d2);
-      w = FloatVector.fromArray(SPECIES, v, vo + 3 * LANES);
+      w = FloatVector.fromArray(SPECIES, rows, vo + 3 * LANES);
       a3 = w.fma(x0, a3);
       b3 = w.fma(x1, b3);
       c3 = w.fma(x2, c3);
@@ -467,7 +463,7 @@ final class DecodeVectors {
       float[] p1,
       int from,
       int to,
-      float[][] rows,
+      float[] rows,
       int[] offsets,
       int c) {
     FloatVector a0 = FloatVector.fromArray(SPECIES, acc, ao0);
@@ -479,20 +475,19 @@ final class DecodeVectors {
     FloatVector b2 = FloatVector.fromArray(SPECIES, acc, ao1 + 2 * LANES);
     FloatVector b3 = FloatVector.fromArray(SPECIES, acc, ao1 + 3 * LANES);
     for (int j = from; j < to; j++) {
-      float[] v = rows[j];
       int vo = offsets[j] + c;
       FloatVector x = FloatVector.broadcast(SPECIES, p0[j]);
       FloatVector y = FloatVector.broadcast(SPECIES, p1[j]);
-      FloatVector w = FloatVector.fromArray(SPECIES, v, vo);
+      FloatVector w = FloatVector.fromArray(SPECIES, rows, vo);
       a0 = w.fma(x, a0);
       b0 = w.fma(y, b0);
-      w = FloatVector.fromArray(SPECIES, v, vo + LANES);
+      w = FloatVector.fromArray(SPECIES, rows, vo + LANES);
       a1 = w.fma(x, a1);
       b1 = w.fma(y, b1);
-      w = FloatVector.fromArray(SPECIES, v, vo + 2 * LANES);
+      w = FloatVector.fromArray(SPECIES, rows, vo + 2 * LANES);
       a2 = w.fma(x, a2);
       b2 = w.fma(y, b2);
-      w = FloatVector.fromArray(SPECIES, v, vo + 3 * LANES);
+      w = FloatVector.fromArray(SPECIES, rows, vo + 3 * LANES);
       a3 = w.fma(x, a3);
       b3 = w.fma(y, b3);
     }
@@ -508,7 +503,7 @@ final class DecodeVectors {
 
   /** Eight vectors of the accumulator from {@code ao}: eight independent FMA chains. */
   private static void accumulate8(
-      float[] acc, int ao, float[] p, int from, int to, float[][] rows, int[] offsets, int c) {
+      float[] acc, int ao, float[] p, int from, int to, float[] rows, int[] offsets, int c) {
     FloatVector a0 = FloatVector.fromArray(SPECIES, acc, ao);
     FloatVector a1 = FloatVector.fromArray(SPECIES, acc, ao + LANES);
     FloatVector a2 = FloatVector.fromArray(SPECIES, acc, ao + 2 * LANES);
@@ -518,17 +513,16 @@ final class DecodeVectors {
     FloatVector a6 = FloatVector.fromArray(SPECIES, acc, ao + 6 * LANES);
     FloatVector a7 = FloatVector.fromArray(SPECIES, acc, ao + 7 * LANES);
     for (int j = from; j < to; j++) {
-      float[] v = rows[j];
       int vo = offsets[j] + c;
       FloatVector pj = FloatVector.broadcast(SPECIES, p[j]);
-      a0 = FloatVector.fromArray(SPECIES, v, vo).fma(pj, a0);
-      a1 = FloatVector.fromArray(SPECIES, v, vo + LANES).fma(pj, a1);
-      a2 = FloatVector.fromArray(SPECIES, v, vo + 2 * LANES).fma(pj, a2);
-      a3 = FloatVector.fromArray(SPECIES, v, vo + 3 * LANES).fma(pj, a3);
-      a4 = FloatVector.fromArray(SPECIES, v, vo + 4 * LANES).fma(pj, a4);
-      a5 = FloatVector.fromArray(SPECIES, v, vo + 5 * LANES).fma(pj, a5);
-      a6 = FloatVector.fromArray(SPECIES, v, vo + 6 * LANES).fma(pj, a6);
-      a7 = FloatVector.fromArray(SPECIES, v, vo + 7 * LANES).fma(pj, a7);
+      a0 = FloatVector.fromArray(SPECIES, rows, vo).fma(pj, a0);
+      a1 = FloatVector.fromArray(SPECIES, rows, vo + LANES).fma(pj, a1);
+      a2 = FloatVector.fromArray(SPECIES, rows, vo + 2 * LANES).fma(pj, a2);
+      a3 = FloatVector.fromArray(SPECIES, rows, vo + 3 * LANES).fma(pj, a3);
+      a4 = FloatVector.fromArray(SPECIES, rows, vo + 4 * LANES).fma(pj, a4);
+      a5 = FloatVector.fromArray(SPECIES, rows, vo + 5 * LANES).fma(pj, a5);
+      a6 = FloatVector.fromArray(SPECIES, rows, vo + 6 * LANES).fma(pj, a6);
+      a7 = FloatVector.fromArray(SPECIES, rows, vo + 7 * LANES).fma(pj, a7);
     }
     a0.intoArray(acc, ao);
     a1.intoArray(acc, ao + LANES);

@@ -32,7 +32,6 @@ final class DecodeWorker implements Scratch.Sized {
   private int curJ0;
   private AttentionMask masked; // the call's mask, or null
   private final float[] pVisible = new float[BLOCK];
-  private final float[][] rowsVisible = new float[BLOCK][];
   private final int[] offVisible = new int[BLOCK];
 
   private float[] qs = new float[0]; // R·d: the group's query rows
@@ -47,22 +46,26 @@ final class DecodeWorker implements Scratch.Sized {
   private int[] first = new int[0]; // R: first visible key of the row in the chunk
   private int[] end = new int[0]; // R: one past the last
   private float[] merged = new float[0]; // d_v
-  private final float[][] kRows = new float[BLOCK][];
+  // The block as runs of keys in one page each: run u holds the block's keys [runEnd[u − 1],
+  // runEnd[u]) (from 0 for u = 0), key j's rows at kOff[j] of its run's K array and vOff[j] of its
+  // V array. One page reference a run, not a key: under G1 each reference store into these (old)
+  // arrays runs the post-write barrier and its StoreLoad fence.
+  private int runs;
+  private final int[] runEnd = new int[BLOCK];
+  private final float[][] runK = new float[BLOCK][]; // float32 pages, or the widened block
+  private final float[][] runV = new float[BLOCK][];
   private final int[] kOff = new int[BLOCK];
-  private final float[][] vRows = new float[BLOCK][];
   private final int[] vOff = new int[BLOCK];
   private int touched; // what touch() read, kept so that its loads are not optimised away
   private float[] kWide = new float[0]; // BLOCK·d: K rows widened (the unfused path only)
   private float[] vWide = new float[0]; // BLOCK·d_v
-  // The fused path: the block's rows where the narrow pages hold them, and int8's row scales.
-  private final byte[][] kRows8 = new byte[BLOCK][];
-  private final byte[][] vRows8 = new byte[BLOCK][];
-  private final short[][] kRows16 = new short[BLOCK][];
-  private final short[][] vRows16 = new short[BLOCK][];
+  // The fused path: the runs' narrow pages, and int8's row scales.
+  private final byte[][] runK8 = new byte[BLOCK][];
+  private final byte[][] runV8 = new byte[BLOCK][];
+  private final short[][] runK16 = new short[BLOCK][];
+  private final short[][] runV16 = new short[BLOCK][];
   private final float[] kScale = new float[BLOCK];
   private final float[] vScale = new float[BLOCK];
-  private final byte[][] rows8Visible = new byte[BLOCK][];
-  private final short[][] rows16Visible = new short[BLOCK][];
 
   /** Runs task {@code t} of a call. */
   void run(DecodePlan call, int t) {
@@ -180,17 +183,16 @@ final class DecodeWorker implements Scratch.Sized {
         boolean pair = masked == null && r + 1 < rows && sameRange(r, r + 1);
         boolean quad = pair && quads && r + 3 < rows && sameRange(r, r + 2) && sameRange(r, r + 3);
         if (a < e && quad) {
-          DecodeDots.scores4(qs, r * p.headDim, kRows, kOff, a, e, p.headDim, s, s2, s3, s4, lanes);
+          scores(r, 4, a, e);
           update4(r, a, e);
         } else if (a < e && pair) {
-          DecodeDots.scores2(
-              simd, qs, r * p.headDim, (r + 1) * p.headDim, kRows, kOff, a, e, p.headDim, s, s2);
-          update2(r, s, s2, a, e);
+          scores(r, 2, a, e);
+          update2(r, a, e);
         } else if (a < e) {
-          DecodeDots.scores(simd, qs, r * p.headDim, kRows, kOff, a, e, p.headDim, s);
+          scores(r, 1, a, e);
           if (softmax(r, s, a, e)) {
             if (masked == null) {
-              DecodeSimd.accumulate(simd, acc, r * dv, s, a, e, vRows, vOff, dv);
+              accumulate(r, s, a, e);
             } else {
               accumulateVisible(r, a, e);
             }
@@ -227,17 +229,11 @@ final class DecodeWorker implements Scratch.Sized {
       int n = quad ? 4 : pair ? 2 : 1;
       if (a < e) {
         // S = q_r Kᵀ for the n rows (int8: the keys' scales after)
-        if (quad && int8) {
-          DecodeFused.scores4of8(qs, r * d, kRows8, kOff, a, e, d, s, s2, s3, s4, lanes);
-        } else if (quad) {
-          DecodeFused.scores4of16(qs, r * d, kRows16, kOff, a, e, d, s, s2, s3, s4, lanes);
+        if (quad) {
+          scoresFused(r, 4, a, e, s);
         } else {
           for (int i = 0; i < n; i++) {
-            if (int8) {
-              DecodeFused.scores8(simd, qs, (r + i) * d, kRows8, kOff, a, e, d, scoresOf(i));
-            } else {
-              DecodeFused.scores16(simd, qs, (r + i) * d, kRows16, kOff, a, e, d, scoresOf(i));
-            }
+            scoresFused(r + i, 1, a, e, scoresOf(i));
           }
         }
         boolean all = true;
@@ -258,11 +254,7 @@ final class DecodeWorker implements Scratch.Sized {
         }
         // acc += P V for the rows that saw a key
         if (quad && all) {
-          if (int8) {
-            DecodeFused.accumulate4of8(simd, acc, r * dv, dv, s, s2, s3, s4, a, e, vRows8, vOff);
-          } else {
-            DecodeFused.accumulate4of16(simd, acc, r * dv, dv, s, s2, s3, s4, a, e, vRows16, vOff);
-          }
+          accumulateFused(r, 4, s, a, e);
         } else {
           for (int i = 0; i < n; i++) {
             if ((updates & (1 << i)) == 0) {
@@ -270,11 +262,8 @@ final class DecodeWorker implements Scratch.Sized {
             }
             if (masked != null) {
               accumulateVisibleFused(r + i, scoresOf(i), a, e);
-            } else if (int8) {
-              DecodeFused.accumulate8(simd, acc, (r + i) * dv, scoresOf(i), a, e, vRows8, vOff, dv);
             } else {
-              DecodeFused.accumulate16(
-                  simd, acc, (r + i) * dv, scoresOf(i), a, e, vRows16, vOff, dv);
+              accumulateFused(r + i, 1, scoresOf(i), a, e);
             }
           }
         }
@@ -288,66 +277,172 @@ final class DecodeWorker implements Scratch.Sized {
     return i == 0 ? s : i == 1 ? s2 : i == 2 ? s3 : s4;
   }
 
+  // The kernels over the block's keys [a, e), run by run (a run: keys in one page). Splitting a
+  // range at a run's end changes no bits of P·V (each sum adds its keys in order); the scores of a
+  // key depend on where its group of four starts, and every path cuts at the same ends.
+
+  /** The end of run u's keys in [a, e), given where the run starts. */
+  private int runTo(int u, int e) {
+    return Math.min(e, runEnd[u]);
+  }
+
+  /**
+   * S = q Kᵀ over keys [a, e) for n query rows from r (n = 4: s..s4, where {@link
+   * DecodeDots#scores4Applies}; 2: s, s2; 1: s), from float32 rows (pages or the widened block).
+   */
+  private void scores(int r, int n, int a, int e) {
+    DecodePlan p = plan;
+    int d = p.headDim;
+    int x = 0;
+    for (int u = 0; u < runs; x = runEnd[u++]) {
+      int from = Math.max(a, x);
+      int to = runTo(u, e);
+      if (from >= to) {
+        continue;
+      }
+      if (n == 4) {
+        DecodeDots.scores4(qs, r * d, runK[u], kOff, from, to, d, s, s2, s3, s4, lanes);
+      } else if (n == 2) {
+        DecodeDots.scores2(p.simd, qs, r * d, (r + 1) * d, runK[u], kOff, from, to, d, s, s2);
+      } else {
+        DecodeDots.scores(p.simd, qs, r * d, runK[u], kOff, from, to, d, s);
+      }
+    }
+  }
+
+  /**
+   * acc += P V over keys [a, e) for n query rows from r (n = 4: weights s..s4; 2: s, s2; 1: w),
+   * from float32 rows.
+   */
+  private void accumulate(int r, int n, float[] w, int a, int e) {
+    DecodePlan p = plan;
+    int dv = p.valueDim;
+    int x = 0;
+    for (int u = 0; u < runs; x = runEnd[u++]) {
+      int from = Math.max(a, x);
+      int to = runTo(u, e);
+      if (from >= to) {
+        continue;
+      }
+      if (n == 4) {
+        DecodeSimd.accumulate4(p.simd, acc, r * dv, dv, s, s2, s3, s4, from, to, runV[u], vOff);
+      } else if (n == 2) {
+        DecodeSimd.accumulate2(
+            p.simd, acc, r * dv, (r + 1) * dv, s, s2, from, to, runV[u], vOff, dv);
+      } else {
+        DecodeSimd.accumulate(p.simd, acc, r * dv, w, from, to, runV[u], vOff, dv);
+      }
+    }
+  }
+
+  /** {@link #accumulate(int, int, float[], int, int)} for one row. */
+  private void accumulate(int r, float[] w, int a, int e) {
+    accumulate(r, 1, w, a, e);
+  }
+
+  /**
+   * S = q Kᵀ over keys [a, e) from narrow pages, fused: n = 4 rows from r into s..s4 (where {@link
+   * DecodeFused#scores4Applies}), or n = 1 into {@code out} (int8: unscaled).
+   */
+  private void scoresFused(int r, int n, int a, int e, float[] out) {
+    DecodePlan p = plan;
+    int d = p.headDim;
+    boolean int8 = p.storage == KvStorage.INT8;
+    int x = 0;
+    for (int u = 0; u < runs; x = runEnd[u++]) {
+      int from = Math.max(a, x);
+      int to = runTo(u, e);
+      if (from >= to) {
+        continue;
+      }
+      if (n == 4 && int8) {
+        DecodeFused.scores4of8(qs, r * d, runK8[u], kOff, from, to, d, s, s2, s3, s4, lanes);
+      } else if (n == 4) {
+        DecodeFused.scores4of16(qs, r * d, runK16[u], kOff, from, to, d, s, s2, s3, s4, lanes);
+      } else if (int8) {
+        DecodeFused.scores8(p.simd, qs, r * d, runK8[u], kOff, from, to, d, out);
+      } else {
+        DecodeFused.scores16(p.simd, qs, r * d, runK16[u], kOff, from, to, d, out);
+      }
+    }
+  }
+
+  /**
+   * acc += P V over keys [a, e) from narrow pages, fused: n = 4 rows from r with weights s..s4, or
+   * n = 1 with weights w (int8: the value scales already folded in).
+   */
+  private void accumulateFused(int r, int n, float[] w, int a, int e) {
+    DecodePlan p = plan;
+    int dv = p.valueDim;
+    boolean int8 = p.storage == KvStorage.INT8;
+    int x = 0;
+    for (int u = 0; u < runs; x = runEnd[u++]) {
+      int from = Math.max(a, x);
+      int to = runTo(u, e);
+      if (from >= to) {
+        continue;
+      }
+      int ao = r * dv;
+      if (n == 4 && int8) {
+        DecodeFused.accumulate4of8(p.simd, acc, ao, dv, s, s2, s3, s4, from, to, runV8[u], vOff);
+      } else if (n == 4) {
+        DecodeFused.accumulate4of16(p.simd, acc, ao, dv, s, s2, s3, s4, from, to, runV16[u], vOff);
+      } else if (int8) {
+        DecodeFused.accumulate8(p.simd, acc, ao, w, from, to, runV8[u], vOff, dv);
+      } else {
+        DecodeFused.accumulate16(p.simd, acc, ao, w, from, to, runV16[u], vOff, dv);
+      }
+    }
+  }
+
   /**
    * {@link #accumulateVisible} on narrow pages: the keys of weight ≠ 0 only (a key the mask hides
    * adds nothing, not even the NaN of a non-finite int8 row), int8's value scales folded into the
    * weights of the keys kept.
    */
   private void accumulateVisibleFused(int r, float[] w, int a, int e) {
-    boolean int8 = plan.storage == KvStorage.INT8;
-    int n = 0;
-    for (int j = a; j < e; j++) {
-      if (w[j] != 0f) {
-        if (int8) {
-          pVisible[n] = w[j] * vScale[j];
-          rows8Visible[n] = vRows8[j];
-        } else {
-          pVisible[n] = w[j];
-          rows16Visible[n] = vRows16[j];
+    DecodePlan p = plan;
+    boolean int8 = p.storage == KvStorage.INT8;
+    int dv = p.valueDim;
+    int x = 0;
+    for (int u = 0; u < runs; x = runEnd[u++]) {
+      int n = 0;
+      for (int j = Math.max(a, x); j < runTo(u, e); j++) {
+        if (w[j] != 0f) {
+          pVisible[n] = int8 ? w[j] * vScale[j] : w[j];
+          offVisible[n] = vOff[j];
+          n++;
         }
-        offVisible[n] = vOff[j];
-        n++;
       }
-    }
-    if (n == 0) {
-      return;
-    }
-    int ao = r * plan.valueDim;
-    if (int8) {
-      DecodeFused.accumulate8(
-          plan.simd, acc, ao, pVisible, 0, n, rows8Visible, offVisible, plan.valueDim);
-    } else {
-      DecodeFused.accumulate16(
-          plan.simd, acc, ao, pVisible, 0, n, rows16Visible, offVisible, plan.valueDim);
+      if (n > 0 && int8) {
+        DecodeFused.accumulate8(p.simd, acc, r * dv, pVisible, 0, n, runV8[u], offVisible, dv);
+      } else if (n > 0) {
+        DecodeFused.accumulate16(p.simd, acc, r * dv, pVisible, 0, n, runV16[u], offVisible, dv);
+      }
     }
   }
 
   /**
    * P·V of row r over the keys of weight ≠ 0 only (with a mask): a key the mask hides adds nothing,
-   * not even 0·NaN from a NaN in its V. The visible keys are compacted first, so the product stays
-   * SIMD.
+   * not even 0·NaN from a NaN in its V. The visible keys of each run are compacted first, so the
+   * product stays SIMD.
    */
   private void accumulateVisible(int r, int a, int e) {
-    int n = 0;
-    for (int j = a; j < e; j++) {
-      if (s[j] != 0f) {
-        pVisible[n] = s[j];
-        rowsVisible[n] = vRows[j];
-        offVisible[n] = vOff[j];
-        n++;
+    DecodePlan p = plan;
+    int dv = p.valueDim;
+    int x = 0;
+    for (int u = 0; u < runs; x = runEnd[u++]) {
+      int n = 0;
+      for (int j = Math.max(a, x); j < runTo(u, e); j++) {
+        if (s[j] != 0f) {
+          pVisible[n] = s[j];
+          offVisible[n] = vOff[j];
+          n++;
+        }
       }
-    }
-    if (n > 0) {
-      DecodeSimd.accumulate(
-          plan.simd,
-          acc,
-          r * plan.valueDim,
-          pVisible,
-          0,
-          n,
-          rowsVisible,
-          offVisible,
-          plan.valueDim);
+      if (n > 0) {
+        DecodeSimd.accumulate(p.simd, acc, r * dv, pVisible, 0, n, runV[u], offVisible, dv);
+      }
     }
   }
 
@@ -357,13 +452,12 @@ final class DecodeWorker implements Scratch.Sized {
 
   /** Softmax and P·V of rows r to r + 3 (scores s, s2, s3, s4 over the block's keys [a, e)). */
   private void update4(int r, int a, int e) {
-    int dv = plan.valueDim;
     boolean u0 = softmax(r, s, a, e);
     boolean u1 = softmax(r + 1, s2, a, e);
     boolean u2 = softmax(r + 2, s3, a, e);
     boolean u3 = softmax(r + 3, s4, a, e);
     if (u0 && u1 && u2 && u3) {
-      DecodeSimd.accumulate4(plan.simd, acc, r * dv, dv, s, s2, s3, s4, a, e, vRows, vOff);
+      accumulate(r, 4, s, a, e);
       return;
     }
     accumulateIf(u0, r, s, a, e);
@@ -372,25 +466,21 @@ final class DecodeWorker implements Scratch.Sized {
     accumulateIf(u3, r + 3, s4, a, e);
   }
 
-  private void accumulateIf(boolean update, int r, float[] p, int a, int e) {
+  private void accumulateIf(boolean update, int r, float[] w, int a, int e) {
     if (update) {
-      int dv = plan.valueDim;
-      DecodeSimd.accumulate(plan.simd, acc, r * dv, p, a, e, vRows, vOff, dv);
+      accumulate(r, w, a, e);
     }
   }
 
-  /** Softmax and P·V of rows r and r + 1 (scores sa and sb over the block's keys [a, e)). */
-  private void update2(int r, float[] sa, float[] sb, int a, int e) {
-    boolean simd = plan.simd;
-    int dv = plan.valueDim;
-    boolean u0 = softmax(r, sa, a, e);
-    boolean u1 = softmax(r + 1, sb, a, e);
+  /** Softmax and P·V of rows r and r + 1 (scores s and s2 over the block's keys [a, e)). */
+  private void update2(int r, int a, int e) {
+    boolean u0 = softmax(r, s, a, e);
+    boolean u1 = softmax(r + 1, s2, a, e);
     if (u0 && u1) {
-      DecodeSimd.accumulate2(simd, acc, r * dv, (r + 1) * dv, sa, sb, a, e, vRows, vOff, dv);
-    } else if (u0) {
-      DecodeSimd.accumulate(simd, acc, r * dv, sa, a, e, vRows, vOff, dv);
-    } else if (u1) {
-      DecodeSimd.accumulate(simd, acc, (r + 1) * dv, sb, a, e, vRows, vOff, dv);
+      accumulate(r, 2, s, a, e);
+    } else {
+      accumulateIf(u0, r, s, a, e);
+      accumulateIf(u1, r + 1, s2, a, e);
     }
   }
 
@@ -445,12 +535,13 @@ final class DecodeWorker implements Scratch.Sized {
   }
 
   /**
-   * Points the block's row arrays at keys [j0, j0 + n) of head g: kRows/vRows for float32 pages (or
-   * for narrow pages widened first, unfused), kRows8/vRows8 or kRows16/vRows16 where they lie in
-   * narrow pages (fused), with int8's row scales. A row array is stored only where it changed:
-   * under G1 a reference store into the (old) arrays runs the post-write barrier, whose StoreLoad
-   * fence cost ~9% of a float32 step at 32K keys when every key stored its page (measured, one JVM
-   * alternating; ParallelGC, which has no such barrier, was faster by as much).
+   * Points the block's runs at keys [j0, j0 + n) of head g, a run a page: runK/runV at float32
+   * pages (or at the block widened from narrow pages, unfused), runK8/runV8 or runK16/runV16 at
+   * narrow pages (fused), with each key's row offsets and int8's row scales; and reads the block
+   * into the cache ({@link #touch}). A page reference is stored a run, never a key: under G1 a
+   * reference store into these (old) arrays runs the post-write barrier, whose StoreLoad fence cost
+   * 13% of a float32 step and 21% of an int8 or bfloat16 one at 32K keys when every key stored its
+   * page (measured against ParallelGC, which has no such barrier; docs/BENCHMARKS_DECODE.md).
    */
   private void gather(int b, int g, int j0, int n) {
     DecodePlan p = plan;
@@ -458,6 +549,8 @@ final class DecodeWorker implements Scratch.Sized {
     int ps = p.pageSize;
     int d = p.headDim;
     int dv = p.valueDim;
+    boolean int8 = p.storage == KvStorage.INT8;
+    runs = 0;
     int j = 0;
     while (j < n) {
       int pos = j0 + j;
@@ -466,157 +559,138 @@ final class DecodeWorker implements Scratch.Sized {
       int run = Math.min(n - j, ps - slot); // consecutive slots of one page are contiguous
       int kAt = (g * ps + slot) * d;
       int vAt = (g * ps + slot) * dv;
-      if (p.fused && p.storage == KvStorage.INT8) {
+      int u = runs++;
+      runEnd[u] = j + run;
+      if (p.fused && int8) {
+        byte[] kPage = cache.keyPage8(p.layer, page);
+        byte[] vPage = cache.valuePage8(p.layer, page);
+        touch(kPage, kAt, run * d, vPage, vAt, run * dv);
+        runK8[u] = kPage;
+        runV8[u] = vPage;
+        float[] kScales = cache.keyScales(p.layer, page);
+        float[] vScales = cache.valueScales(p.layer, page);
+        System.arraycopy(kScales, g * ps + slot, kScale, j, run);
+        System.arraycopy(vScales, g * ps + slot, vScale, j, run);
+        offsets(j, run, kAt, vAt);
+      } else if (p.fused) {
+        short[] kPage = cache.keyPage16(p.layer, page);
+        short[] vPage = cache.valuePage16(p.layer, page);
+        touch(kPage, kAt, run * d, vPage, vAt, run * dv);
+        runK16[u] = kPage;
+        runV16[u] = vPage;
+        offsets(j, run, kAt, vAt);
+      } else if (int8) {
         byte[] kPage = cache.keyPage8(p.layer, page);
         byte[] vPage = cache.valuePage8(p.layer, page);
         float[] kScales = cache.keyScales(p.layer, page);
         float[] vScales = cache.valueScales(p.layer, page);
-        touch(kPage, kAt, run * d);
-        touch(vPage, vAt, run * dv);
-        for (int x = 0; x < run; x++) {
-          if (kRows8[j + x] != kPage) {
-            kRows8[j + x] = kPage;
-          }
-          kOff[j + x] = kAt + x * d;
-          kScale[j + x] = kScales[g * ps + slot + x];
-          if (vRows8[j + x] != vPage) {
-            vRows8[j + x] = vPage;
-          }
-          vOff[j + x] = vAt + x * dv;
-          vScale[j + x] = vScales[g * ps + slot + x];
-        }
-      } else if (p.fused) {
-        short[] kPage = cache.keyPage16(p.layer, page);
-        short[] vPage = cache.valuePage16(p.layer, page);
-        touch(kPage, kAt, run * d);
-        touch(vPage, vAt, run * dv);
-        for (int x = 0; x < run; x++) {
-          if (kRows16[j + x] != kPage) {
-            kRows16[j + x] = kPage;
-          }
-          kOff[j + x] = kAt + x * d;
-          if (vRows16[j + x] != vPage) {
-            vRows16[j + x] = vPage;
-          }
-          vOff[j + x] = vAt + x * dv;
-        }
-      } else if (p.storage == KvStorage.INT8) {
-        byte[] kPage = cache.keyPage8(p.layer, page);
-        byte[] vPage = cache.valuePage8(p.layer, page);
-        float[] kScale = cache.keyScales(p.layer, page);
-        float[] vScale = cache.valueScales(p.layer, page);
         for (int x = 0; x < run; x++) {
           int at = g * ps + slot + x;
-          DecodeSimd.widen8(kPage, kAt + x * d, kScale[at], kWide, (j + x) * d, d);
-          DecodeSimd.widen8(vPage, vAt + x * dv, vScale[at], vWide, (j + x) * dv, dv);
-          if (kRows[j + x] != kWide) {
-            kRows[j + x] = kWide;
-          }
-          kOff[j + x] = (j + x) * d;
-          if (vRows[j + x] != vWide) {
-            vRows[j + x] = vWide;
-          }
-          vOff[j + x] = (j + x) * dv;
+          DecodeSimd.widen8(kPage, kAt + x * d, kScales[at], kWide, (j + x) * d, d);
+          DecodeSimd.widen8(vPage, vAt + x * dv, vScales[at], vWide, (j + x) * dv, dv);
         }
+        runK[u] = kWide;
+        runV[u] = vWide;
+        offsets(j, run, j * d, j * dv);
       } else if (p.halfWidth) {
         short[] kPage = cache.keyPage16(p.layer, page);
         short[] vPage = cache.valuePage16(p.layer, page);
-        touch(kPage, kAt, run * d);
-        touch(vPage, vAt, run * dv);
+        touch(kPage, kAt, run * d, vPage, vAt, run * dv);
         DecodeSimd.widen(p.storage, kPage, kAt, kWide, j * d, run * d);
         DecodeSimd.widen(p.storage, vPage, vAt, vWide, j * dv, run * dv);
-        for (int x = 0; x < run; x++) {
-          if (kRows[j + x] != kWide) {
-            kRows[j + x] = kWide;
-          }
-          kOff[j + x] = (j + x) * d;
-          if (vRows[j + x] != vWide) {
-            vRows[j + x] = vWide;
-          }
-          vOff[j + x] = (j + x) * dv;
-        }
+        runK[u] = kWide;
+        runV[u] = vWide;
+        offsets(j, run, j * d, j * dv);
       } else {
         float[] kPage = cache.keyPage(p.layer, page);
         float[] vPage = cache.valuePage(p.layer, page);
-        touch(kPage, kAt, run * d);
-        touch(vPage, vAt, run * dv);
-        for (int x = 0; x < run; x++) {
-          if (kRows[j + x] != kPage) {
-            kRows[j + x] = kPage;
-          }
-          kOff[j + x] = kAt + x * d;
-          if (vRows[j + x] != vPage) {
-            vRows[j + x] = vPage;
-          }
-          vOff[j + x] = vAt + x * dv;
-        }
+        touch(kPage, kAt, run * d, vPage, vAt, run * dv);
+        runK[u] = kPage;
+        runV[u] = vPage;
+        offsets(j, run, kAt, vAt);
       }
       j += run;
     }
   }
 
+  /** Keys [j, j + n) of the block: K rows from kAt and V rows from vAt of their run's arrays. */
+  private void offsets(int j, int n, int kAt, int vAt) {
+    int d = plan.headDim;
+    int dv = plan.valueDim;
+    for (int x = 0; x < n; x++) {
+      kOff[j + x] = kAt + x * d;
+      vOff[j + x] = vAt + x * dv;
+    }
+  }
+
   /**
-   * Reads one float of every cache line of {@code a[from, from + n)}: the loads are independent, so
-   * the memory system fetches the whole block at once, before the kernels need it (Java has no
-   * prefetch instruction).
+   * Reads one float of every cache line of {@code a[from, from + n)} and of {@code b[fromB, fromB +
+   * nb)} (a block's K and V rows): the loads are independent, so the memory system fetches the
+   * whole block at once, before the kernels need it (Java has no prefetch instruction). The two
+   * runs are read side by side, not one after the other: two streams keep more line fetches in
+   * flight (a float32 step 1.09× faster at 32K keys, int8 1.03–1.05×, bfloat16 1.02×; four streams,
+   * each run's halves side by side, were no better; docs/BENCHMARKS_DECODE.md).
    */
-  private void touch(float[] a, int from, int n) {
-    int b0 = 0;
-    int b1 = 0;
-    int b2 = 0;
-    int b3 = 0;
-    int end = from + n;
+  private void touch(float[] a, int from, int n, float[] b, int fromB, int nb) {
+    int x = 0;
+    int y = 0;
     int i = from;
-    for (; i + 48 < end; i += 64) {
-      b0 |= Float.floatToRawIntBits(a[i]);
-      b1 |= Float.floatToRawIntBits(a[i + 16]);
-      b2 |= Float.floatToRawIntBits(a[i + 32]);
-      b3 |= Float.floatToRawIntBits(a[i + 48]);
+    int k = fromB;
+    int end = from + n;
+    int endB = fromB + nb;
+    for (; i < end && k < endB; i += 16, k += 16) {
+      x |= Float.floatToRawIntBits(a[i]);
+      y |= Float.floatToRawIntBits(b[k]);
     }
     for (; i < end; i += 16) {
-      b0 |= Float.floatToRawIntBits(a[i]);
+      x |= Float.floatToRawIntBits(a[i]);
     }
-    touched |= b0 | b1 | b2 | b3;
+    for (; k < endB; k += 16) {
+      y |= Float.floatToRawIntBits(b[k]);
+    }
+    touched |= x | y;
   }
 
-  /** {@link #touch(float[], int, int)} for binary16 elements (32 to a cache line). */
-  private void touch(short[] a, int from, int n) {
-    int b0 = 0;
-    int b1 = 0;
-    int b2 = 0;
-    int b3 = 0;
-    int end = from + n;
+  /** {@link #touch(float[], int, int, float[], int, int)} for binary16 elements (32 a line). */
+  private void touch(short[] a, int from, int n, short[] b, int fromB, int nb) {
+    int x = 0;
+    int y = 0;
     int i = from;
-    for (; i + 96 < end; i += 128) {
-      b0 |= a[i];
-      b1 |= a[i + 32];
-      b2 |= a[i + 64];
-      b3 |= a[i + 96];
+    int k = fromB;
+    int end = from + n;
+    int endB = fromB + nb;
+    for (; i < end && k < endB; i += 32, k += 32) {
+      x |= a[i];
+      y |= b[k];
     }
     for (; i < end; i += 32) {
-      b0 |= a[i];
+      x |= a[i];
     }
-    touched |= b0 | b1 | b2 | b3;
+    for (; k < endB; k += 32) {
+      y |= b[k];
+    }
+    touched |= x | y;
   }
 
-  /** {@link #touch(float[], int, int)} for int8 elements (64 to a cache line). */
-  private void touch(byte[] a, int from, int n) {
-    int b0 = 0;
-    int b1 = 0;
-    int b2 = 0;
-    int b3 = 0;
-    int end = from + n;
+  /** {@link #touch(float[], int, int, float[], int, int)} for int8 elements (64 a line). */
+  private void touch(byte[] a, int from, int n, byte[] b, int fromB, int nb) {
+    int x = 0;
+    int y = 0;
     int i = from;
-    for (; i + 192 < end; i += 256) {
-      b0 |= a[i];
-      b1 |= a[i + 64];
-      b2 |= a[i + 128];
-      b3 |= a[i + 192];
+    int k = fromB;
+    int end = from + n;
+    int endB = fromB + nb;
+    for (; i < end && k < endB; i += 64, k += 64) {
+      x |= a[i];
+      y |= b[k];
     }
     for (; i < end; i += 64) {
-      b0 |= a[i];
+      x |= a[i];
     }
-    touched |= b0 | b1 | b2 | b3;
+    for (; k < endB; k += 64) {
+      y |= b[k];
+    }
+    touched |= x | y;
   }
 
   /**

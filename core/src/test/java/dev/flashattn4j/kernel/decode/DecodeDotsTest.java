@@ -34,10 +34,8 @@ class DecodeDotsTest {
         for (int i = 0; i < page.length; i++) {
           page[i] = (float) (rnd.nextDouble() * 2 - 1);
         }
-        float[][] rows = new float[n][];
         int[] offsets = new int[n];
         for (int j = 0; j < n; j++) {
-          rows[j] = page;
           offsets[j] = (n - j) * d; // any order: rows need not be in place
         }
         int qo0 = 5;
@@ -47,9 +45,9 @@ class DecodeDotsTest {
           float[] single1 = new float[n];
           float[] pair0 = new float[n];
           float[] pair1 = new float[n];
-          DecodeDots.scores(simd, q, qo0, rows, offsets, 0, n, d, single0);
-          DecodeDots.scores(simd, q, qo1, rows, offsets, 0, n, d, single1);
-          DecodeDots.scores2(simd, q, qo0, qo1, rows, offsets, 0, n, d, pair0, pair1);
+          DecodeDots.scores(simd, q, qo0, page, offsets, 0, n, d, single0);
+          DecodeDots.scores(simd, q, qo1, page, offsets, 0, n, d, single1);
+          DecodeDots.scores2(simd, q, qo0, qo1, page, offsets, 0, n, d, pair0, pair1);
           for (int j = 0; j < n; j++) {
             assertEquals(single0[j], pair0[j], "d " + d + " n " + n + " j " + j + " simd " + simd);
             assertEquals(single1[j], pair1[j]);
@@ -83,18 +81,16 @@ class DecodeDotsTest {
         for (int i = 0; i < page.length; i++) {
           page[i] = (float) (rnd.nextDouble() * 2 - 1);
         }
-        float[][] rows = new float[n + 1][];
         int[] offsets = new int[n + 1];
         for (int j = 0; j <= n; j++) {
-          rows[j] = page;
           offsets[j] = (n - j) * d;
         }
         float[][] quad = new float[4][n + 1];
         DecodeDots.scores4(
-            q, 3, rows, offsets, 1, n + 1, d, quad[0], quad[1], quad[2], quad[3], new float[16]);
+            q, 3, page, offsets, 1, n + 1, d, quad[0], quad[1], quad[2], quad[3], new float[16]);
         for (int r = 0; r < 4; r++) {
           float[] single = new float[n + 1];
-          DecodeDots.scores(true, q, 3 + r * d, rows, offsets, 1, n + 1, d, single);
+          DecodeDots.scores(true, q, 3 + r * d, page, offsets, 1, n + 1, d, single);
           assertEquals(0f, quad[r][0], "key 0 is outside the range");
           for (int j = 1; j <= n; j++) {
             assertEquals(single[j], quad[r][j], "d " + d + " n " + n + " row " + r + " key " + j);
@@ -110,10 +106,9 @@ class DecodeDotsTest {
   void scoresFillOnlyTheAskedRange() {
     float[] q = {1, 2};
     float[] page = {1, 1, 2, 2, 3, 3};
-    float[][] rows = {page, page, page};
     int[] offsets = {0, 2, 4};
     float[] s = {-7, -7, -7};
-    DecodeDots.scores(true, q, 0, rows, offsets, 1, 2, 2, s);
+    DecodeDots.scores(true, q, 0, page, offsets, 1, 2, 2, s);
     assertEquals(-7, s[0]);
     assertEquals(6, s[1]);
     assertEquals(-7, s[2]);

@@ -61,10 +61,8 @@ class DecodeSimdTest {
       for (int i = 0; i < page.length; i++) {
         page[i] = (float) rnd.nextGaussian();
       }
-      float[][] rows = new float[keys][];
       int[] offsets = new int[keys];
       for (int j = 0; j < keys; j++) {
-        rows[j] = page;
         offsets[j] = 5 + (keys - 1 - j) * dv;
       }
       float[][] p = new float[4][keys];
@@ -80,13 +78,13 @@ class DecodeSimdTest {
       for (boolean simd : new boolean[] {true, false}) {
         float[] one = start.clone();
         for (int r = 0; r < 4; r++) {
-          DecodeSimd.accumulate(simd, one, r * dv, p[r], 3, keys, rows, offsets, dv);
+          DecodeSimd.accumulate(simd, one, r * dv, p[r], 3, keys, page, offsets, dv);
         }
         float[] two = start.clone();
-        DecodeSimd.accumulate2(simd, two, 0, dv, p[0], p[1], 3, keys, rows, offsets, dv);
-        DecodeSimd.accumulate2(simd, two, 2 * dv, 3 * dv, p[2], p[3], 3, keys, rows, offsets, dv);
+        DecodeSimd.accumulate2(simd, two, 0, dv, p[0], p[1], 3, keys, page, offsets, dv);
+        DecodeSimd.accumulate2(simd, two, 2 * dv, 3 * dv, p[2], p[3], 3, keys, page, offsets, dv);
         float[] four = start.clone();
-        DecodeSimd.accumulate4(simd, four, 0, dv, p[0], p[1], p[2], p[3], 3, keys, rows, offsets);
+        DecodeSimd.accumulate4(simd, four, 0, dv, p[0], p[1], p[2], p[3], 3, keys, page, offsets);
         assertArrayEquals(one, two, "pairs, dv " + dv);
         assertArrayEquals(one, four, "quads, dv " + dv);
         checked++;

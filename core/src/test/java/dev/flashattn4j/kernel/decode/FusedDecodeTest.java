@@ -200,7 +200,7 @@ class FusedDecodeTest {
     for (boolean vector : new boolean[] {true, false}) {
       boolean simd = vector && DecodeSimd.VECTOR_BY_DEFAULT;
       float[] wide = new float[n];
-      DecodeFused.accumulate16(simd, wide, 0, one, 0, 1, new short[][] {patterns}, zero, n);
+      DecodeFused.accumulate16(simd, wide, 0, one, 0, 1, patterns, zero, n);
       for (int i = 0; i < n; i++) {
         float want = KvStorage.BFLOAT16.decode(patterns[i]);
         String at = "bfloat16 pattern 0x" + Integer.toHexString(i) + " simd " + simd;
@@ -211,7 +211,7 @@ class FusedDecodeTest {
         }
       }
       float[] acc = new float[256];
-      DecodeFused.accumulate8(simd, acc, 0, one, 0, 1, new byte[][] {bytes}, zero, 256);
+      DecodeFused.accumulate8(simd, acc, 0, one, 0, 1, bytes, zero, 256);
       for (int i = 0; i < 256; i++) {
         assertEquals((float) bytes[i], acc[i], 0f, "int8 " + bytes[i] + " simd " + simd);
       }
