@@ -278,10 +278,10 @@ final class DecodeWorker implements Scratch.Sized {
   }
 
   // The kernels over the block's keys [a, e), run by run (a run: keys in one page). Splitting a
-  // range at a run's end changes no bits of P·V (each sum adds its keys in order); the scores of a
-  // key depend on where its group of four starts, and every path cuts at the same ends.
+  // range at a run's end changes no bits: a key's score is the one-key kernel's bits whatever group
+  // it is scored in (DecodeDotsTest), and each sum of P·V adds its keys in order.
 
-  /** The end of run u's keys in [a, e), given where the run starts. */
+  /** Where run u's keys end, cut at e. */
   private int runTo(int u, int e) {
     return Math.min(e, runEnd[u]);
   }
