@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.IntFunction;
 
 /**
  * The tensors of a GGUF file under transformers' names: GGML's names mapped ({@code token_embd} →
@@ -169,29 +170,25 @@ final class GgufSource implements TensorSource {
 
   @Override
   public float[] floats(String name) {
-    Gguf.Tensor t = t(name);
-    float[] a = gguf.floats(t);
-    int[] from = rowOrder(name);
-    if (from == null) {
-      return a;
-    }
-    int cols = a.length / from.length;
-    float[] out = new float[a.length];
-    for (int o = 0; o < from.length; o++) {
-      System.arraycopy(a, from[o] * cols, out, o * cols, cols);
-    }
-    return out;
+    float[] a = gguf.floats(t(name));
+    return permuteRows(a, a.length, rowOrder(name), float[]::new);
   }
 
   @Override
   public short[] bits16(String name) {
     short[] a = gguf.bits16(t(name));
-    int[] from = rowOrder(name);
+    return permuteRows(a, a.length, rowOrder(name), short[]::new);
+  }
+
+  /**
+   * Row o of the result is row from[o] of a (length elements in all); a itself when from is null.
+   */
+  private static <A> A permuteRows(A a, int length, int[] from, IntFunction<A> allocate) {
     if (from == null) {
       return a;
     }
-    int cols = a.length / from.length;
-    short[] out = new short[a.length];
+    int cols = length / from.length;
+    A out = allocate.apply(length);
     for (int o = 0; o < from.length; o++) {
       System.arraycopy(a, from[o] * cols, out, o * cols, cols);
     }
